@@ -1,0 +1,66 @@
+"""crm_core commands: init, user add."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+from sqlalchemy import select
+
+from crm_core.config import get_settings
+from crm_core.database import get_engine, migrate, session_scope
+from crm_core.errors import ServiceError
+
+console = Console()
+user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
+
+
+def init(
+    admin_username: str = typer.Option("admin", help="Username of the first admin"),
+    admin_password: str = typer.Option(
+        None, help="Password of the first admin (asked for when missing)", envvar="CALLCARD_ADMIN_PASSWORD"
+    ),
+) -> None:
+    """Create or upgrade the database schema and the first admin."""
+    from crm_core.auth.models import User
+    from crm_core.auth.service import create_user
+
+    settings = get_settings()
+    console.print(f"Migrating {get_engine().url.render_as_string(hide_password=True)} ...")
+    migrate(settings.database_url)
+    with session_scope() as db:
+        if db.scalar(select(User.id).where(User.role == "admin").limit(1)) is None:
+            password = admin_password or typer.prompt(
+                f"Password for admin {admin_username!r}", hide_input=True, confirmation_prompt=True
+            )
+            create_user(db, username=admin_username, password=password, role="admin",
+                        full_name="Administrator")
+            console.print(f"Created admin [bold]{admin_username}[/bold].")
+    console.print("[green]Database is up to date.[/green]")
+
+
+@user_app.command("add")
+def user_add(
+    username: str = typer.Option(..., help="Login name"),
+    password: str = typer.Option(..., prompt=True, hide_input=True, help="At least 8 characters"),
+    role: str = typer.Option("operator", help="admin, manager or operator"),
+    team: str = typer.Option(None, help="Team name (created when new)"),
+    extension: str = typer.Option(None, help="Phone extension, e.g. 101"),
+    full_name: str = typer.Option("", help="Display name"),
+    language: str = typer.Option("en", help="en, ro or ru"),
+) -> None:
+    """Add a user."""
+    from crm_core.auth.service import create_user
+
+    try:
+        with session_scope() as db:
+            user = create_user(db, username=username, password=password, role=role, team=team,
+                               extension=extension, full_name=full_name, language=language)
+            console.print(f"Added {user.role} [bold]{user.username}[/bold] (id {user.id}).")
+    except ServiceError as exc:
+        console.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(2) from None
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(init)
+    app.add_typer(user_app, name="user")

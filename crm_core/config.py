@@ -1,0 +1,102 @@
+"""All settings, read once from the environment (prefix ``CALLCARD_``) and ``.env``."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CALLCARD_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    # core
+    database_url: str = "sqlite:///callcard.db"
+    default_region: str = Field("RO", description="ISO country code for numbers typed without +")
+    secret_key: SecretStr = SecretStr("")
+    public_url: str = "http://127.0.0.1:8000"
+    default_language: str = "en"
+    timezone: str = "Europe/Bucharest"
+    session_days: int = 14
+    secure_cookies: bool = False
+    max_upload_bytes: int = 20 * 1024 * 1024
+    attachments_dir: Path = Path("callcard-files")
+    login_attempts_per_minute: int = 10
+    # event bus: empty = in-process (embedded default); redis://... = Redis pub/sub
+    bus_url: str = ""
+    redis_url: str = "redis://127.0.0.1:6379/0"
+
+    # telephony
+    ami_host: str = ""
+    ami_port: int = 5038
+    ami_username: str = ""
+    ami_secret: SecretStr = SecretStr("")
+    ami_ping_interval: float = 10.0
+    ami_ping_timeout: float = 5.0
+    extension_pattern: str = r"^(?:PJSIP|SIP|IAX2|DAHDI)/(\d+)-|^Local/(\d+)@(?!from-pstn)[^-;]*"
+    trunk_contexts: list[str] = ["from-pstn", "from-trunk", "from-external"]
+    trunk_prefixes: list[str] = ["PJSIP/trunk", "SIP/trunk"]
+    callback_task_to: str = Field("owner", description="owner | team: who gets a missed-call task")
+    simulator: bool = False
+
+    # notifier
+    sms_channel: str = "console"  # console | twilio
+    email_channel: str = "console"  # console | smtp
+    twilio_account_sid: str = ""
+    twilio_auth_token: SecretStr = SecretStr("")
+    twilio_from_number: str = ""
+    twilio_base_url: str = ""  # tests and on-prem gateways: rewrite api.twilio.com to this
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: SecretStr = SecretStr("")
+    smtp_from: str = "callcard@localhost"
+    sms_rate_per_second: float = 10.0
+    quiet_hours_start: int = 21
+    quiet_hours_end: int = 9
+    survey_delay_minutes: int = 5
+    survey_period_days: int = 30
+    dispatch_interval_seconds: float = 2.0
+
+    @field_validator("default_region")
+    @classmethod
+    def _region_upper(cls, value: str) -> str:
+        value = value.strip().upper()
+        if len(value) != 2 or not value.isalpha():
+            raise ValueError("must be a two-letter ISO country code such as RO")
+        return value
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def is_embedded(self) -> bool:
+        """One process: in-process bus and dispatcher."""
+        return not self.bus_url
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
+
+
+def secret_key(settings: Settings | None = None) -> str:
+    """The signing key; an empty one gets a random per-install key stored beside the database."""
+    settings = settings or get_settings()
+    value = settings.secret_key.get_secret_value()
+    if value:
+        return value
+    import secrets
+
+    path = Path(".callcard-secret")
+    if path.exists():
+        return path.read_text().strip()
+    value = secrets.token_urlsafe(48)
+    path.write_text(value)
+    path.chmod(0o600)
+    return value

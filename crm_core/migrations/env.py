@@ -1,0 +1,48 @@
+"""Alembic environment shared by all parts; each part keeps its own versions/ folder."""
+
+from alembic import context
+from sqlalchemy import create_engine
+
+from crm_core.database import Base
+
+config = context.config
+url = config.attributes.get("url") or config.get_main_option("sqlalchemy.url")
+
+
+def _load_models() -> None:
+    import importlib
+
+    for module in ("crm_core.models", "cti.models", "notifier.models", "dashboard.models"):
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError:
+            pass
+
+
+def render_item(type_, obj, autogen_context):
+    """Render our UTCDateTime as a plain timezone-aware DateTime in migrations."""
+    if type_ == "type" and type(obj).__name__ == "UTCDateTime":
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
+def run() -> None:
+    _load_models()
+    connectable = config.attributes.get("connection")
+    if connectable is not None:
+        context.configure(connection=connectable, target_metadata=Base.metadata,
+                          render_as_batch=True, render_item=render_item)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        context.configure(connection=connection, target_metadata=Base.metadata,
+                          render_as_batch=connection.dialect.name == "sqlite",
+                          render_item=render_item)
+        with context.begin_transaction():
+            context.run_migrations()
+    engine.dispose()
+
+
+run()
