@@ -16,7 +16,7 @@ import json
 import logging
 import threading
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 log = logging.getLogger("callcard.bus")
@@ -163,10 +163,8 @@ class RedisBus(Bus):
     async def stop(self) -> None:
         if self._reader:
             self._reader.cancel()
-            try:
+            with suppress(asyncio.CancelledError, Exception):
                 await self._reader
-            except (asyncio.CancelledError, Exception):
-                pass
             self._reader = None
         if self._async is not None:
             await self._async.aclose()

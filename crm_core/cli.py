@@ -17,7 +17,9 @@ user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 def init(
     admin_username: str = typer.Option("admin", help="Username of the first admin"),
     admin_password: str = typer.Option(
-        None, help="Password of the first admin (asked for when missing)", envvar="CALLCARD_ADMIN_PASSWORD"
+        None,
+        help="Password of the first admin (asked for when missing)",
+        envvar="CALLCARD_ADMIN_PASSWORD",
     ),
 ) -> None:
     """Create or upgrade the database schema and the first admin."""
@@ -32,8 +34,13 @@ def init(
             password = admin_password or typer.prompt(
                 f"Password for admin {admin_username!r}", hide_input=True, confirmation_prompt=True
             )
-            create_user(db, username=admin_username, password=password, role="admin",
-                        full_name="Administrator")
+            create_user(
+                db,
+                username=admin_username,
+                password=password,
+                role="admin",
+                full_name="Administrator",
+            )
             console.print(f"Created admin [bold]{admin_username}[/bold].")
     console.print("[green]Database is up to date.[/green]")
 
@@ -53,8 +60,16 @@ def user_add(
 
     try:
         with session_scope() as db:
-            user = create_user(db, username=username, password=password, role=role, team=team,
-                               extension=extension, full_name=full_name, language=language)
+            user = create_user(
+                db,
+                username=username,
+                password=password,
+                role=role,
+                team=team,
+                extension=extension,
+                full_name=full_name,
+                language=language,
+            )
             console.print(f"Added {user.role} [bold]{user.username}[/bold] (id {user.id}).")
     except ServiceError as exc:
         console.print(f"[red]{exc.message}[/red]")

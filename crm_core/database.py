@@ -106,6 +106,19 @@ def get_db() -> Iterator[Session]:
 
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+PARTS_WITH_MODELS = ("crm_core", "cti", "notifier", "dashboard")
+
+
+def load_all_models() -> None:
+    """Import every part's models so that ``Base.metadata`` knows all tables."""
+    import importlib
+
+    for part in PARTS_WITH_MODELS:
+        try:
+            importlib.import_module(f"{part}.models")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{part}.models":
+                raise
 
 
 def alembic_config(url: str | None = None):
@@ -116,7 +129,7 @@ def alembic_config(url: str | None = None):
     root = Path(__file__).parent.parent
     locations = [
         str(root / part / "migrations" / "versions")
-        for part in ("crm_core", "cti", "notifier", "dashboard")
+        for part in PARTS_WITH_MODELS
         if (root / part / "migrations" / "versions").is_dir()
     ]
     cfg.set_main_option("version_locations", " ".join(locations))

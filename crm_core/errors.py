@@ -63,6 +63,11 @@ class Invalid(ServiceError):
 
     def body(self) -> dict[str, Any]:
         return {
-            "detail": [{"loc": ["body", *self.loc], "msg": self.message.split(": ", 1)[1],
-                        "type": "value_error"}]
+            "detail": [
+                {
+                    "loc": ["body", *self.loc],
+                    "msg": self.message.split(": ", 1)[1],
+                    "type": "value_error",
+                }
+            ]
         }

@@ -9,7 +9,22 @@ from crm_core.history.models import ChoiceItem, Interaction
 from crm_core.tasks.models import Task
 
 __all__ = [
-    "Address", "Attachment", "AuditEntry", "AuthSession", "ChoiceItem", "Client", "ClientTag",
-    "CustomField", "CustomFieldValue", "Email", "FieldLabel", "Handle", "Interaction",
-    "LoginAttempt", "Phone", "Task", "Team", "User",
+    "Address",
+    "Attachment",
+    "AuditEntry",
+    "AuthSession",
+    "ChoiceItem",
+    "Client",
+    "ClientTag",
+    "CustomField",
+    "CustomFieldValue",
+    "Email",
+    "FieldLabel",
+    "Handle",
+    "Interaction",
+    "LoginAttempt",
+    "Phone",
+    "Task",
+    "Team",
+    "User",
 ]

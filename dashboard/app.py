@@ -89,8 +89,9 @@ def create_app() -> FastAPI:
     @app.get("/healthz", tags=["system"], summary="Liveness and database reachability")
     def healthz() -> JSONResponse:
         ok = database_reachable(get_engine())
-        return JSONResponse({"status": "ok" if ok else "degraded", "database": ok},
-                            status_code=200 if ok else 503)
+        return JSONResponse(
+            {"status": "ok" if ok else "degraded", "database": ok}, status_code=200 if ok else 503
+        )
 
     for name in ROUTERS:
         module = _optional(name)

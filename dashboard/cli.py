@@ -7,8 +7,11 @@ import logging
 
 import typer
 
-app = typer.Typer(help="Callcard: self-hosted call-center CRM.", no_args_is_help=True,
-                  pretty_exceptions_show_locals=False)
+app = typer.Typer(
+    help="Callcard: self-hosted call-center CRM.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
 
 
 def _setup_logging(level: str = "INFO") -> None:
@@ -36,8 +39,16 @@ def serve(
     except NotMigrated as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
-    uvicorn.run("dashboard.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level="info", ws_ping_interval=20, ws_ping_timeout=20)
+    uvicorn.run(
+        "dashboard.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        ws_ping_interval=20,
+        ws_ping_timeout=20,
+    )
 
 
 for _part in ("crm_core.cli", "cti.cli", "notifier.cli", "dashboard.demo_cli"):

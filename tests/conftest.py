@@ -22,7 +22,9 @@ os.environ.setdefault("CALLCARD_SECRET_KEY", "test-secret-key-not-for-production
 os.environ.setdefault("CALLCARD_DEFAULT_REGION", "RO")
 os.environ.setdefault("CALLCARD_SIMULATOR", "false")
 
-PG_ADMIN_URL = os.environ.get("CALLCARD_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_ADMIN_URL = os.environ.get(
+    "CALLCARD_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 REDIS_URL = os.environ.get("CALLCARD_TEST_REDIS", "redis://127.0.0.1:6379/15")
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -85,7 +87,9 @@ def db_url(request, tmp_path_factory) -> Iterator[str]:
     database.get_engine.cache_clear()
     database._factory.cache_clear()
     with admin.connect() as conn:
-        conn.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"))
+        conn.execute(
+            text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
+        )
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
     admin.dispose()
 
@@ -103,25 +107,25 @@ def sqlite_url(tmp_path_factory) -> str:
 def _wipe(url: str) -> None:
     from sqlalchemy import text
 
-    from crm_core.database import Base, get_engine
+    from crm_core.database import Base, get_engine, load_all_models
 
-    import crm_core.models  # noqa: F401
-    for module in ("cti.models", "notifier.models", "dashboard.models"):
-        try:
-            __import__(module)
-        except ModuleNotFoundError:
-            pass
+    load_all_models()
     engine = get_engine(url)
     tables = [t.name for t in Base.metadata.sorted_tables]
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
-            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
+            conn.execute(
+                text(
+                    "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"
+                )
+            )
         else:
             conn.execute(text("PRAGMA foreign_keys=OFF"))
             for t in reversed(tables):
                 conn.execute(text(f'DELETE FROM "{t}"'))
             conn.execute(text("DELETE FROM sqlite_sequence")) if conn.execute(
-                text("SELECT 1 FROM sqlite_master WHERE name='sqlite_sequence'")).first() else None
+                text("SELECT 1 FROM sqlite_master WHERE name='sqlite_sequence'")
+            ).first() else None
             conn.execute(text("PRAGMA foreign_keys=ON"))
 
 
@@ -164,24 +168,38 @@ class Users:
     def __init__(self) -> None:
         self.created: dict[str, object] = {}
 
-    def add(self, username: str, role: str = "operator", team: str | None = "Sales",
-            extension: str | None = None, language: str = "en"):
+    def add(
+        self,
+        username: str,
+        role: str = "operator",
+        team: str | None = "Sales",
+        extension: str | None = None,
+        language: str = "en",
+    ):
         from crm_core.auth.service import create_user
         from crm_core.database import session_scope
 
         with session_scope() as s:
-            user = create_user(s, username=username, password=f"password-{username}", role=role,
-                               team=team, extension=extension, language=language,
-                               full_name=username.title())
+            user = create_user(
+                s,
+                username=username,
+                password=f"password-{username}",
+                role=role,
+                team=team,
+                extension=extension,
+                language=language,
+                full_name=username.title(),
+            )
             s.expunge(user)
         self.created[username] = user
         return user
 
     def token(self, username: str) -> str:
-        from crm_core.auth.service import open_session
-        from crm_core.auth.models import User
-        from crm_core.database import session_scope
         from sqlalchemy import select
+
+        from crm_core.auth.models import User
+        from crm_core.auth.service import open_session
+        from crm_core.database import session_scope
 
         with session_scope() as s:
             user = s.scalar(select(User).where(User.username == username))
@@ -217,8 +235,12 @@ def bearer(users: Users, username: str) -> dict[str, str]:
 def as_user(client, users):
     """``as_user("ana", role="operator")`` -> headers with a bearer token for a new user."""
 
-    def make(username: str, role: str = "operator", team: str | None = "Sales",
-             extension: str | None = None) -> dict[str, str]:
+    def make(
+        username: str,
+        role: str = "operator",
+        team: str | None = "Sales",
+        extension: str | None = None,
+    ) -> dict[str, str]:
         if username not in users.created:
             users.add(username, role=role, team=team, extension=extension)
         return bearer(users, username)
@@ -233,8 +255,14 @@ class LiveServer:
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self.ws_url = f"ws://127.0.0.1:{port}"
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                ws_ping_interval=None, lifespan="on")
+        config = uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            ws_ping_interval=None,
+            lifespan="on",
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 

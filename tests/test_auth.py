@@ -80,14 +80,9 @@ def test_models_match_migrations(database):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    import crm_core.models  # noqa: F401
-    from crm_core.database import Base, get_engine
+    from crm_core.database import Base, get_engine, load_all_models
 
-    for module in ("cti.models", "notifier.models", "dashboard.models"):
-        try:
-            __import__(module)
-        except ModuleNotFoundError:
-            pass
+    load_all_models()
     with get_engine().connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diff == []

@@ -33,7 +33,9 @@ def set_session_cookie(response: Response, token: str) -> None:
     )
 
 
-@router.post("/token", response_model=TokenOut, summary="Bearer token for API clients (OAuth2 password)")
+@router.post(
+    "/token", response_model=TokenOut, summary="Bearer token for API clients (OAuth2 password)"
+)
 def issue_token(
     request: Request,
     username: Annotated[str, Form(max_length=80)],
@@ -48,8 +50,9 @@ def issue_token(
 
 
 @router.post("/login", response_model=MeOut, summary="Browser login: sets the session cookie")
-def login(form: LoginForm, request: Request, response: Response,
-          db: Session = Depends(get_db)) -> MeOut:
+def login(
+    form: LoginForm, request: Request, response: Response, db: Session = Depends(get_db)
+) -> MeOut:
     user = service.authenticate(db, form.username, form.password, client_address(request))
     if user is None:
         db.commit()  # keep the counted failure although the request fails
@@ -62,8 +65,12 @@ def login(form: LoginForm, request: Request, response: Response,
 
 
 @router.post("/logout", status_code=204, summary="End the browser session")
-def logout(request: Request, response: Response,
-           _: Principal = Depends(current_principal), db: Session = Depends(get_db)) -> None:
+def logout(
+    request: Request,
+    response: Response,
+    _: Principal = Depends(current_principal),
+    db: Session = Depends(get_db),
+) -> None:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         service.close_session(db, token)

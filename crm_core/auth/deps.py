@@ -40,7 +40,9 @@ async def current_principal(
             ("application/x-www-form-urlencoded", "multipart/form-data")
         ):
             presented = (await request.form()).get("csrf_token")
-        if not csrf_matches(cookie, secret_key(), presented if isinstance(presented, str) else None):
+        if not csrf_matches(
+            cookie, secret_key(), presented if isinstance(presented, str) else None
+        ):
             raise HTTPException(403, "CSRF token missing or wrong; reload the page")
     return principal
 

@@ -107,8 +107,9 @@ def authenticate(db: Session, username: str, password: str, address: str = "") -
     return user
 
 
-def open_session(db: Session, user: User | None, kind: str = "cookie", label: str = "",
-                 days: int | None = None) -> str:
+def open_session(
+    db: Session, user: User | None, kind: str = "cookie", label: str = "", days: int | None = None
+) -> str:
     """A new secret for a browser session, bearer token or wall screen; only its hash is kept."""
     token = new_token()
     db.add(

@@ -67,7 +67,9 @@ class Client(Base):
     tags: Mapped[list[ClientTag]] = relationship(
         back_populates="client", cascade="all, delete-orphan"
     )
-    organization: Mapped[Client | None] = relationship(remote_side=[id], foreign_keys=[organization_id])
+    organization: Mapped[Client | None] = relationship(
+        remote_side=[id], foreign_keys=[organization_id]
+    )
 
 
 class Phone(Base):

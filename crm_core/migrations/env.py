@@ -3,20 +3,10 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from crm_core.database import Base
+from crm_core.database import Base, load_all_models
 
 config = context.config
 url = config.attributes.get("url") or config.get_main_option("sqlalchemy.url")
-
-
-def _load_models() -> None:
-    import importlib
-
-    for module in ("crm_core.models", "cti.models", "notifier.models", "dashboard.models"):
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError:
-            pass
 
 
 def render_item(type_, obj, autogen_context):
@@ -27,19 +17,26 @@ def render_item(type_, obj, autogen_context):
 
 
 def run() -> None:
-    _load_models()
+    load_all_models()
     connectable = config.attributes.get("connection")
     if connectable is not None:
-        context.configure(connection=connectable, target_metadata=Base.metadata,
-                          render_as_batch=True, render_item=render_item)
+        context.configure(
+            connection=connectable,
+            target_metadata=Base.metadata,
+            render_as_batch=True,
+            render_item=render_item,
+        )
         with context.begin_transaction():
             context.run_migrations()
         return
     engine = create_engine(url)
     with engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=Base.metadata,
-                          render_as_batch=connection.dialect.name == "sqlite",
-                          render_item=render_item)
+        context.configure(
+            connection=connection,
+            target_metadata=Base.metadata,
+            render_as_batch=connection.dialect.name == "sqlite",
+            render_item=render_item,
+        )
         with context.begin_transaction():
             context.run_migrations()
     engine.dispose()

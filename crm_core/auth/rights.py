@@ -1,0 +1,54 @@
+"""Row rights: who sees which clients. Every service that reads client data goes through here.
+
+- admin, manager: every client;
+- operator: the clients of their own team plus unassigned ones (no team);
+- a row the actor may not see is reported as missing (404), so ids do not leak.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import Session
+
+from crm_core.auth.principal import Principal
+from crm_core.clients.models import Client
+from crm_core.errors import Forbidden, NotFound
+
+
+def visible_clients(actor: Principal) -> ColumnElement[bool]:
+    """A WHERE clause limiting clients to those ``actor`` may see (soft-deleted excluded)."""
+    alive = Client.deleted_at.is_(None)
+    if actor.sees_all_clients:
+        return alive
+    if actor.role != "operator":
+        return Client.id.is_(None) & alive  # wall tokens and unknown roles see no client
+    if actor.team_id is None:
+        return alive & Client.team_id.is_(None)
+    return alive & ((Client.team_id == actor.team_id) | Client.team_id.is_(None))
+
+
+def can_see_client(actor: Principal, client: Client) -> bool:
+    if client.deleted_at is not None:
+        return False
+    if actor.sees_all_clients:
+        return True
+    if actor.role != "operator":
+        return False
+    return client.team_id is None or client.team_id == actor.team_id
+
+
+def get_visible_client(db: Session, actor: Principal, client_id: int) -> Client:
+    client = db.get(Client, client_id)
+    if client is None or not can_see_client(actor, client):
+        raise NotFound(f"client {client_id} not found")
+    return client
+
+
+def visible_client_ids(actor: Principal):
+    """Subquery of client ids the actor may see, for records hanging off a client."""
+    return select(Client.id).where(visible_clients(actor))
+
+
+def require(allowed: bool, what: str) -> None:
+    if not allowed:
+        raise Forbidden(f"Your role may not {what}")
