@@ -61,6 +61,17 @@ class Settings(BaseSettings):
     survey_delay_minutes: int = 5
     survey_period_days: int = 30
     dispatch_interval_seconds: float = 2.0
+    # notifier delivery engine (outbox, Celery, retries)
+    voice_channel: str = "console"  # console | twilio
+    celery_broker_url: str = ""  # empty: redis_url
+    dispatch_batch_size: int = 100
+    dispatch_lease_seconds: float = 60.0
+    send_timeout_seconds: float = 10.0
+    send_concurrency: int = 8
+    max_send_attempts: int = 8
+    retry_base_seconds: float = 15.0
+    retry_max_seconds: float = 3600.0
+    unknown_grace_seconds: float = 120.0  # an unanswered send is looked up this long before any retry
 
     @field_validator("default_region")
     @classmethod

@@ -1,0 +1,284 @@
+"""Writing to the outbox: what every part calls to send an SMS, a voice call or an e-mail.
+
+``enqueue`` adds the row in the caller's session and transaction, so the message exists if and
+only if the business change that caused it is committed. Nothing is sent here: the dispatcher
+(Celery beat + workers in production, an in-process loop in the embedded default) claims due
+rows and sends them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from crm_core.database import utcnow
+from crm_core.errors import Invalid
+from crm_core.phones import InvalidPhone, to_e164
+from notifier.outbox.models import CHANNELS, OptOut, OutboxMessage, OutboxStatusChange
+
+#: statuses a message can still be withdrawn from (nothing has left yet)
+WITHDRAWABLE = ("pending", "retry", "claimed")
+MAX_KEY = 200
+
+
+def normalise_recipient(channel: str, recipient: str, field: str = "recipient") -> str:
+    """E.164 for sms/voice, the normalised address for e-mail; ``Invalid`` naming ``field``."""
+    if channel not in CHANNELS:
+        raise Invalid("channel", f"must be one of {', '.join(CHANNELS)}")
+    if channel == "email":
+        try:
+            return validate_email(
+                str(recipient or "").strip(), check_deliverability=False
+            ).normalized
+        except EmailNotValidError as exc:
+            raise Invalid(field, f"not a valid e-mail address ({exc})") from None
+    try:
+        return to_e164(recipient)
+    except InvalidPhone as exc:
+        raise Invalid(field, f"not a phone number we can send to: {exc}") from None
+
+
+def _check(
+    channel: str, body: str, idempotency_key: str, due_at: datetime | None, meta: dict | None
+) -> None:
+    if not idempotency_key or not idempotency_key.strip():
+        raise Invalid("idempotency_key", "required")
+    if len(idempotency_key) > MAX_KEY:
+        raise Invalid("idempotency_key", f"at most {MAX_KEY} characters")
+    if due_at is not None and due_at.tzinfo is None:
+        raise Invalid("due_at", "needs a timezone (UTC)")
+    if channel == "voice":
+        if not (body or "").strip() and not (meta or {}).get("twiml_url"):
+            raise Invalid("body", "a voice call needs TwiML in body or meta.twiml_url")
+    elif not (body or "").strip():
+        raise Invalid("body", "empty message")
+
+
+def _segments(channel: str, body: str) -> int:
+    """SMS segment count when the SMS-text helper is available (notifier engagement)."""
+    if channel != "sms":
+        return 0
+    try:
+        from notifier.sms_text import count_segments  # type: ignore[import-not-found]
+    except ImportError:
+        return 0
+    try:
+        result = count_segments(body)
+    except Exception:  # a counting problem must never block a send
+        return 0
+    return int(getattr(result, "segments", result))
+
+
+def enqueue(
+    db: Session,
+    *,
+    channel: str,
+    recipient: str,
+    body: str,
+    idempotency_key: str,
+    subject: str = "",
+    due_at: datetime | None = None,
+    client_id: int | None = None,
+    purpose: str = "",
+    template: str = "",
+    meta: dict[str, Any] | None = None,
+) -> OutboxMessage:
+    """Add one message to the outbox in the caller's transaction.
+
+    A second call with the same ``idempotency_key`` returns the existing row and inserts
+    nothing (even if the other fields differ), so a retried business operation never sends
+    twice. Raises :class:`crm_core.errors.Invalid` naming the bad field.
+    """
+    address = normalise_recipient(channel, recipient)
+    _check(channel, body, idempotency_key, due_at, meta)
+    existing = db.scalar(
+        select(OutboxMessage).where(OutboxMessage.idempotency_key == idempotency_key)
+    )
+    if existing is not None:
+        return existing
+    when = due_at or utcnow()
+    message = OutboxMessage(
+        channel=channel,
+        recipient=address,
+        subject=subject[:300],
+        body=body or "",
+        client_id=client_id,
+        purpose=purpose[:40],
+        template=template[:80],
+        meta=dict(meta or {}),
+        due_at=when,
+        next_attempt_at=when,
+        idempotency_key=idempotency_key,
+        status="pending",
+        segments=_segments(channel, body or ""),
+    )
+    # A savepoint: a concurrent insert of the same key loses here without spoiling the
+    # caller's transaction, and we return the winner's row.
+    from sqlalchemy.exc import IntegrityError
+
+    try:
+        with db.begin_nested():
+            db.add(message)
+    except IntegrityError:
+        existing = db.scalar(
+            select(OutboxMessage).where(OutboxMessage.idempotency_key == idempotency_key)
+        )
+        if existing is None:
+            raise
+        return existing
+    return message
+
+
+def enqueue_many(db: Session, messages: Iterable[dict[str, Any]]) -> int:
+    """Bulk ``enqueue`` (same arguments as dicts) for schedulers writing thousands of rows.
+
+    Duplicated idempotency keys (already stored or repeated in the input) are skipped.
+    Returns the number of rows inserted.
+    """
+    rows: dict[str, dict[str, Any]] = {}
+    for item in messages:
+        item = dict(item)
+        channel = item.get("channel", "")
+        address = normalise_recipient(channel, item.get("recipient", ""))
+        key = item.get("idempotency_key", "")
+        _check(channel, item.get("body", ""), key, item.get("due_at"), item.get("meta"))
+        if key in rows:
+            continue
+        when = item.get("due_at") or utcnow()
+        now = utcnow()
+        rows[key] = {
+            "channel": channel,
+            "recipient": address,
+            "subject": (item.get("subject") or "")[:300],
+            "body": item.get("body") or "",
+            "client_id": item.get("client_id"),
+            "purpose": (item.get("purpose") or "")[:40],
+            "template": (item.get("template") or "")[:80],
+            "meta": dict(item.get("meta") or {}),
+            "due_at": when,
+            "next_attempt_at": when,
+            "idempotency_key": key,
+            "status": "pending",
+            "attempts": 0,
+            "error_code": "",
+            "error_message": "",
+            "claimed_by": "",
+            "segments": _segments(channel, item.get("body") or ""),
+            "created_at": now,
+            "updated_at": now,
+        }
+    if not rows:
+        return 0
+    keys = list(rows)
+    existing: set[str] = set()
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        existing.update(
+            db.scalars(
+                select(OutboxMessage.idempotency_key).where(
+                    OutboxMessage.idempotency_key.in_(chunk)
+                )
+            )
+        )
+    fresh = [row for key, row in rows.items() if key not in existing]
+    if fresh:
+        db.execute(OutboxMessage.__table__.insert(), fresh)
+    return len(fresh)
+
+
+def withdraw(db: Session, *, idempotency_key_prefix: str) -> int:
+    """Cancel the messages whose key starts with the prefix and that have not left yet.
+
+    Used when the business change is undone (an event moved or cancelled). Returns how many
+    were cancelled; messages already handed to a provider are not touched.
+    """
+    if not idempotency_key_prefix:
+        raise Invalid("idempotency_key_prefix", "required (refusing to withdraw everything)")
+    escaped = idempotency_key_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    ids = list(
+        db.scalars(
+            select(OutboxMessage.id).where(
+                OutboxMessage.status.in_(WITHDRAWABLE),
+                OutboxMessage.idempotency_key.like(f"{escaped}%", escape="\\"),
+            )
+        )
+    )
+    if not ids:
+        return 0
+    now = utcnow()
+    result = db.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids), OutboxMessage.status.in_(WITHDRAWABLE))
+        .values(status="cancelled", claimed_by="", claimed_until=None, updated_at=now)
+        .execution_options(synchronize_session="fetch")
+    )
+    db.add_all(
+        OutboxStatusChange(message_id=i, status="cancelled", at=now, source="withdraw") for i in ids
+    )
+    return result.rowcount or 0
+
+
+def _opt_out_key(number: str, channel: str) -> str:
+    if channel == "email":
+        return number.strip().lower()
+    try:
+        return to_e164(number)
+    except InvalidPhone:
+        return number.strip()
+
+
+def is_opted_out(db: Session, number: str, channel: str = "sms") -> bool:
+    """True when the recipient opted out of this channel (an SMS STOP also covers voice)."""
+    key = _opt_out_key(number, channel)
+    channels = ["sms", "voice", "all"] if channel in ("sms", "voice") else [channel, "all"]
+    return (
+        db.scalar(
+            select(OptOut.id).where(OptOut.number == key, OptOut.channel.in_(channels)).limit(1)
+        )
+        is not None
+    )
+
+
+def opted_out_numbers(db: Session, numbers: Iterable[str], channel: str) -> set[str]:
+    """The subset of (already normalised) recipients that opted out of ``channel``."""
+    wanted = sorted(set(numbers))
+    if not wanted:
+        return set()
+    channels = ["sms", "voice", "all"] if channel in ("sms", "voice") else [channel, "all"]
+    found: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        found.update(
+            db.scalars(
+                select(OptOut.number).where(
+                    OptOut.number.in_(wanted[start : start + 500]), OptOut.channel.in_(channels)
+                )
+            )
+        )
+    return found
+
+
+def record_opt_out(db: Session, number: str, channel: str = "sms", source: str = "") -> OptOut:
+    """Remember that ``number`` must not be contacted on ``channel`` (idempotent)."""
+    key = _opt_out_key(number, channel)
+    row = db.scalar(select(OptOut).where(OptOut.number == key, OptOut.channel == channel))
+    if row is None:
+        row = OptOut(number=key, channel=channel, source=source[:60])
+        db.add(row)
+        db.flush()
+    return row
+
+
+def remove_opt_out(db: Session, number: str, channel: str = "sms") -> bool:
+    """Opt back in (START/UNSTOP); True when there was an opt-out to remove."""
+    key = _opt_out_key(number, channel)
+    row = db.scalar(select(OptOut).where(OptOut.number == key, OptOut.channel == channel))
+    if row is None:
+        return False
+    db.delete(row)
+    db.flush()
+    return True
