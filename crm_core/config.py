@@ -72,6 +72,13 @@ class Settings(BaseSettings):
     retry_base_seconds: float = 15.0
     retry_max_seconds: float = 3600.0
     unknown_grace_seconds: float = 120.0  # an unanswered send is looked up this long before any retry
+    # notifier engagement (reminders, surveys, newsletters)
+    company_name: str = "Callcard"  # {{ company }} in message templates
+    survey_call_queues: list[str] = []  # queues whose answered inbound calls get a survey; [] = all
+    survey_min_talk_seconds: int = 10  # shorter answered calls get no survey
+    survey_task_types: list[str] = ["visit", "order"]  # completed events of these types: survey
+    survey_reply_hours: int = 72  # how long a survey accepts a reply
+    engagement_interval_seconds: float = 30.0  # periodic jobs: due task reminders, call surveys
 
     @field_validator("default_region")
     @classmethod
