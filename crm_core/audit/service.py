@@ -59,3 +59,46 @@ def record(
     )
     db.add(entry)
     return entry
+
+
+def search(
+    db: Session,
+    *,
+    entity: str | None = None,
+    entity_id: str | None = None,
+    actor_id: int | None = None,
+    action: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[AuditEntry], int, dict[int, str]]:
+    """Entries matching the filters, newest first; the total; and the actors' usernames."""
+    from sqlalchemy import func, select
+
+    from crm_core.auth.models import User
+
+    query = select(AuditEntry)
+    if entity:
+        query = query.where(AuditEntry.entity == entity)
+    if entity_id:
+        query = query.where(AuditEntry.entity_id == str(entity_id))
+    if actor_id is not None:
+        query = query.where(AuditEntry.actor_id == actor_id)
+    if action:
+        query = query.where(AuditEntry.action == action)
+    if since is not None:
+        query = query.where(AuditEntry.at >= since)
+    if until is not None:
+        query = query.where(AuditEntry.at < until)
+    total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = list(
+        db.scalars(query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit).offset(offset))
+    )
+    ids = {r.actor_id for r in rows if r.actor_id is not None}
+    names = (
+        dict(db.execute(select(User.id, User.username).where(User.id.in_(ids))).tuples().all())
+        if ids
+        else {}
+    )
+    return rows, total, names

@@ -1,0 +1,286 @@
+"""Upload (multipart, streamed and size-limited), list, download and delete files."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import FileResponse
+from pydantic import BaseModel, ConfigDict
+from python_multipart.multipart import MultipartParser, parse_options_header
+from sqlalchemy.orm import Session
+
+from crm_core.apitypes import RowId
+from crm_core.attachments import service
+from crm_core.auth.deps import staff
+from crm_core.auth.principal import Principal
+from crm_core.config import get_settings
+from crm_core.database import get_db
+from crm_core.errors import Invalid, NotFound, TooLarge
+
+router = APIRouter(tags=["attachments"])
+MULTIPART_OVERHEAD = 64 * 1024  # headers and the other small fields of the form
+
+
+class AttachmentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    client_id: int | None
+    owner_type: str
+    owner_id: int
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_by_id: int | None
+    uploaded_at: datetime
+
+
+UPLOAD_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                }
+            }
+        },
+    }
+}
+
+
+async def receive_file(request: Request) -> tuple[str | None, str | None, service.UploadSink]:
+    """Stream the ``file`` part of a multipart body into an UploadSink (413 past the limit)."""
+    limit = get_settings().max_upload_bytes
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > limit + MULTIPART_OVERHEAD:
+        raise TooLarge(f"the file is larger than the limit of {limit} bytes", limit=limit)
+    ctype, params = parse_options_header(request.headers.get("content-type", ""))
+    if ctype != b"multipart/form-data" or not params.get(b"boundary"):
+        raise Invalid("file", "send the file as multipart/form-data")
+    form = getattr(request, "_form", None)
+    if form is not None:  # already parsed (cookie login sent the CSRF token as a form field)
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise Invalid("file", "is required")
+        sink = service.UploadSink()
+        await upload.seek(0)
+        while chunk := await upload.read(64 * 1024):
+            sink.write(chunk)
+        return upload.filename, upload.content_type, sink
+
+    state: dict = {"headers": {}, "field": b"", "value": b"", "in_file": False, "done": False}
+    sink: service.UploadSink | None = None
+    meta: dict[str, str | None] = {"filename": None, "content_type": None}
+    error: list[Exception] = []
+
+    def on_part_begin() -> None:
+        state["headers"] = {}
+
+    def on_header_field(data: bytes, start: int, end: int) -> None:
+        state["field"] += data[start:end]
+
+    def on_header_value(data: bytes, start: int, end: int) -> None:
+        state["value"] += data[start:end]
+
+    def on_header_end() -> None:
+        state["headers"][state["field"].decode("latin-1").lower()] = state["value"]
+        state["field"], state["value"] = b"", b""
+
+    def on_headers_finished() -> None:
+        nonlocal sink
+        _, disp = parse_options_header(state["headers"].get("content-disposition", b""))
+        is_file = disp.get(b"name") == b"file" and not state["done"]
+        state["in_file"] = is_file
+        if is_file:
+            raw = disp.get(b"filename", b"")
+            meta["filename"] = raw.decode("utf-8", "replace")
+            meta["content_type"] = state["headers"].get("content-type", b"").decode(
+                "latin-1", "replace"
+            )
+            sink = service.UploadSink(limit)
+
+    def on_part_data(data: bytes, start: int, end: int) -> None:
+        if state["in_file"] and sink is not None and not error:
+            try:
+                sink.write(data[start:end])
+            except TooLarge as exc:
+                error.append(exc)
+
+    def on_part_end() -> None:
+        if state["in_file"]:
+            state["done"] = True
+        state["in_file"] = False
+
+    parser = MultipartParser(
+        params[b"boundary"],
+        {
+            "on_part_begin": on_part_begin,
+            "on_header_field": on_header_field,
+            "on_header_value": on_header_value,
+            "on_header_end": on_header_end,
+            "on_headers_finished": on_headers_finished,
+            "on_part_data": on_part_data,
+            "on_part_end": on_part_end,
+        },
+    )
+    try:
+        async for chunk in request.stream():
+            parser.write(chunk)
+            if error:
+                raise error[0]
+        parser.finalize()
+    except TooLarge:
+        raise
+    except Exception as exc:
+        if sink is not None:
+            sink.discard()
+        raise Invalid("file", "the multipart body could not be read") from exc
+    if sink is None or not state["done"]:
+        if sink is not None:
+            sink.discard()
+        raise Invalid("file", "is required")
+    return meta["filename"], meta["content_type"], sink
+
+
+async def _upload(request: Request, db: Session, actor: Principal, owner_type: str, owner_id: int):
+    # rights first, so that nobody streams a file at a record they may not see
+    service.owner_client_id(db, actor, owner_type, owner_id)
+    filename, content_type, sink = await receive_file(request)
+    item = service.attach(
+        db,
+        actor,
+        owner_type=owner_type,
+        owner_id=owner_id,
+        filename=filename,
+        content_type=content_type,
+        sink=sink,
+    )
+    path = service.path_of(item)
+    try:
+        db.commit()
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return item
+
+
+@router.post(
+    "/clients/{client_id}/attachments",
+    response_model=AttachmentOut,
+    status_code=201,
+    summary="Upload a file on a client (multipart field `file`)",
+    openapi_extra=UPLOAD_BODY,
+)
+async def upload_on_client(
+    client_id: RowId,
+    request: Request,
+    actor: Principal = Depends(staff),
+    db: Session = Depends(get_db),
+):
+    return await _upload(request, db, actor, "client", client_id)
+
+
+@router.post(
+    "/interactions/{interaction_id}/attachments",
+    response_model=AttachmentOut,
+    status_code=201,
+    summary="Upload a file on a history entry (multipart field `file`)",
+    openapi_extra=UPLOAD_BODY,
+)
+async def upload_on_interaction(
+    interaction_id: RowId,
+    request: Request,
+    actor: Principal = Depends(staff),
+    db: Session = Depends(get_db),
+):
+    return await _upload(request, db, actor, "interaction", interaction_id)
+
+
+@router.post(
+    "/tasks/{task_id}/attachments",
+    response_model=AttachmentOut,
+    status_code=201,
+    summary="Upload a file on a task (multipart field `file`)",
+    openapi_extra=UPLOAD_BODY,
+)
+async def upload_on_task(
+    task_id: RowId,
+    request: Request,
+    actor: Principal = Depends(staff),
+    db: Session = Depends(get_db),
+):
+    return await _upload(request, db, actor, "task", task_id)
+
+
+@router.get(
+    "/clients/{client_id}/attachments",
+    response_model=list[AttachmentOut],
+    summary="A client's files (also those on its history and tasks)",
+)
+def list_client_files(
+    client_id: RowId, actor: Principal = Depends(staff), db: Session = Depends(get_db)
+):
+    return service.list_for(db, actor, "client", client_id)
+
+
+@router.get(
+    "/interactions/{interaction_id}/attachments",
+    response_model=list[AttachmentOut],
+    summary="Files on a history entry",
+)
+def list_interaction_files(
+    interaction_id: RowId, actor: Principal = Depends(staff), db: Session = Depends(get_db)
+):
+    return service.list_for(db, actor, "interaction", interaction_id)
+
+
+@router.get(
+    "/tasks/{task_id}/attachments", response_model=list[AttachmentOut], summary="Files on a task"
+)
+def list_task_files(task_id: RowId, actor: Principal = Depends(staff), db: Session = Depends(get_db)):
+    return service.list_for(db, actor, "task", task_id)
+
+
+@router.get("/attachments/{attachment_id}", response_model=AttachmentOut, summary="File details")
+def get_file(attachment_id: RowId, actor: Principal = Depends(staff), db: Session = Depends(get_db)):
+    return service.get_attachment(db, actor, attachment_id)
+
+
+@router.get(
+    "/attachments/{attachment_id}/download",
+    response_class=FileResponse,
+    summary="Download a file",
+)
+def download_file(
+    attachment_id: RowId, actor: Principal = Depends(staff), db: Session = Depends(get_db)
+):
+    item = service.get_attachment(db, actor, attachment_id)
+    path = service.path_of(item)
+    if not path.is_file():
+        raise NotFound(f"the file of attachment {attachment_id} is missing from the store")
+    ascii_name = item.filename.encode("ascii", "replace").decode().replace('"', "_")
+    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(item.filename)}"
+    return FileResponse(
+        path,
+        media_type=item.content_type,
+        headers={
+            "Content-Disposition": disposition,
+            "X-Content-Type-Options": "nosniff",
+            "X-Checksum-SHA256": item.sha256,
+        },
+    )
+
+
+@router.delete("/attachments/{attachment_id}", status_code=204, summary="Delete a file")
+def delete_file(
+    attachment_id: RowId, actor: Principal = Depends(staff), db: Session = Depends(get_db)
+):
+    path = service.delete_attachment(db, actor, attachment_id)
+    db.commit()
+    path.unlink(missing_ok=True)

@@ -1,0 +1,123 @@
+"""Admin configuration: custom fields, built-in label renames and the choice lists.
+
+Reading is open to every signed-in user (the UI needs the definitions to render forms);
+changing is for admins.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Depends
+from sqlalchemy.orm import Session
+
+from crm_core.apitypes import RowId
+from crm_core.auth.deps import admins, staff
+from crm_core.auth.principal import Principal
+from crm_core.customfields import service
+from crm_core.customfields.schemas import (
+    ChoiceCreate,
+    ChoiceOut,
+    ChoiceUpdate,
+    Entity,
+    FieldCreate,
+    FieldOut,
+    FieldUpdate,
+    LabelOut,
+    LabelSet,
+)
+from crm_core.database import get_db
+from crm_core.history import choices
+
+router = APIRouter(tags=["configuration"])
+ListName = Literal["interaction_type", "interaction_result", "client_category", "client_source"]
+
+
+@router.get("/custom-fields", response_model=list[FieldOut], summary="Custom field definitions")
+def list_fields(
+    entity: Entity = "client", _: Principal = Depends(staff), db: Session = Depends(get_db)
+):
+    return service.fields_for(db, entity)
+
+
+@router.post("/custom-fields", response_model=FieldOut, status_code=201, summary="Define a field")
+def create_field(body: FieldCreate, actor: Principal = Depends(admins), db: Session = Depends(get_db)):
+    return service.create_field(db, actor, **body.model_dump())
+
+
+@router.patch("/custom-fields/{field_id}", response_model=FieldOut, summary="Change a field")
+def update_field(
+    field_id: RowId,
+    body: FieldUpdate,
+    actor: Principal = Depends(admins),
+    db: Session = Depends(get_db),
+):
+    return service.update_field(db, actor, field_id, **body.model_dump(exclude_unset=True))
+
+
+@router.delete(
+    "/custom-fields/{field_id}", status_code=204, summary="Delete a field and all its values"
+)
+def delete_field(field_id: RowId, actor: Principal = Depends(admins), db: Session = Depends(get_db)):
+    service.delete_field(db, actor, field_id)
+
+
+@router.get("/labels", response_model=list[LabelOut], summary="Renamed built-in field labels")
+def list_labels(
+    entity: Entity | None = None,
+    language: Literal["en", "ro", "ru"] | None = None,
+    _: Principal = Depends(staff),
+    db: Session = Depends(get_db),
+):
+    return service.labels(db, entity, language)
+
+
+@router.put("/labels", response_model=LabelOut, summary="Rename a built-in field label")
+def set_label(body: LabelSet, actor: Principal = Depends(admins), db: Session = Depends(get_db)):
+    return service.set_label(db, actor, **body.model_dump())
+
+
+@router.delete("/labels/{label_id}", status_code=204, summary="Back to the default label")
+def delete_label(label_id: RowId, actor: Principal = Depends(admins), db: Session = Depends(get_db)):
+    service.delete_label(db, actor, label_id)
+
+
+@router.get(
+    "/choices/{list_name}", response_model=list[ChoiceOut], summary="A configurable list"
+)
+def list_choices(
+    list_name: ListName,
+    include_inactive: bool = False,
+    _: Principal = Depends(staff),
+    db: Session = Depends(get_db),
+):
+    return choices.items(db, list_name, include_inactive=include_inactive)
+
+
+@router.post(
+    "/choices/{list_name}", response_model=ChoiceOut, status_code=201, summary="Add an item"
+)
+def add_choice(
+    list_name: ListName,
+    body: ChoiceCreate,
+    actor: Principal = Depends(admins),
+    db: Session = Depends(get_db),
+):
+    return choices.add_item(db, actor, list_name, **body.model_dump())
+
+
+@router.patch("/choices/items/{item_id}", response_model=ChoiceOut, summary="Change an item")
+def update_choice(
+    item_id: RowId,
+    body: ChoiceUpdate,
+    actor: Principal = Depends(admins),
+    db: Session = Depends(get_db),
+):
+    return choices.update_item(db, actor, item_id, **body.model_dump(exclude_unset=True))
+
+
+@router.delete(
+    "/choices/items/{item_id}", status_code=204, summary="Deactivate an item (records keep it)"
+)
+def delete_choice(item_id: RowId, actor: Principal = Depends(admins), db: Session = Depends(get_db)):
+    choices.delete_item(db, actor, item_id)

@@ -1,0 +1,78 @@
+"""Users and teams: admins manage; every signed-in user lists colleagues."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from sqlalchemy.orm import Session
+
+from crm_core.apitypes import RowId
+from crm_core.auth.deps import admins, staff
+from crm_core.auth.principal import Principal
+from crm_core.database import get_db
+from crm_core.users import service
+from crm_core.users.schemas import (
+    ColleagueOut,
+    TeamCreate,
+    TeamOut,
+    TeamUpdate,
+    UserCreate,
+    UserOut,
+    UserUpdate,
+)
+
+router = APIRouter(tags=["users"])
+
+
+@router.get("/users", response_model=list[ColleagueOut], summary="Colleagues (for assignment)")
+def list_users(
+    include_inactive: bool = False,
+    actor: Principal = Depends(staff),
+    db: Session = Depends(get_db),
+):
+    return service.list_users(db, actor, include_inactive=include_inactive)
+
+
+@router.post("/users", response_model=UserOut, status_code=201, summary="Add a user (admin)")
+def create_user(body: UserCreate, actor: Principal = Depends(admins), db: Session = Depends(get_db)):
+    return service.create_user(db, actor, **body.model_dump())
+
+
+@router.get("/users/{user_id}", response_model=UserOut, summary="One user (admin)")
+def get_user(user_id: RowId, actor: Principal = Depends(admins), db: Session = Depends(get_db)):
+    return service.get_user(db, user_id)
+
+
+@router.patch("/users/{user_id}", response_model=UserOut, summary="Change a user (admin)")
+def update_user(
+    user_id: RowId, body: UserUpdate, actor: Principal = Depends(admins), db: Session = Depends(get_db)
+):
+    return service.update_user(db, actor, user_id, body.model_dump(exclude_unset=True))
+
+
+@router.delete("/users/{user_id}", response_model=UserOut, summary="Deactivate a user (admin)")
+def deactivate_user(
+    user_id: RowId, actor: Principal = Depends(admins), db: Session = Depends(get_db)
+):
+    return service.deactivate_user(db, actor, user_id)
+
+
+@router.get("/teams", response_model=list[TeamOut], summary="Teams")
+def list_teams(actor: Principal = Depends(staff), db: Session = Depends(get_db)):
+    return service.list_teams(db)
+
+
+@router.post("/teams", response_model=TeamOut, status_code=201, summary="Add a team (admin)")
+def create_team(body: TeamCreate, actor: Principal = Depends(admins), db: Session = Depends(get_db)):
+    return service.create_team(db, actor, **body.model_dump())
+
+
+@router.patch("/teams/{team_id}", response_model=TeamOut, summary="Rename a team, set its manager")
+def update_team(
+    team_id: RowId, body: TeamUpdate, actor: Principal = Depends(admins), db: Session = Depends(get_db)
+):
+    return service.update_team(db, actor, team_id, body.model_dump(exclude_unset=True))
+
+
+@router.delete("/teams/{team_id}", status_code=204, summary="Delete an empty team (admin)")
+def delete_team(team_id: RowId, actor: Principal = Depends(admins), db: Session = Depends(get_db)):
+    service.delete_team(db, actor, team_id)
