@@ -1,0 +1,215 @@
+"""Voice calls of the outbox: which script and language a call plays, and what the client answered.
+
+A voice call is an outbox message (``channel="voice"``); its ``template`` names the script (or
+the URL does), ``meta["language"]`` and ``meta["vars"]`` fill the sentences (``name``,
+``company``, ``prompt`` ...), ``body`` is the text of a reminder or announcement.
+
+The outcome of a call (``confirmed``, ``cancel_requested``, ``rating`` 1..5, ``no_input``,
+``played``) is kept once per message in ``meta["voice"]`` and added to the client's history;
+a rating also goes through the survey code of the notifier when it is installed. Twilio may
+post the same webhook twice: the first outcome wins and a repeat changes nothing.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crm_core.auth.principal import SYSTEM
+from crm_core.clients.models import Client
+from crm_core.config import get_settings
+from crm_core.database import utcnow
+from crm_core.errors import Invalid, NotFound
+from crm_core.history.service import add_interaction
+from notifier.outbox.models import OutboxMessage
+from notifier.outbox.service import enqueue
+from voicebots.scripts import LANGUAGES, SCRIPTS, Record, Script, get_script, pick_language
+
+log = logging.getLogger("callcard.voicebots")
+
+OUTCOME_LABELS = {
+    "confirmed": "confirmed",
+    "cancel_requested": "cancellation requested",
+    "rating": "rated",
+    "no_input": "no key pressed",
+    "played": "message played",
+}
+
+
+@dataclass
+class VoiceCall:
+    message_id: int
+    script: Script
+    language: str
+    values: dict[str, Any]
+    outcome: str | None
+
+
+def _load(db: Session, script_name: str, message_id: int, *, lock: bool = False) -> tuple:
+    script = get_script(script_name)
+    if script is None:
+        raise NotFound(f"voice script {script_name!r} not found")
+    query = select(OutboxMessage).where(OutboxMessage.id == message_id)
+    if lock:
+        query = query.with_for_update()
+    message = db.scalar(query)
+    if message is None or message.channel != "voice":
+        raise NotFound(f"voice message {message_id} not found")
+    if message.template and message.template != script.name and get_script(message.template):
+        raise NotFound(f"voice message {message_id} does not play {script.name!r}")
+    return script, message
+
+
+def open_call(db: Session, script_name: str, message_id: int) -> VoiceCall:
+    """The script, language and sentence values for one call (``NotFound`` if there is none)."""
+    script, message = _load(db, script_name, message_id)
+    meta = message.meta or {}
+    client = db.get(Client, message.client_id) if message.client_id else None
+    settings = get_settings()
+    language = pick_language(
+        meta.get("language"), client.language if client else None, settings.default_language
+    )
+    values: dict[str, Any] = dict(script.defaults)
+    if client is not None:
+        values["name"] = client.first_name or client.display_name
+    values["body"] = message.body
+    values.update({k: v for k, v in (meta.get("vars") or {}).items() if v not in (None, "")})
+    outcome = (meta.get("voice") or {}).get("outcome")
+    return VoiceCall(message.id, script, language, values, outcome)
+
+
+def twiml_url(script_name: str, message_id: int) -> str:
+    """The address Twilio fetches when the client answers (signed requests come back to it)."""
+    base = get_settings().public_url.rstrip("/")
+    return f"{base}/api/voice/{script_name}/{message_id}"
+
+
+def enqueue_call(
+    db: Session,
+    *,
+    script: str,
+    recipient: str,
+    idempotency_key: str,
+    body: str = "",
+    client_id: int | None = None,
+    language: str | None = None,
+    values: dict[str, str] | None = None,
+    due_at: datetime | None = None,
+    purpose: str = "",
+) -> OutboxMessage:
+    """Put an automated call in the outbox, in the caller's transaction.
+
+    The notifier's voice channel dials ``recipient`` and points Twilio at ``twiml_url``;
+    Asterisk installs hand the message id to the FastAGI server instead.
+    """
+    if get_script(script) is None:
+        raise Invalid("script", f"must be one of {', '.join(SCRIPTS)}")
+    if language is not None and language not in LANGUAGES:
+        raise Invalid("language", f"must be one of {', '.join(LANGUAGES)}")
+    meta: dict[str, Any] = {"script": script, "vars": dict(values or {})}
+    if language:
+        meta["language"] = language
+    message = enqueue(
+        db,
+        channel="voice",
+        recipient=recipient,
+        body=body,
+        idempotency_key=idempotency_key,
+        due_at=due_at,
+        client_id=client_id,
+        purpose=purpose or f"voice_{script}",
+        template=script,
+        meta=meta,
+    )
+    db.flush()
+    if not (message.meta or {}).get("twiml_url"):
+        message.meta = {**(message.meta or {}), "twiml_url": twiml_url(script, message.id)}
+        db.flush()
+    return message
+
+
+def _survey_recorder():
+    """The notifier's rating recorder, when the engagement part is installed."""
+    for module_name, attr in (
+        ("notifier.surveys.service", "record_rating"),
+        ("notifier.engagement.surveys", "record_rating"),
+    ):
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError:
+            continue
+        recorder = getattr(module, attr, None)
+        if recorder is not None:
+            return recorder
+    return None
+
+
+def record_outcome(
+    db: Session,
+    script_name: str,
+    message_id: int,
+    record: Record,
+    *,
+    via: str,
+    digit: str | None = None,
+    call_sid: str | None = None,
+) -> bool:
+    """Keep the call's outcome on the message and in the client's history; once per message.
+
+    Returns False when the message already had an outcome (a repeated webhook).
+    """
+    script, message = _load(db, script_name, message_id, lock=True)
+    meta = dict(message.meta or {})
+    if (meta.get("voice") or {}).get("outcome"):
+        log.info("voice message %s already has an outcome; %s ignored", message_id, record)
+        return False
+    now = utcnow()
+    voice: dict[str, Any] = {
+        "outcome": record.outcome,
+        "script": script.name,
+        "via": via,
+        "at": now.isoformat(),
+    }
+    if digit:
+        voice["digit"] = digit
+    if call_sid:
+        voice["call_sid"] = call_sid
+    if record.rating is not None:
+        voice["rating"] = record.rating
+    message.meta = {**meta, "voice": voice}
+    db.flush()
+    if message.client_id is None:
+        return True
+    label = OUTCOME_LABELS.get(record.outcome, record.outcome)
+    if record.rating is not None:
+        label = f"rated {record.rating} of 5"
+    recorder = _survey_recorder() if record.rating is not None else None
+    if recorder is not None:
+        recorder(db, message=message, rating=record.rating, channel="voice")
+        return True
+    add_interaction(
+        db,
+        SYSTEM,
+        client_id=message.client_id,
+        kind="rating" if record.rating is not None else "call",
+        direction="outbound",
+        occurred_at=now,
+        subject=f"Automated {script.name} call: {label}",
+        body=message.body,
+        type_code=script.history_type,
+        result_code=record.outcome,
+        phone_number=message.recipient[:32],
+        call_id=call_sid,
+    )
+    if record.rating is not None:
+        client = db.get(Client, message.client_id)
+        if client is not None:
+            client.last_rating = record.rating
+            client.last_rated_at = now
+    return True
