@@ -42,6 +42,13 @@ class Settings(BaseSettings):
     trunk_prefixes: list[str] = ["PJSIP/trunk", "SIP/trunk"]
     callback_task_to: str = Field("owner", description="owner | team: who gets a missed-call task")
     simulator: bool = False
+    # click-to-call (AMI Originate): the operator's phone rings first, then Exten is dialed
+    originate_channel: str = Field("PJSIP/{ext}", description="channel of the operator's phone")
+    originate_context: str = "from-internal"
+    originate_dial: str = Field("{e164}", description="Exten to dial: {e164} or {number}")
+    originate_timeout: float = 30.0
+    originate_forward_timeout: float = 5.0
+    cti_lock_ttl: float = Field(15.0, description="seconds a dead CTI listener keeps its lock")
 
     # notifier
     sms_channel: str = "console"  # console | twilio

@@ -64,6 +64,16 @@ def card_as_dict(card: Any) -> dict[str, Any] | None:
     return dict(vars(card))
 
 
+def _lookup(db, number: str, actor) -> Any:
+    from crm_core.clients.lookup import caller_card
+    from crm_core.phones import InvalidPhone
+
+    try:
+        return caller_card(db, number, actor=actor)
+    except InvalidPhone:
+        return None  # a PBX may present anything (short codes, letters): an unknown caller
+
+
 @dataclass
 class _Rung:
     """One extension that rang for a call, and the user bound to it."""
@@ -139,9 +149,7 @@ class CallPopups:
             user = user_for_extension(db, extension)
             card = None
             if user is not None and direction == "inbound" and (e164 or number):
-                from crm_core.clients.lookup import caller_card
-
-                card = caller_card(db, e164 or number, actor=principal_of(user))
+                card = _lookup(db, e164 or number, principal_of(user))
             user_id = user.id if user is not None else None
         self.lookup_seconds.append(time.perf_counter() - started)
         if len(self.lookup_seconds) > 100_000:
@@ -165,7 +173,7 @@ class CallPopups:
                 "number": number,
                 "e164": e164,
                 "withheld": withheld,
-                "name": _attr(call, "caller_name", "name"),
+                "name": _attr(call, "remote_name", "caller_name"),
                 "did": _attr(call, "did"),
                 "queue": _attr(call, "queue"),
                 "started_at": started_at,
@@ -357,7 +365,7 @@ def finished_call_facts(call: Any, view: _CallView | None = None) -> FinishedCal
         number="" if withheld else (_attr(call, "number", "caller_number", "remote_number") or ""),
         e164=None if withheld else _attr(call, "e164", "remote_e164"),
         withheld=withheld,
-        caller_name=_attr(call, "caller_name", "name", default="") or "",
+        caller_name=_attr(call, "remote_name", "caller_name", default="") or "",
         did=_attr(call, "did", default="") or "",
         queue=_attr(call, "queue", default="") or "",
         rang=[str(e) for e in (_attr(call, "rang", "extensions_rang", default=[]) or [])],

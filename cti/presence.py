@@ -2,9 +2,9 @@
 
 Fed from two sources in the CTI process:
 
-- device and queue-member events from AMI (``DeviceStateChange``, ``ExtensionStatus``,
-  ``QueueMemberStatus``, ``QueueMemberPause``, ``PeerStatus``, ``ContactStatus``), which a real
-  PBX with PJSIP phones sends;
+- the tracker's ``on_presence(extension, state)``, derived from device and queue-member events
+  (``DeviceStateChange``, ``QueueMemberStatus``, ``QueueMemberPause``, ``PeerStatus``,
+  ``ContactStatus``), which a real PBX with PJSIP phones sends;
 - the call tracker's events (ringing, answered, ended), which cover PBXs and recordings that send
   no device events (the Local-channel traces).
 
@@ -19,9 +19,8 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -32,60 +31,6 @@ log = logging.getLogger("callcard.cti.presence")
 
 STATES = ("available", "ringing", "in_call", "paused", "offline")
 REDIS_KEY = "callcard:presence"
-
-# Asterisk device states (DeviceStateChange State, QueueMemberStatus Status numbers)
-_DEVICE_STATE = {
-    "NOT_INUSE": "available",
-    "INUSE": "in_call",
-    "BUSY": "in_call",
-    "RINGING": "ringing",
-    "RINGINUSE": "in_call",
-    "ONHOLD": "in_call",
-    "UNAVAILABLE": "offline",
-    "INVALID": "offline",
-    "UNKNOWN": None,
-}
-_QUEUE_MEMBER_STATUS = {
-    "0": None,  # unknown
-    "1": "available",  # not in use
-    "2": "in_call",
-    "3": "in_call",  # busy
-    "4": "offline",  # invalid
-    "5": "offline",  # unavailable
-    "6": "ringing",
-    "7": "in_call",  # ringinuse
-    "8": "in_call",  # onhold
-}
-# ExtensionStatus Status bit field
-_EXTENSION_STATUS = {
-    "-2": "offline",
-    "-1": "offline",
-    "0": "available",
-    "1": "in_call",
-    "2": "in_call",
-    "4": "offline",
-    "8": "ringing",
-    "9": "in_call",
-    "16": "in_call",
-    "17": "in_call",
-}
-_PEER_STATUS = {
-    "registered": "available",
-    "reachable": "available",
-    "unregistered": "offline",
-    "unreachable": "offline",
-    "rejected": "offline",
-    "lagged": "available",
-}
-_CONTACT_STATUS = {
-    "created": "available",
-    "reachable": "available",
-    "nonqualified": "available",  # qualify disabled: registered is as good as reachable
-    "updated": None,
-    "unreachable": "offline",
-    "removed": "offline",
-}
-_DEVICE_EXT = re.compile(r"^(?:PJSIP|SIP|IAX2|DAHDI|Local)/(\d+)(?:[@-].*)?$", re.IGNORECASE)
 
 
 @dataclass
@@ -111,28 +56,6 @@ class OperatorPresence:
             "state": self.state,
             "since": self.since.isoformat() if self.since else None,
         }
-
-
-def _ext_of_device(device: str | None) -> str | None:
-    if not device:
-        return None
-    device = device.strip()
-    if device.isdigit():
-        return device
-    match = _DEVICE_EXT.match(device)
-    return match.group(1) if match else None
-
-
-def _get(event: Mapping[str, Any], key: str) -> str | None:
-    """Case-insensitive header lookup (Asterisk is not consistent about key case)."""
-    value = event.get(key)
-    if value is None:
-        lower = key.lower()
-        for k, v in event.items():
-            if k.lower() == lower:
-                value = v
-                break
-    return None if value is None else str(value)
 
 
 UserResolver = Callable[[str], tuple[int | None, str | None]]
@@ -161,45 +84,21 @@ class PresenceBoard:
 
     # --- inputs ---------------------------------------------------------------------------
 
-    def feed_ami(self, event: Mapping[str, Any]) -> None:
-        """Take one AMI event; events that are not about presence are ignored."""
-        name = (_get(event, "Event") or "").lower()
-        if name == "devicestatechange":
-            ext = _ext_of_device(_get(event, "Device"))
-            state = _DEVICE_STATE.get((_get(event, "State") or "").upper())
-            if ext and state:
-                self.set_device(ext, state)
-        elif name == "extensionstatus":
-            ext = _get(event, "Exten")
-            state = _EXTENSION_STATUS.get((_get(event, "Status") or "").strip())
-            if ext and ext.isdigit() and state:
-                self.set_device(ext, state)
-        elif name in ("queuememberstatus", "queuememberadded", "queuemember"):
-            ext = _ext_of_device(_get(event, "StateInterface") or _get(event, "Interface"))
-            ext = ext or _ext_of_device(_get(event, "MemberName"))
-            if not ext:
-                return
-            paused = _get(event, "Paused")
-            state = _QUEUE_MEMBER_STATUS.get((_get(event, "Status") or "").strip())
-            if paused is not None:
-                self.set_paused(ext, paused.strip() == "1", publish=state is None)
-            if state:
-                self.set_device(ext, state)
-        elif name == "queuememberpause":
-            ext = _ext_of_device(_get(event, "StateInterface") or _get(event, "Interface"))
-            ext = ext or _ext_of_device(_get(event, "MemberName"))
-            if ext:
-                self.set_paused(ext, (_get(event, "Paused") or "0").strip() == "1")
-        elif name == "peerstatus":
-            ext = _ext_of_device(_get(event, "Peer"))
-            state = _PEER_STATUS.get((_get(event, "PeerStatus") or "").lower())
-            if ext and state:
-                self.set_reachability(ext, state)
-        elif name == "contactstatus":
-            ext = _ext_of_device(_get(event, "AOR") or _get(event, "EndpointName"))
-            state = _CONTACT_STATUS.get((_get(event, "ContactStatus") or "").lower())
-            if ext and state:
-                self.set_reachability(ext, state)
+    def on_presence(self, extension: str, state: str) -> None:
+        """The tracker's device-derived state (DeviceStateChange, QueueMember*, PeerStatus,
+        ContactStatus: parsed in :mod:`cti.tracker`)."""
+        if state == "paused":
+            self.set_device(extension, "available")
+            self.set_paused(extension, True)
+            return
+        if state not in STATES:
+            return
+        op = self._operator(extension)
+        before = op.state
+        op.device_state = state
+        if state == "available":
+            op.paused = False
+        self._changed(op, before)
 
     def on_call_event(self, kind: str, call: Any, extension: str | None) -> None:
         """Tracker events: the fallback for PBXs that send no device events."""
@@ -230,12 +129,6 @@ class PresenceBoard:
         before = op.state
         op.device_state = state
         self._changed(op, before)
-
-    def set_reachability(self, ext: str, state: str) -> None:
-        """Registration news: offline always wins; online only lifts an offline state."""
-        op = self._operator(ext)
-        if state == "offline" or op.device_state == "offline":
-            self.set_device(ext, state)
 
     def set_paused(self, ext: str, paused: bool, publish: bool = True) -> None:
         op = self._operator(ext)

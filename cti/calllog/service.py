@@ -75,8 +75,12 @@ def lookup_client_id(db: Session, number: str | None) -> int | None:
     if not number:
         return None
     from crm_core.clients.lookup import caller_card
+    from crm_core.phones import InvalidPhone
 
-    return _client_id_of(caller_card(db, number, actor=None))
+    try:
+        return _client_id_of(caller_card(db, number, actor=None))
+    except InvalidPhone:
+        return None
 
 
 def already_logged(db: Session, linkedid: str) -> bool:
