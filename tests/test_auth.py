@@ -80,9 +80,10 @@ def test_models_match_migrations(database):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from crm_core.database import Base, get_engine, load_all_models
+    from crm_core.database import Base, get_engine, include_name, load_all_models
 
     load_all_models()
     with get_engine().connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        context = MigrationContext.configure(conn, opts={"include_name": include_name})
+        diff = compare_metadata(context, Base.metadata)
     assert diff == []

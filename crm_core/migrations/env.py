@@ -3,7 +3,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from crm_core.database import Base, load_all_models
+from crm_core.database import Base, include_name, load_all_models
 
 config = context.config
 url = config.attributes.get("url") or config.get_main_option("sqlalchemy.url")
@@ -25,6 +25,7 @@ def run() -> None:
             target_metadata=Base.metadata,
             render_as_batch=True,
             render_item=render_item,
+            include_name=include_name,
         )
         with context.begin_transaction():
             context.run_migrations()
@@ -36,6 +37,7 @@ def run() -> None:
             target_metadata=Base.metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             render_item=render_item,
+            include_name=include_name,
         )
         with context.begin_transaction():
             context.run_migrations()

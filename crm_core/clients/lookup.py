@@ -1,0 +1,258 @@
+"""Caller lookup: the card a popup shows while the phone is still ringing.
+
+``caller_card`` is called directly by the CTI listener (no HTTP) on every incoming call, so it
+is built for speed: the number is normalised to E.164 once, then ONE statement (a prepared,
+driver-cached query on the session's own connection) finds the client through the indexed
+``client_phones.e164`` column and gathers its organization, owner, phones, last interactions and
+open tasks as JSON. No ORM objects are loaded.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from crm_core.auth.principal import SYSTEM, Principal
+from crm_core.phones import to_e164
+
+OPEN_TASK_STATUSES = ("open", "in_progress")
+MAX_OPEN_TASKS = 10
+
+
+class Ref(BaseModel):
+    id: int
+    name: str
+
+
+class CardPhone(BaseModel):
+    kind: str
+    number: str = Field(description="As typed")
+    e164: str
+
+
+class CardInteraction(BaseModel):
+    occurred_at: datetime
+    kind: str
+    direction: str
+    subject: str
+    result: str
+    duration_s: int | None
+
+
+class CardTask(BaseModel):
+    id: int
+    title: str
+    due_at: datetime | None
+    overdue: bool
+
+
+class CallerCard(BaseModel):
+    """What the popup shows. ``restricted``: the caller is a client the user may not open, so
+    only the name and category are given (the person is on the line with them anyway)."""
+
+    found: bool = True
+    client_id: int
+    display_name: str
+    kind: str | None
+    organization: Ref | None
+    category: str
+    is_vip: bool
+    owner: Ref | None
+    team_id: int | None
+    phones: list[CardPhone]
+    matched_e164: str
+    interactions: list[CardInteraction] = Field(description="Last 5, newest first")
+    open_tasks: list[CardTask]
+    last_rating: int | None
+    restricted: bool = False
+    others: int = Field(0, description="Other live clients with the same number")
+
+
+_CARD_SQL = {
+    "sqlite": """
+WITH cand AS (
+  SELECT c.id, c.display_name, c.kind, c.category, c.team_id, c.owner_id, c.organization_id,
+         c.last_rating, c.updated_at,
+         CASE WHEN :all_clients OR c.team_id IS NULL OR c.team_id = :team THEN 1 ELSE 0 END AS visible
+  FROM client_phones p JOIN clients c ON c.id = p.client_id
+  WHERE p.e164 = :e164 AND c.deleted_at IS NULL
+), best AS (
+  SELECT * FROM cand ORDER BY visible DESC, updated_at DESC, id DESC LIMIT 1
+)
+SELECT b.id, b.display_name, b.kind, b.category, b.team_id, b.visible, b.last_rating,
+       o.id, o.display_name, u.id, COALESCE(NULLIF(u.full_name, ''), u.username),
+       (SELECT count(DISTINCT id) FROM cand) - 1,
+       (SELECT json_group_array(json_array(kind, number, e164)) FROM (
+          SELECT kind, number, e164 FROM client_phones WHERE client_id = b.id
+          ORDER BY position, id)),
+       (SELECT json_group_array(json_array(occurred_at, kind, direction, subject, result_code,
+                                           duration_s)) FROM (
+          SELECT occurred_at, kind, direction, subject, result_code, duration_s
+          FROM interactions WHERE client_id = b.id ORDER BY occurred_at DESC, id DESC LIMIT 5)),
+       (SELECT json_group_array(json_array(id, title, due_at)) FROM (
+          SELECT id, title, due_at FROM tasks
+          WHERE client_id = b.id AND status IN ('open', 'in_progress')
+          ORDER BY due_at IS NULL, due_at, id LIMIT :max_tasks))
+FROM best b
+LEFT JOIN clients o ON o.id = b.organization_id AND o.deleted_at IS NULL
+LEFT JOIN users u ON u.id = b.owner_id
+""",
+    "postgresql": """
+WITH cand AS (
+  SELECT c.id, c.display_name, c.kind, c.category, c.team_id, c.owner_id, c.organization_id,
+         c.last_rating, c.updated_at,
+         CASE WHEN :all_clients OR c.team_id IS NULL OR c.team_id = :team THEN 1 ELSE 0 END AS visible
+  FROM client_phones p JOIN clients c ON c.id = p.client_id
+  WHERE p.e164 = :e164 AND c.deleted_at IS NULL
+), best AS (
+  SELECT * FROM cand ORDER BY visible DESC, updated_at DESC, id DESC LIMIT 1
+)
+SELECT b.id, b.display_name, b.kind, b.category, b.team_id, b.visible, b.last_rating,
+       o.id, o.display_name, u.id, COALESCE(NULLIF(u.full_name, ''), u.username),
+       (SELECT count(DISTINCT id) FROM cand) - 1,
+       (SELECT json_agg(json_build_array(kind, number, e164) ORDER BY position, id)
+          FROM client_phones WHERE client_id = b.id),
+       (SELECT json_agg(json_build_array(occurred_at, kind, direction, subject, result_code,
+                                         duration_s) ORDER BY occurred_at DESC, id DESC)
+          FROM (SELECT id, occurred_at, kind, direction, subject, result_code, duration_s
+                FROM interactions WHERE client_id = b.id
+                ORDER BY occurred_at DESC, id DESC LIMIT 5) i),
+       (SELECT json_agg(json_build_array(id, title, due_at) ORDER BY due_at IS NULL, due_at, id)
+          FROM (SELECT id, title, due_at FROM tasks
+                WHERE client_id = b.id AND status IN ('open', 'in_progress')
+                ORDER BY due_at IS NULL, due_at, id LIMIT :max_tasks) t)
+FROM best b
+LEFT JOIN clients o ON o.id = b.organization_id AND o.deleted_at IS NULL
+LEFT JOIN users u ON u.id = b.owner_id
+""",
+}
+_PG_SQL = re.sub(r":(\w+)", r"%(\1)s", _CARD_SQL["postgresql"])
+
+
+def _when(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _json(value: Any) -> list:
+    if value is None:
+        return []
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+def _fetch(db: Session, e164: str, actor: Principal) -> tuple | None:
+    raw = db.connection().connection.driver_connection
+    params = {
+        "e164": e164,
+        "all_clients": 1 if actor.sees_all_clients else 0,
+        "team": actor.team_id if actor.role == "operator" else None,
+        "max_tasks": MAX_OPEN_TASKS,
+    }
+    if db.get_bind().dialect.name == "postgresql":
+        params["all_clients"] = bool(params["all_clients"])
+        with raw.cursor() as cur:
+            cur.execute(_PG_SQL, params, prepare=True)
+            return cur.fetchone()
+    cur = raw.execute(_CARD_SQL["sqlite"], params)
+    try:
+        return cur.fetchone()
+    finally:
+        cur.close()
+
+
+def card_for_e164(db: Session, e164: str, actor: Principal | None = None) -> CallerCard | None:
+    """The card for an already normalised number, or None when no live client has it."""
+    actor = actor or SYSTEM
+    row = _fetch(db, e164, actor)
+    if row is None:
+        return None
+    (
+        client_id,
+        name,
+        kind,
+        category,
+        team_id,
+        visible,
+        last_rating,
+        org_id,
+        org_name,
+        owner_id,
+        owner_name,
+        others,
+        phones,
+        interactions,
+        tasks,
+    ) = row
+    vip = (category or "").strip().lower() == "vip"
+    if not visible:
+        return CallerCard.model_construct(
+            found=True,
+            client_id=client_id,
+            display_name=name,
+            kind=None,
+            organization=None,
+            category=category,
+            is_vip=vip,
+            owner=None,
+            team_id=None,
+            phones=[],
+            matched_e164=e164,
+            interactions=[],
+            open_tasks=[],
+            last_rating=None,
+            restricted=True,
+            others=others,
+        )
+    now = datetime.now(UTC)
+    open_tasks = []
+    for task_id, title, due in _json(tasks):
+        due_at = _when(due)
+        open_tasks.append(
+            CardTask.model_construct(
+                id=task_id, title=title, due_at=due_at, overdue=due_at is not None and due_at < now
+            )
+        )
+    return CallerCard.model_construct(
+        found=True,
+        client_id=client_id,
+        display_name=name,
+        kind=kind,
+        organization=Ref.model_construct(id=org_id, name=org_name) if org_id else None,
+        category=category,
+        is_vip=vip,
+        owner=Ref.model_construct(id=owner_id, name=owner_name) if owner_id else None,
+        team_id=team_id,
+        phones=[CardPhone.model_construct(kind=k, number=n, e164=e) for k, n, e in _json(phones)],
+        matched_e164=e164,
+        interactions=[
+            CardInteraction.model_construct(
+                occurred_at=_when(at),
+                kind=k,
+                direction=d,
+                subject=s,
+                result=r,
+                duration_s=dur,
+            )
+            for at, k, d, s, r, dur in _json(interactions)
+        ],
+        open_tasks=open_tasks,
+        last_rating=last_rating,
+        restricted=False,
+        others=others,
+    )
+
+
+def caller_card(db: Session, number: str, actor: Principal | None = None) -> CallerCard | None:
+    """The card for a caller's number in any format; None when unknown.
+
+    Raises :class:`crm_core.phones.InvalidPhone` (with the reason) when ``number`` cannot be a
+    phone number. ``actor`` None means the system (the CTI listener deciding whom to notify).
+    """
+    return card_for_e164(db, to_e164(number), actor)

@@ -1,0 +1,680 @@
+"""The rules of the client base: create, change, delete, restore, merge and list clients.
+
+Every function takes the session and the acting :class:`Principal`; rights are checked here,
+every change is audited and announced on ``signals.client_saved`` in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, asc, desc, exists, func, select, update
+from sqlalchemy.orm import Session
+
+from crm_core import signals
+from crm_core.attachments.models import Attachment
+from crm_core.audit.service import record, snapshot
+from crm_core.auth.models import Team, User
+from crm_core.auth.principal import Principal
+from crm_core.auth.rights import can_see_client, get_visible_client, require, visible_clients
+from crm_core.clients.models import Address, Client, ClientTag, Email, Handle, Phone
+from crm_core.clients.schemas import (
+    AddressIn,
+    AddressOut,
+    ClientFilter,
+    ClientIn,
+    ClientOut,
+    ClientPage,
+    ClientSummary,
+    ClientUpdate,
+    ContactPerson,
+    EmailOut,
+    HandleIn,
+    HandleOut,
+    PhoneOut,
+    Ref,
+)
+from crm_core.customfields import service as customfields
+from crm_core.customfields.models import CustomField, CustomFieldValue
+from crm_core.database import utcnow
+from crm_core.errors import Conflict, Invalid, NotFound
+from crm_core.history.models import Interaction
+from crm_core.search.text import build_search_text
+from crm_core.tasks.models import Task
+
+ENTITY = "client"
+#: list totals are counted up to this many rows; beyond it the page says "10,000+"
+COUNT_LIMIT = 10_000
+SORTABLE = {
+    "display_name": Client.display_name,
+    "last_name": Client.last_name,
+    "created_at": Client.created_at,
+    "updated_at": Client.updated_at,
+    "category": Client.category,
+    "status": Client.status,
+    "id": Client.id,
+}
+SCALARS = (
+    "first_name",
+    "last_name",
+    "middle_name",
+    "org_name",
+    "job_title",
+    "organization_id",
+    "owner_id",
+    "team_id",
+    "category",
+    "status",
+    "source",
+    "birthday",
+    "discount_percent",
+    "comment",
+    "language",
+    "timezone",
+)
+
+
+def is_vip(category: str) -> bool:
+    return category.strip().lower() == "vip"
+
+
+def display_name_of(client: Client) -> str:
+    if client.kind == "organization":
+        return client.org_name.strip()
+    parts = (client.first_name, client.middle_name, client.last_name)
+    return " ".join(p.strip() for p in parts if p and p.strip())
+
+
+# --- reading ----------------------------------------------------------------------------
+
+
+def get_client(db: Session, actor: Principal, client_id: int) -> Client:
+    """The client, if the actor may see it; otherwise NotFound (ids do not leak)."""
+    return get_visible_client(db, actor, client_id)
+
+
+def _ref_names(db: Session, model, ids: set[int | None], attr: str) -> dict[int, str]:
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    column = getattr(model, attr)
+    return dict(db.execute(select(model.id, column).where(model.id.in_(ids))).all())
+
+
+def client_out(db: Session, client: Client) -> ClientOut:
+    """The full card of one client, with its organization, contacts and custom values."""
+    org = None
+    if client.organization_id:
+        org_row = db.get(Client, client.organization_id)
+        if org_row is not None and org_row.deleted_at is None:
+            org = Ref(id=org_row.id, name=org_row.display_name)
+    owner = None
+    if client.owner_id:
+        user = db.get(User, client.owner_id)
+        if user is not None:
+            owner = Ref(id=user.id, name=user.full_name or user.username)
+    team = None
+    if client.team_id:
+        team_row = db.get(Team, client.team_id)
+        if team_row is not None:
+            team = Ref(id=team_row.id, name=team_row.name)
+    contacts: list[ContactPerson] = []
+    if client.kind == "organization":
+        people = db.scalars(
+            select(Client)
+            .where(Client.organization_id == client.id, Client.deleted_at.is_(None))
+            .order_by(Client.display_name, Client.id)
+            .limit(500)
+        ).all()
+        phones = _phones_by_client(db, [p.id for p in people])
+        contacts = [
+            ContactPerson(
+                id=p.id,
+                display_name=p.display_name,
+                job_title=p.job_title,
+                phones=phones.get(p.id, []),
+            )
+            for p in people
+        ]
+    return ClientOut(
+        id=client.id,
+        kind=client.kind,
+        first_name=client.first_name,
+        last_name=client.last_name,
+        middle_name=client.middle_name,
+        org_name=client.org_name,
+        display_name=client.display_name,
+        job_title=client.job_title,
+        organization=org,
+        owner=owner,
+        team=team,
+        category=client.category,
+        is_vip=is_vip(client.category),
+        status=client.status,
+        source=client.source,
+        birthday=client.birthday,
+        discount_percent=client.discount_percent,
+        comment=client.comment,
+        language=client.language,
+        timezone=client.timezone,
+        tags=sorted(t.tag for t in client.tags),
+        phones=[PhoneOut.model_validate(p) for p in client.phones],
+        emails=[EmailOut.model_validate(e) for e in client.emails],
+        addresses=[AddressOut.model_validate(a, from_attributes=True) for a in client.addresses],
+        handles=[HandleOut.model_validate(h, from_attributes=True) for h in client.handles],
+        custom=customfields.values_for(db, ENTITY, [client.id]).get(client.id, {}),
+        contacts=contacts,
+        last_rating=client.last_rating,
+        last_rated_at=client.last_rated_at,
+        created_at=client.created_at,
+        updated_at=client.updated_at,
+        deleted_at=client.deleted_at,
+    )
+
+
+def _phones_by_client(db: Session, ids: list[int]) -> dict[int, list[str]]:
+    out: dict[int, list[str]] = defaultdict(list)
+    if ids:
+        rows = db.execute(
+            select(Phone.client_id, Phone.e164)
+            .where(Phone.client_id.in_(ids))
+            .order_by(Phone.client_id, Phone.position, Phone.id)
+        )
+        for client_id, e164 in rows:
+            out[client_id].append(e164)
+    return out
+
+
+def summaries(db: Session, clients: list[Client]) -> list[ClientSummary]:
+    """List rows for many clients with a fixed number of queries (no per-row queries)."""
+    ids = [c.id for c in clients]
+    phones = _phones_by_client(db, ids)
+    emails: dict[int, str] = {}
+    tags: dict[int, list[str]] = defaultdict(list)
+    if ids:
+        for client_id, address in db.execute(
+            select(Email.client_id, Email.address)
+            .where(Email.client_id.in_(ids))
+            .order_by(Email.client_id, Email.position.desc(), Email.id.desc())
+        ):
+            emails[client_id] = address  # the last one written per client is position 0
+        for client_id, tag in db.execute(
+            select(ClientTag.client_id, ClientTag.tag)
+            .where(ClientTag.client_id.in_(ids))
+            .order_by(ClientTag.tag)
+        ):
+            tags[client_id].append(tag)
+    orgs = _ref_names(db, Client, {c.organization_id for c in clients}, "display_name")
+    return [
+        ClientSummary(
+            id=c.id,
+            kind=c.kind,
+            display_name=c.display_name,
+            organization=(
+                Ref(id=c.organization_id, name=orgs[c.organization_id])
+                if c.organization_id in orgs
+                else None
+            ),
+            category=c.category,
+            is_vip=is_vip(c.category),
+            status=c.status,
+            team_id=c.team_id,
+            owner_id=c.owner_id,
+            phone=(phones.get(c.id) or [None])[0],
+            email=emails.get(c.id),
+            tags=tags.get(c.id, []),
+            created_at=c.created_at,
+            updated_at=c.updated_at,
+            deleted_at=c.deleted_at,
+        )
+        for c in clients
+    ]
+
+
+# --- writing ----------------------------------------------------------------------------
+
+
+def _check_names(kind: str, first: str, last: str, org_name: str) -> None:
+    if kind == "organization":
+        if not org_name.strip():
+            raise Invalid("org_name", "an organization needs a name")
+    elif not (first.strip() or last.strip()):
+        raise Invalid("last_name", "a person needs a first or a last name")
+
+
+def _check_refs(db: Session, actor: Principal, client: Client, changed: set[str]) -> None:
+    """Organization, owner and team must exist, be usable and be the actor's to give."""
+    if "organization_id" in changed and client.organization_id is not None:
+        if client.kind != "person":
+            raise Invalid("organization_id", "only a person can belong to an organization")
+        org = db.get(Client, client.organization_id)
+        if (
+            org is None
+            or org.kind != "organization"
+            or org.id == client.id
+            or not can_see_client(actor, org)
+        ):
+            raise Invalid("organization_id", "no such organization")
+    if "owner_id" in changed and client.owner_id is not None:
+        user = db.get(User, client.owner_id)
+        if user is None or not user.is_active:
+            raise Invalid("owner_id", "no such active user")
+    if "team_id" in changed and client.team_id is not None and db.get(Team, client.team_id) is None:
+        raise Invalid("team_id", "no such team")
+    if (
+        "team_id" in changed
+        and actor.role == "operator"
+        and client.team_id
+        not in (
+            None,
+            actor.team_id,
+        )
+    ):
+        raise Invalid("team_id", "operators may only assign their own team")
+
+
+def _full_snapshot(db: Session, client: Client) -> dict[str, Any]:
+    """Columns plus the lists, so the audit shows phones, e-mails, tags and custom values too."""
+    data = snapshot(client)
+    data["phones"] = [f"{p.kind}:{p.e164}" for p in client.phones]
+    data["emails"] = [f"{e.kind}:{e.address}" for e in client.emails]
+    data["addresses"] = [
+        ", ".join(x for x in (a.street, a.city, a.region, a.postal_code, a.country) if x)
+        for a in client.addresses
+    ]
+    data["handles"] = [f"{h.network}:{h.handle}" for h in client.handles]
+    data["tags"] = sorted(t.tag for t in client.tags)
+    if client.id is not None:
+        data["custom"] = customfields.values_for(db, ENTITY, [client.id]).get(client.id, {})
+    return data
+
+
+def refresh_search_text(db: Session, client: Client) -> None:
+    """Recompute ``display_name`` and ``search_text`` (the FTS/trigram triggers follow)."""
+    client.display_name = display_name_of(client)
+    names = [client.display_name, client.org_name, client.job_title]
+    if client.organization_id:
+        org_name = db.scalar(select(Client.org_name).where(Client.id == client.organization_id))
+        names.append(org_name or "")
+    extra = [h.handle for h in client.handles] + [t.tag for t in client.tags]
+    if client.id is not None:
+        extra.append(customfields.searchable_text(db, ENTITY, client.id))
+    client.search_text = build_search_text(
+        names=names,
+        phones_e164=[p.e164 for p in client.phones],
+        emails=[e.address for e in client.emails],
+        extra=extra,
+    )
+
+
+def _replace_lists(client: Client, data: ClientIn | ClientUpdate, fields: set[str]) -> None:
+    if "phones" in fields and data.phones is not None:
+        client.phones = [
+            Phone(kind=p.kind, number=p.number, e164=p.e164, position=i)
+            for i, p in enumerate(data.phones)
+        ]
+    if "emails" in fields and data.emails is not None:
+        client.emails = [
+            Email(
+                kind=e.kind,
+                address=str(e.address),
+                address_lower=str(e.address).lower(),
+                position=i,
+            )
+            for i, e in enumerate(data.emails)
+        ]
+    if "addresses" in fields and data.addresses is not None:
+        client.addresses = [
+            Address(**_address_values(a), position=i) for i, a in enumerate(data.addresses)
+        ]
+    if "handles" in fields and data.handles is not None:
+        client.handles = [Handle(network=h.network, handle=h.handle) for h in data.handles]
+    if "tags" in fields and data.tags is not None:
+        wanted = sorted({t.strip() for t in data.tags if t.strip()})
+        current = {t.tag: t for t in client.tags}
+        client.tags = [current.get(tag) or ClientTag(tag=tag) for tag in wanted]
+
+
+def _address_values(a: AddressIn) -> dict[str, str]:
+    return {
+        "kind": a.kind,
+        "street": a.street.strip(),
+        "city": a.city.strip(),
+        "region": a.region.strip(),
+        "postal_code": a.postal_code.strip(),
+        "country": a.country.upper(),
+    }
+
+
+def find_duplicate(
+    db: Session, phones_e164: list[str], emails: list[str], exclude_id: int | None = None
+) -> tuple[Client, str] | None:
+    """The first live client holding one of these numbers or e-mails, and which field matched."""
+    if phones_e164:
+        query = (
+            select(Client, Phone.e164)
+            .join(Phone, Phone.client_id == Client.id)
+            .where(Phone.e164.in_(phones_e164), Client.deleted_at.is_(None))
+        )
+        if exclude_id:
+            query = query.where(Client.id != exclude_id)
+        row = db.execute(query.order_by(Client.id).limit(1)).first()
+        if row:
+            return row[0], f"phones[{phones_e164.index(row[1])}]"
+    lowered = [e.lower() for e in emails]
+    if lowered:
+        query = (
+            select(Client, Email.address_lower)
+            .join(Email, Email.client_id == Client.id)
+            .where(Email.address_lower.in_(lowered), Client.deleted_at.is_(None))
+        )
+        if exclude_id:
+            query = query.where(Client.id != exclude_id)
+        row = db.execute(query.order_by(Client.id).limit(1)).first()
+        if row:
+            return row[0], f"emails[{lowered.index(row[1])}]"
+    return None
+
+
+def _refuse_duplicate(db: Session, actor: Principal, data: ClientIn | ClientUpdate, own_id=None):
+    phones = [p.e164 for p in data.phones or []]
+    emails = [str(e.address) for e in data.emails or []]
+    found = find_duplicate(db, phones, emails, exclude_id=own_id)
+    if found is None:
+        return
+    existing, field = found
+    if can_see_client(actor, existing):
+        raise Conflict(
+            f"{field.split('[')[0][:-1]} already belongs to client {existing.id} "
+            f"({existing.display_name}); send force=true to create anyway",
+            field=field,
+            existing={"id": existing.id, "name": existing.display_name},
+        )
+    raise Conflict(
+        f"{field.split('[')[0][:-1]} already belongs to a client of another team; "
+        "send force=true to create anyway",
+        field=field,
+        existing=None,
+    )
+
+
+def create_client(db: Session, actor: Principal, data: ClientIn, *, force: bool = False) -> Client:
+    """A new client; 409 when a phone or e-mail is someone else's unless ``force``."""
+    require(actor.is_staff_user or actor.role == "system", "create clients")
+    _check_names(data.kind, data.first_name, data.last_name, data.org_name)
+    custom = customfields.validate_values(db, ENTITY, data.custom)
+    if not force:
+        _refuse_duplicate(db, actor, data)
+    fields = data.model_fields_set | {"team_id"}
+    client = Client(
+        kind=data.kind,
+        created_by_id=actor.id,
+        **{name: getattr(data, name) for name in SCALARS},
+    )
+    client.first_name, client.last_name = data.first_name.strip(), data.last_name.strip()
+    client.middle_name, client.org_name = data.middle_name.strip(), data.org_name.strip()
+    if "team_id" not in data.model_fields_set and actor.role == "operator":
+        client.team_id = actor.team_id
+    _check_refs(db, actor, client, fields)
+    _replace_lists(client, data, {"phones", "emails", "addresses", "handles", "tags"})
+    refresh_search_text(db, client)
+    db.add(client)
+    db.flush()
+    if custom:
+        customfields.save_values(db, ENTITY, client.id, custom)
+        refresh_search_text(db, client)
+        db.flush()
+    record(db, actor, "create", ENTITY, client.id, None, _full_snapshot(db, client))
+    signals.client_saved.send(db, client=client, actor=actor, created=True)
+    return client
+
+
+def update_client(db: Session, actor: Principal, client_id: int, data: ClientUpdate) -> Client:
+    client = get_visible_client(db, actor, client_id)
+    before = _full_snapshot(db, client)
+    fields = set(data.model_fields_set)
+    for name in SCALARS:
+        if name in fields:
+            value = getattr(data, name)
+            if value is None and name not in ("organization_id", "owner_id", "team_id", "birthday"):
+                raise Invalid(name, "must not be null")
+            setattr(client, name, value.strip() if isinstance(value, str) else value)
+    _check_names(client.kind, client.first_name, client.last_name, client.org_name)
+    _check_refs(db, actor, client, fields)
+    custom = None
+    if data.custom is not None:
+        custom = customfields.validate_values(db, ENTITY, data.custom, partial=True)
+    renamed = client.kind == "organization" and before["org_name"] != client.org_name
+    _replace_lists(client, data, fields)
+    if custom:
+        customfields.save_values(db, ENTITY, client.id, custom)
+    refresh_search_text(db, client)
+    client.updated_at = utcnow()
+    db.flush()
+    if renamed:
+        for person in db.scalars(select(Client).where(Client.organization_id == client.id)):
+            refresh_search_text(db, person)
+    after = _full_snapshot(db, client)
+    record(db, actor, "update", ENTITY, client.id, before, after)
+    signals.client_saved.send(db, client=client, actor=actor, created=False)
+    return client
+
+
+def delete_client(db: Session, actor: Principal, client_id: int) -> None:
+    """Soft delete: the client disappears everywhere but an admin can restore it."""
+    client = get_visible_client(db, actor, client_id)
+    require(actor.can_delete, "delete clients")
+    before = snapshot(client)
+    client.deleted_at = utcnow()
+    db.flush()
+    record(db, actor, "delete", ENTITY, client.id, before, snapshot(client))
+
+
+def restore_client(db: Session, actor: Principal, client_id: int) -> Client:
+    require(actor.is_admin, "restore clients")
+    client = db.get(Client, client_id)
+    if client is None or client.deleted_at is None:
+        raise NotFound(f"deleted client {client_id} not found")
+    before = snapshot(client)
+    client.deleted_at = None
+    client.updated_at = utcnow()
+    db.flush()
+    record(db, actor, "restore", ENTITY, client.id, before, snapshot(client))
+    signals.client_saved.send(db, client=client, actor=actor, created=False)
+    return client
+
+
+def merge_clients(db: Session, actor: Principal, target_id: int, source_id: int) -> Client:
+    """Fold ``source`` into ``target``: numbers, e-mails, addresses, tags, history, tasks,
+    files, custom values and contact persons move over; the source is soft-deleted."""
+    require(actor.can_delete, "merge clients")
+    if target_id == source_id:
+        raise Invalid("source_id", "a client cannot be merged into itself")
+    target = get_visible_client(db, actor, target_id)
+    try:
+        source = get_visible_client(db, actor, source_id)
+    except NotFound:
+        raise Invalid("source_id", "no such client") from None
+    if target.kind != source.kind:
+        raise Invalid("source_id", f"cannot merge a {source.kind} into a {target.kind}")
+    before = _full_snapshot(db, target)
+    source_before = snapshot(source)
+
+    have = {p.e164 for p in target.phones}
+    for phone in list(source.phones):
+        if phone.e164 not in have:
+            have.add(phone.e164)
+            target.phones.append(
+                Phone(kind=phone.kind, number=phone.number, e164=phone.e164, position=len(have))
+            )
+    have = {e.address_lower for e in target.emails}
+    for email in list(source.emails):
+        if email.address_lower not in have:
+            have.add(email.address_lower)
+            target.emails.append(
+                Email(
+                    kind=email.kind,
+                    address=email.address,
+                    address_lower=email.address_lower,
+                    position=len(have),
+                )
+            )
+    have_addr = {(a.street, a.city, a.postal_code, a.country) for a in target.addresses}
+    for a in list(source.addresses):
+        if (a.street, a.city, a.postal_code, a.country) not in have_addr:
+            values = _address_values(AddressIn.model_validate(a))
+            target.addresses.append(Address(**values, position=len(target.addresses)))
+    have_handles = {(h.network, h.handle) for h in target.handles}
+    for h in list(source.handles):
+        if (h.network, h.handle) not in have_handles:
+            target.handles.append(Handle(**HandleIn.model_validate(h).model_dump()))
+    have_tags = {t.tag for t in target.tags}
+    for tag in {t.tag for t in source.tags} - have_tags:
+        target.tags.append(ClientTag(tag=tag))
+    for name in ("birthday", "comment", "source", "job_title", "language", "timezone"):
+        if not getattr(target, name) and getattr(source, name):
+            setattr(target, name, getattr(source, name))
+    if target.owner_id is None:
+        target.owner_id = source.owner_id
+    if target.organization_id is None and source.organization_id != target.id:
+        target.organization_id = source.organization_id
+
+    moved = {}
+    for model in (Interaction, Task, Attachment):
+        result = db.execute(
+            update(model).where(model.client_id == source.id).values(client_id=target.id)
+        )
+        moved[model.__tablename__] = result.rowcount
+    result = db.execute(
+        update(Client)
+        .where(Client.organization_id == source.id, Client.id != target.id)
+        .values(organization_id=target.id)
+    )
+    moved["contact_persons"] = result.rowcount
+    client_fields = select(CustomField.id).where(CustomField.entity == ENTITY)
+    target_has = select(CustomFieldValue.field_id).where(CustomFieldValue.entity_id == target.id)
+    db.execute(
+        update(CustomFieldValue)
+        .where(
+            CustomFieldValue.entity_id == source.id,
+            CustomFieldValue.field_id.in_(client_fields),
+            CustomFieldValue.field_id.not_in(target_has.scalar_subquery()),
+        )
+        .values(entity_id=target.id)
+        .execution_options(synchronize_session=False)
+    )
+    customfields.delete_values(db, ENTITY, source.id)
+
+    source.deleted_at = utcnow()
+    target.updated_at = utcnow()
+    db.flush()
+    refresh_search_text(db, target)
+    db.flush()
+    after = _full_snapshot(db, target)
+    after["merged_from"] = source.id
+    after["moved"] = moved
+    record(db, actor, "merge", ENTITY, target.id, before, after)
+    record(
+        db,
+        actor,
+        "delete",
+        ENTITY,
+        source.id,
+        source_before,
+        {**snapshot(source), "merged_into": target.id},
+    )
+    signals.client_saved.send(db, client=target, actor=actor, created=False)
+    return target
+
+
+# --- listing ----------------------------------------------------------------------------
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def list_query(db: Session, actor: Principal, f: ClientFilter) -> Select:
+    """The filtered (unsorted, unpaginated) query; raises Invalid naming a bad filter."""
+    if f.deleted:
+        require(actor.is_admin, "list deleted clients")
+        conditions = [Client.deleted_at.is_not(None)]
+    else:
+        conditions = [visible_clients(actor)]
+    if f.team is not None:
+        conditions.append(Client.team_id == f.team)
+    if f.owner is not None:
+        conditions.append(Client.owner_id == f.owner)
+    if f.category is not None:
+        conditions.append(Client.category == f.category)
+    if f.status is not None:
+        conditions.append(Client.status == f.status)
+    if f.kind is not None:
+        conditions.append(Client.kind == f.kind)
+    if f.organization is not None:
+        conditions.append(Client.organization_id == f.organization)
+    if f.tag is not None:
+        conditions.append(
+            exists().where(ClientTag.client_id == Client.id, ClientTag.tag == f.tag.strip())
+        )
+    if f.city is not None:
+        conditions.append(
+            exists().where(Address.client_id == Client.id, Address.city == f.city.strip())
+        )
+    if f.created_from is not None:
+        conditions.append(Client.created_at >= _as_utc(f.created_from))
+    if f.created_to is not None:
+        conditions.append(Client.created_at < _as_utc(f.created_to))
+    for key, raw in f.custom.items():
+        try:
+            conditions.append(customfields.filter_clause(db, ENTITY, key, raw))
+        except Invalid as exc:
+            raise Invalid(f"cf.{key}", exc.message.split(": ", 1)[-1]) from None
+    return select(Client).where(and_(*conditions))
+
+
+def sort_order(sort: str) -> list:
+    """``name`` or ``-name`` for each comma-separated allow-listed field; id breaks ties."""
+    order = []
+    for raw in (sort or "display_name").split(","):
+        name = raw.strip()
+        descending = name.startswith("-")
+        name = name.lstrip("-+")
+        column = SORTABLE.get(name)
+        if column is None:
+            raise Invalid(
+                "sort", f"unknown sort field {name!r}; allowed: {', '.join(sorted(SORTABLE))}"
+            )
+        order.append(desc(column) if descending else asc(column))
+    last_desc = (sort or "").split(",")[-1].strip().startswith("-")
+    order.append(desc(Client.id) if last_desc else asc(Client.id))
+    return order
+
+
+def list_clients(db: Session, actor: Principal, f: ClientFilter) -> ClientPage:
+    """One page of clients. The total is counted up to COUNT_LIMIT rows only (never a full
+    COUNT(*) over a million rows): past that ``total_exact`` is false."""
+    order = sort_order(f.sort)
+    if f.page is not None or f.page_size is not None:
+        page_size = f.page_size or 50
+        page = f.page or 1
+        limit, offset = page_size, (page - 1) * page_size
+    else:
+        limit, offset = f.limit or 50, f.offset or 0
+        page_size, page = limit, offset // limit + 1
+    query = list_query(db, actor, f)
+    clients = list(db.scalars(query.order_by(*order).limit(limit).offset(offset)))
+    capped = query.with_only_columns(Client.id).limit(COUNT_LIMIT + 1).subquery()
+    total = db.scalar(select(func.count()).select_from(capped)) or 0
+    return ClientPage(
+        items=summaries(db, clients),
+        total=min(total, COUNT_LIMIT),
+        total_exact=total <= COUNT_LIMIT,
+        count_limit=COUNT_LIMIT,
+        limit=limit,
+        offset=offset,
+        page=page,
+        page_size=page_size,
+    )

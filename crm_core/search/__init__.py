@@ -1,0 +1,1 @@
+"""Ranked search over the client base (SQLite FTS5 trigram / PostgreSQL pg_trgm)."""

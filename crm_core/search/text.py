@@ -1,0 +1,84 @@
+"""What goes into ``clients.search_text``, and how a query is folded the same way.
+
+The text is lower-cased and stripped of diacritics (``Ștefan`` -> ``stefan``), so a query typed
+without them finds the name with them. Phone numbers are added as digit runs in international
+and national form, so any fragment of the digits matches whatever format the caller types.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+import phonenumbers
+
+_SPACES = re.compile(r"\s+")
+_PHONE_QUERY = re.compile(r"^[\d\s()+\-./]+$")
+_NON_DIGITS = re.compile(r"\D")
+_NATIONAL_PREFIX = {"RO": "0", "MD": "0", "UA": "0", "GB": "0", "DE": "0", "FR": "0", "IT": ""}
+
+
+def fold(text: str) -> str:
+    """Lower case, no diacritics, single spaces: the form both the index and queries use."""
+    if not text:
+        return ""
+    if text.isascii():
+        return _SPACES.sub(" ", text.lower()).strip()
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _SPACES.sub(" ", unicodedata.normalize("NFC", stripped)).strip()
+
+
+def phone_digits(e164: str) -> str:
+    """``+40721234567`` -> ``40721234567 0721234567`` (international and national digits)."""
+    digits = e164.lstrip("+")
+    try:
+        parsed = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return digits
+    national = str(parsed.national_number)
+    trunk = _trunk_prefix(parsed.country_code)
+    return f"{digits} {trunk}{national}" if trunk else digits
+
+
+def _trunk_prefix(country_code: int) -> str:
+    if country_code == 7:
+        return "8"
+    if country_code == 1:
+        return ""
+    region = phonenumbers.region_code_for_country_code(country_code)
+    return _NATIONAL_PREFIX.get(region, "0")
+
+
+def build_search_text(
+    *,
+    names: Iterable[str] = (),
+    phones_e164: Iterable[str] = (),
+    emails: Iterable[str] = (),
+    extra: Iterable[str] = (),
+) -> str:
+    """One line: folded names, phone digits, e-mails and other searchable words."""
+    parts = [fold(n) for n in names if n]
+    parts += [phone_digits(p) for p in phones_e164 if p]
+    parts += [e.lower() for e in emails if e]
+    parts += [fold(x) for x in extra if x]
+    seen: list[str] = []
+    for part in parts:
+        if part and part not in seen:
+            seen.append(part)
+    return " | ".join(seen)
+
+
+def is_phone_query(q: str) -> bool:
+    """Digits with phone punctuation only: search it as a digit run."""
+    return bool(_PHONE_QUERY.match(q)) and sum(c.isdigit() for c in q) >= 3
+
+
+def query_terms(q: str) -> str:
+    """The folded needle to look for: digits only for phone-like queries."""
+    if is_phone_query(q):
+        digits = _NON_DIGITS.sub("", q)
+        # 0040... and +40... are the same digits once the international prefix is gone
+        return digits[2:] if q.strip().startswith("00") and len(digits) > 4 else digits
+    return fold(q)
