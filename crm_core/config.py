@@ -70,6 +70,7 @@ class Settings(BaseSettings):
     dispatch_interval_seconds: float = 2.0
     # notifier delivery engine (outbox, Celery, retries)
     voice_channel: str = "console"  # console | twilio
+    embedded_dispatcher: bool = True  # embedded default: send from the web process
     celery_broker_url: str = ""  # empty: redis_url
     dispatch_batch_size: int = 100
     dispatch_lease_seconds: float = 60.0

@@ -1,10 +1,71 @@
-"""Long-running notifier services for the embedded default (filled in by the notifier part)."""
+"""Long-running notifier services for the embedded default: the in-process outbox dispatcher.
+
+Production runs the same claim-and-send code in Celery (``notifier.celery_app``) instead.
+"""
 
 from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
 
 from crm_core.config import Settings
 from crm_core.services import BackgroundService
 
+log = logging.getLogger("callcard.notifier")
+
+
+class EmbeddedDispatcher:
+    """Every ``dispatch_interval_seconds``: claim due outbox rows and send them, in a thread."""
+
+    name = "notifier-dispatcher"
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._task: asyncio.Task | None = None
+        self._dispatcher = None
+        self._wake = asyncio.Event()
+
+    async def start(self) -> None:
+        from notifier.dispatch import Dispatcher
+
+        self._dispatcher = Dispatcher(self.settings)
+        self._task = asyncio.create_task(self._run(), name=self.name)
+
+    def wake(self) -> None:
+        """Look at the outbox now instead of at the next tick."""
+        self._wake.set()
+
+    async def _run(self) -> None:
+        assert self._dispatcher is not None
+        batch = self.settings.dispatch_batch_size
+        while True:
+            busy = False
+            try:
+                stats = await asyncio.to_thread(self._dispatcher.run_once)
+                busy = stats.claimed >= batch
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("outbox dispatch failed; retrying at the next tick")
+            if busy:
+                continue
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.settings.dispatch_interval_seconds)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+            self._task = None
+        if self._dispatcher is not None:
+            await asyncio.to_thread(self._dispatcher.close)
+            self._dispatcher = None
+
 
 def embedded_services(settings: Settings) -> list[BackgroundService]:
+    if settings.is_embedded and settings.embedded_dispatcher:
+        return [EmbeddedDispatcher(settings)]
     return []

@@ -87,6 +87,7 @@ class OutboxMessage(Base):
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
     status: Mapped[str] = mapped_column(String(12), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
+    last_attempt_at: Mapped[datetime | None]  # when the last request to the provider left
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     provider_id: Mapped[str | None] = mapped_column(String(64), index=True)
     error_code: Mapped[str] = mapped_column(String(20), default="")

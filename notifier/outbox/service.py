@@ -60,18 +60,12 @@ def _check(
 
 
 def _segments(channel: str, body: str) -> int:
-    """SMS segment count when the SMS-text helper is available (notifier engagement)."""
+    """SMS segments billed for the text (``notifier.segments``); 0 for other channels."""
     if channel != "sms":
         return 0
-    try:
-        from notifier.sms_text import count_segments  # type: ignore[import-not-found]
-    except ImportError:
-        return 0
-    try:
-        result = count_segments(body)
-    except Exception:  # a counting problem must never block a send
-        return 0
-    return int(getattr(result, "segments", result))
+    from notifier.segments import count_segments
+
+    return count_segments(body).segments
 
 
 def enqueue(

@@ -40,6 +40,7 @@ def upgrade() -> None:
     sa.Column('idempotency_key', sa.String(length=200), nullable=False),
     sa.Column('status', sa.String(length=12), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('last_attempt_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('next_attempt_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('provider_id', sa.String(length=64), nullable=True),
     sa.Column('error_code', sa.String(length=20), nullable=False),

@@ -1,0 +1,115 @@
+"""The production dispatcher: Celery on Redis.
+
+``celery -A notifier.celery_app beat`` fires ``notifier.claim_and_dispatch`` every
+``dispatch_interval_seconds``; it leases due outbox rows and hands them, a batch per task, to
+``notifier.deliver`` on the workers (``celery -A notifier.celery_app worker``). Tasks are
+acknowledged late and are idempotent: a task delivered twice (Redis visibility timeout, a
+worker lost) finds its rows no longer leased under its claim token and does nothing. The outbox,
+not Redis, is the source of truth: if Redis loses its queue, the leases run out and the rows
+are claimed again. No task is ever scheduled far ahead (no ETA): due times live in the outbox.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from celery import Celery
+from celery.signals import worker_process_init, worker_process_shutdown
+
+from crm_core.config import get_settings
+
+log = logging.getLogger("callcard.notifier.celery")
+
+settings = get_settings()
+interval = max(0.5, settings.dispatch_interval_seconds)
+
+app = Celery("callcard", broker=settings.celery_broker_url or settings.redis_url)
+app.conf.update(
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    task_ignore_result=True,
+    worker_prefetch_multiplier=1,
+    task_default_queue="callcard-notifier",
+    broker_connection_retry_on_startup=True,
+    broker_connection_max_retries=None,
+    broker_transport_options={
+        "visibility_timeout": max(60, int(settings.dispatch_lease_seconds * 3))
+    },
+    enable_utc=True,
+    timezone="UTC",
+    beat_schedule={
+        "claim-and-dispatch": {
+            "task": "notifier.claim_and_dispatch",
+            "schedule": interval,
+            # a tick nobody picked up in time is useless: the next one does the same work
+            "options": {"expires": interval * 3},
+        }
+    },
+)
+
+#: claims per beat tick, so one tick can feed workers faster than batch/interval
+MAX_BATCHES_PER_TICK = 20
+
+_dispatcher = None
+
+
+def dispatcher():
+    """One Dispatcher per worker process (created after the fork)."""
+    global _dispatcher
+    if _dispatcher is None:
+        from notifier.dispatch import Dispatcher
+
+        _dispatcher = Dispatcher(get_settings())
+    return _dispatcher
+
+
+@worker_process_init.connect
+def _fresh_connections(**_: object) -> None:
+    """A forked child must not reuse its parent's database connections."""
+    from crm_core import database
+
+    database.get_engine.cache_clear()
+    database._factory.cache_clear()
+
+
+@worker_process_shutdown.connect
+def _close(**_: object) -> None:
+    if _dispatcher is not None:
+        _dispatcher.close()
+
+
+@app.task(name="notifier.claim_and_dispatch", acks_late=True)
+def claim_and_dispatch() -> int:
+    """Recover expired leases, lease due rows in batches, queue one ``deliver`` per batch."""
+    d = dispatcher()
+    d.housekeeping()
+    batch = d.settings.dispatch_batch_size
+    deadline = time.monotonic() + interval
+    claimed = 0
+    for _ in range(MAX_BATCHES_PER_TICK):
+        claim = d.claim(batch)
+        if claim.ids:
+            deliver.apply_async(args=(claim.ids, claim.token))
+            claimed += len(claim.ids)
+        if len(claim.ids) < batch or time.monotonic() > deadline:
+            break
+    unknown = d.claim_unknown(batch)
+    if unknown.ids:
+        reconcile.apply_async(args=(unknown.ids, unknown.token))
+    return claimed
+
+
+@app.task(name="notifier.deliver", acks_late=True)
+def deliver(ids: list[int], token: str) -> int:
+    from notifier.dispatch import Claim
+
+    stats = dispatcher().deliver(Claim(token, list(ids)))
+    return stats.sent
+
+
+@app.task(name="notifier.reconcile", acks_late=True)
+def reconcile(ids: list[int], token: str) -> int:
+    from notifier.dispatch import Claim
+
+    return dispatcher().reconcile(Claim(token, list(ids))).reconciled
