@@ -11,12 +11,12 @@ from __future__ import annotations
 import logging
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 
 from crm_core.config import get_settings
 from crm_core.database import get_db
-from crm_core.errors import Invalid
 from voicebots import service
 from voicebots.scripts import Record
 from voicebots.twiml import render_step
@@ -49,6 +49,10 @@ async def twilio_params(request: Request) -> dict[str, str]:
         log.warning("voice webhook %s refused: bad or missing Twilio signature", request.url.path)
         raise HTTPException(403, "Invalid Twilio signature")
     return params
+
+
+def _invalid_query(name: str, message: str) -> RequestValidationError:
+    return RequestValidationError([{"loc": ("query", name), "msg": message, "type": "value_error"}])
 
 
 def _gather_url(script: str, message_id: int):
@@ -128,9 +132,9 @@ def gather(
     call = service.open_call(db, script, message_id)
     question = call.script.gather(step)
     if question is None:
-        raise Invalid(["query", "step"], f"{step!r} is not a question of {call.script.name!r}")
+        raise _invalid_query("step", f"{step!r} is not a question of {call.script.name!r}")
     if attempt > question.attempts:
-        raise Invalid(["query", "attempt"], f"must be at most {question.attempts}")
+        raise _invalid_query("attempt", f"must be at most {question.attempts}")
     digits = (params.get("Digits") or "").strip()
     digit = digits if len(digits) == 1 else ("?" if digits else None)
     nxt = call.script.after_input(step, digit, attempt)

@@ -6,13 +6,13 @@ the URL does), ``meta["language"]`` and ``meta["vars"]`` fill the sentences (``n
 
 The outcome of a call (``confirmed``, ``cancel_requested``, ``rating`` 1..5, ``no_input``,
 ``played``) is kept once per message in ``meta["voice"]`` and added to the client's history;
-a rating also goes through the survey code of the notifier when it is installed. Twilio may
+a rating goes through the notifier's survey code (``record_rating``: the rating history entry,
+the client's last rating, CSAT, the low-rating task and the wall) when that part is installed. Twilio may
 post the same webhook twice: the first outcome wins and a repeat changes nothing.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -102,19 +102,29 @@ def enqueue_call(
     values: dict[str, str] | None = None,
     due_at: datetime | None = None,
     purpose: str = "",
+    survey_id: int | None = None,
 ) -> OutboxMessage:
     """Put an automated call in the outbox, in the caller's transaction.
 
     The notifier's voice channel dials ``recipient`` and points Twilio at ``twiml_url``;
-    Asterisk installs hand the message id to the FastAGI server instead.
+    Asterisk installs hand the message id to the FastAGI server instead. ``survey_id``: the
+    notifier survey a ``rating`` call answers (without it the call makes its own).
     """
     if get_script(script) is None:
         raise Invalid("script", f"must be one of {', '.join(SCRIPTS)}")
     if language is not None and language not in LANGUAGES:
         raise Invalid("language", f"must be one of {', '.join(LANGUAGES)}")
-    meta: dict[str, Any] = {"script": script, "vars": dict(values or {})}
+    # the URL carries the message id, known only after the insert: a placeholder satisfies the
+    # outbox's check and is replaced below, in the same transaction (nothing is sent before it)
+    meta: dict[str, Any] = {
+        "script": script,
+        "vars": dict(values or {}),
+        "twiml_url": twiml_url(script, 0),
+    }
     if language:
         meta["language"] = language
+    if survey_id is not None:
+        meta["survey_id"] = survey_id
     message = enqueue(
         db,
         channel="voice",
@@ -128,26 +138,46 @@ def enqueue_call(
         meta=meta,
     )
     db.flush()
-    if not (message.meta or {}).get("twiml_url"):
-        message.meta = {**(message.meta or {}), "twiml_url": twiml_url(script, message.id)}
+    url = twiml_url(script, message.id)
+    if (message.meta or {}).get("twiml_url") == twiml_url(script, 0):
+        message.meta = {**(message.meta or {}), "twiml_url": url}
         db.flush()
     return message
 
 
-def _survey_recorder():
-    """The notifier's rating recorder, when the engagement part is installed."""
-    for module_name, attr in (
-        ("notifier.surveys.service", "record_rating"),
-        ("notifier.engagement.surveys", "record_rating"),
-    ):
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError:
-            continue
-        recorder = getattr(module, attr, None)
-        if recorder is not None:
-            return recorder
-    return None
+def _rating_through_surveys(db: Session, message: OutboxMessage, rating: int, digit: str | None):
+    """Store a keypad rating with the notifier's survey code (CSAT, low-rating task, wall).
+
+    The survey is the one named in ``meta["survey_id"]`` when the engagement side asked for
+    this call, else one made here for the call. Returns False without that code installed.
+    """
+    try:
+        from notifier.engagement_models import Survey
+        from notifier.surveys.service import record_rating
+    except ModuleNotFoundError:
+        return False
+    now = utcnow()
+    survey = None
+    survey_id = (message.meta or {}).get("survey_id")
+    if survey_id is not None:
+        survey = db.get(Survey, survey_id)
+    if survey is None:
+        survey = Survey(
+            client_id=message.client_id,
+            phone_e164=message.recipient[:20],
+            language=(message.meta or {}).get("language") or "en",
+            source="call",
+            source_ref=f"voice-{message.id}",
+            status="open",
+            created_at=now,
+            send_at=now,
+        )
+        db.add(survey)
+        db.flush()
+    if survey.status == "answered":
+        return True
+    record_rating(db, survey, rating, f"voice call, key {digit or rating}", now=now)
+    return True
 
 
 def record_outcome(
@@ -189,9 +219,7 @@ def record_outcome(
     label = OUTCOME_LABELS.get(record.outcome, record.outcome)
     if record.rating is not None:
         label = f"rated {record.rating} of 5"
-    recorder = _survey_recorder() if record.rating is not None else None
-    if recorder is not None:
-        recorder(db, message=message, rating=record.rating, channel="voice")
+    if record.rating is not None and _rating_through_surveys(db, message, record.rating, digit):
         return True
     add_interaction(
         db,

@@ -1,0 +1,225 @@
+"""The FastAGI server on a real TCP socket, driven by a small AGI client speaking the protocol."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.test_voicebots_webhooks import history, make_call, outcome, ratings
+from voicebots.agi import FastAgiServer
+
+
+class FakeAsterisk:
+    """One call: sends the agi_ header block, answers each command like Asterisk would.
+
+    ``keys`` are the answers to ``GET DATA`` in order (``None`` = timeout, ``"hangup"`` = the
+    caller hangs up while the question plays).
+    """
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.commands: list[str] = []
+
+    async def call(self, script: str, *args: str, keys: list[str | None] = ()) -> list[str]:
+        keys = list(keys)
+        reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
+        headers = {
+            "agi_network": "yes",
+            "agi_network_script": script,
+            "agi_request": f"agi://127.0.0.1:{self.port}/{','.join([script, *args])}",
+            "agi_channel": "PJSIP/trunk-00000007",
+            "agi_language": "en",
+            "agi_type": "PJSIP",
+            "agi_uniqueid": "pbx-1714000000.17",
+            "agi_version": "20.5.0",
+            "agi_callerid": "+40722123456",
+            "agi_calleridname": "unknown",
+            "agi_context": "callcard-voice",
+            "agi_extension": "s",
+            "agi_priority": "2",
+            "agi_enhanced": "0.0",
+            "agi_accountcode": "",
+            "agi_threadid": "140001",
+        }
+        for n, value in enumerate(args, 1):
+            headers[f"agi_arg_{n}"] = value
+        block = "".join(f"{k}: {v}\n" for k, v in headers.items()) + "\n"
+        writer.write(block.encode())
+        await writer.drain()
+        commands: list[str] = []
+        while True:
+            line = await asyncio.wait_for(reader.readline(), 10)
+            if not line:
+                break
+            command = line.decode().rstrip("\n")
+            commands.append(command)
+            if command.startswith("GET DATA"):
+                key = keys.pop(0)
+                reply = {None: "200 result= (timeout)", "hangup": "200 result=-1"}.get(
+                    key, f"200 result={key}"
+                )
+            elif command == "HANGUP":
+                reply = "200 result=1"
+            else:
+                reply = "200 result=0"
+            writer.write(f"{reply}\n".encode())
+            await writer.drain()
+            if reply == "200 result=-1":
+                break
+        writer.close()
+        assert not keys, f"unused key presses {keys}"
+        self.commands = commands
+        return commands
+
+
+@pytest.fixture
+async def asterisk(database):
+    server = FastAgiServer("127.0.0.1", 0)
+    await server.start()
+    yield FakeAsterisk(server.port)
+    await server.stop()
+
+
+async def test_reminder_confirmed_over_fastagi(asterisk):
+    message_id, client_id, _ = make_call("reminder", language="ro")
+    commands = await asterisk.call("reminder", str(message_id), keys=["1"])
+    assert commands == [
+        "ANSWER",
+        'SET VARIABLE "CHANNEL(language)" "ro"',
+        "EXEC Playback callcard/reminder-intro",
+        "GET DATA callcard/reminder-ask 6000 1",
+        "EXEC Playback callcard/reminder-confirmed",
+        "HANGUP",
+    ]
+    got = outcome(message_id)
+    assert (got["outcome"], got["via"], got["digit"]) == ("confirmed", "asterisk", "1")
+    assert got["call_sid"] == "pbx-1714000000.17"
+    assert history(client_id) == [
+        ("call", "reminder", "confirmed", "Automated reminder call: confirmed", "outbound")
+    ]
+
+
+async def test_wrong_key_and_silence_then_goodbye_over_fastagi(asterisk):
+    message_id, client_id, _ = make_call("reminder", language="en")
+    commands = await asterisk.call("reminder", str(message_id), keys=["8", None, "#"])
+    ask = "GET DATA callcard/reminder-ask 6000 1"
+    assert commands == [
+        "ANSWER",
+        'SET VARIABLE "CHANNEL(language)" "en"',
+        "EXEC Playback callcard/reminder-intro",
+        ask,
+        "EXEC Playback callcard/sorry",
+        ask,
+        "EXEC Playback callcard/sorry",
+        ask,
+        "EXEC Playback callcard/no-answer-goodbye",
+        "HANGUP",
+    ]
+    assert outcome(message_id)["outcome"] == "no_input"
+    assert history(client_id)[0][2] == "no_input"
+
+
+async def test_rating_over_fastagi(asterisk):
+    message_id, client_id, _ = make_call("rating", language="ru")
+    commands = await asterisk.call("rating", str(message_id), keys=["5"])
+    assert commands[1] == 'SET VARIABLE "CHANNEL(language)" "ru"'
+    assert commands[2:] == [
+        "EXEC Playback callcard/rating-intro",
+        "GET DATA callcard/rating-ask 6000 1",
+        "EXEC Playback callcard/rating-thanks",
+        "HANGUP",
+    ]
+    got = outcome(message_id)
+    assert (got["outcome"], got["rating"]) == ("rating", 5)
+    assert ratings(client_id) == ([("answered", 5, "call")], 5)
+
+
+async def test_low_rating_answers_the_survey_and_alerts_a_manager(asterisk, users):
+    from sqlalchemy import select
+
+    from crm_core.clients.models import Client
+    from crm_core.database import session_scope
+    from crm_core.tasks.models import Task
+    from notifier.engagement_models import Survey
+    from voicebots.service import enqueue_call
+
+    manager = users.add("maria", role="manager", team="Sales")
+    with session_scope() as db:
+        client = Client(kind="person", first_name="Ion", display_name="Ion Popa", language="ro")
+        db.add(client)
+        db.flush()
+        survey = Survey(
+            client_id=client.id,
+            phone_e164="+40722000111",
+            source="visit",
+            source_ref="task-77",
+            team_id=manager.team_id,
+        )
+        db.add(survey)
+        db.flush()
+        message = enqueue_call(
+            db,
+            script="rating",
+            recipient="+40722000111",
+            idempotency_key="agi-low-rating",
+            client_id=client.id,
+            survey_id=survey.id,
+        )
+        message_id, client_id, survey_id = message.id, client.id, survey.id
+    commands = await asterisk.call("rating", str(message_id), keys=["2"])
+    assert commands[1] == 'SET VARIABLE "CHANNEL(language)" "ro"'  # the client's language
+    with session_scope() as db:
+        survey = db.get(Survey, survey_id)
+        assert (survey.status, survey.rating) == ("answered", 2)
+        task = db.scalar(select(Task).where(Task.client_id == client_id))
+        assert task is not None and task.id == survey.low_rating_task_id
+        assert task.assignee_id == manager.id and "2/5" in task.title
+    assert ratings(client_id) == ([("answered", 2, "visit")], 2)
+
+
+async def test_announcement_plays_the_prompt_named_by_the_message(asterisk):
+    from crm_core.database import session_scope
+    from voicebots.service import enqueue_call
+
+    with session_scope() as db:
+        message = enqueue_call(
+            db,
+            script="announcement",
+            recipient="+40722123456",
+            idempotency_key="agi-announcement",
+            body="Closed on Monday.",
+            values={"prompt": "closed-monday"},
+        )
+        message_id = message.id
+    commands = await asterisk.call("announcement", str(message_id))
+    assert commands[2:] == [
+        "EXEC Playback callcard/announcement-intro",
+        "EXEC Playback callcard/closed-monday",
+        "EXEC Playback callcard/goodbye",
+        "HANGUP",
+    ]
+    assert outcome(message_id)["outcome"] == "played"
+
+
+async def test_caller_hanging_up_records_nothing(asterisk):
+    message_id, client_id, _ = make_call("reminder", language="en")
+    commands = await asterisk.call("reminder", str(message_id), keys=["hangup"])
+    assert commands[-1] == "GET DATA callcard/reminder-ask 6000 1"
+    await asyncio.sleep(0.1)
+    assert outcome(message_id) == {} and history(client_id) == []
+
+
+async def test_unknown_message_or_script_hangs_up_and_server_keeps_serving(asterisk):
+    assert await asterisk.call("reminder", "999999") == ["HANGUP"]
+    assert await asterisk.call("reminder") == ["HANGUP"]
+    assert await asterisk.call("poem", "1") == []  # no such route: connection closed
+    # a peer that disconnects in the middle of its header block is dropped
+    reader, writer = await asyncio.open_connection("127.0.0.1", asterisk.port)
+    writer.write(b"agi_network: yes\nagi_network_scr")
+    await writer.drain()
+    writer.close()
+    message_id, _, _ = make_call("reminder", language="en")
+    commands = await asterisk.call("reminder", str(message_id), keys=["2"])
+    assert commands[-2:] == ["EXEC Playback callcard/reminder-cancel", "HANGUP"]
+    assert outcome(message_id)["outcome"] == "cancel_requested"
