@@ -67,6 +67,8 @@ async def lifespan(app: FastAPI):
 
 
 def create_app() -> FastAPI:
+    import notifier.hooks  # noqa: F401  (reminders/surveys join the client base's transactions)
+
     app = FastAPI(
         title="Callcard",
         version="0.1.0",

@@ -1,7 +1,7 @@
 """Notifier routes: the admins' outbox API and the Twilio status callbacks.
 
-Mounted as is by the app factory; every path starts with ``/api/notifier``. Other notifier
-modules add their routers to ``router`` (see the bottom of this file).
+Mounted as is by the app factory; every path starts with ``/api/notifier``. The other notifier
+modules' routers are listed in ``EXTRA_ROUTERS`` (bottom of this file).
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from notifier.outbox.schemas import OutboxCounts, OutboxMessageDetail, OutboxPag
 from notifier.status import apply_provider_status
 from notifier.webhooks import verified_twilio_form
 
-router = APIRouter(prefix="/api/notifier")
+engine_router = APIRouter(prefix="/api/notifier")
 
 
-@router.get(
+@engine_router.get(
     "/outbox", response_model=OutboxPage, tags=["outbox"], summary="Outbox messages, newest first"
 )
 def list_outbox(
@@ -61,7 +61,7 @@ def list_outbox(
     return OutboxPage(items=items, next_before_id=items[-1].id if len(items) == limit else None)
 
 
-@router.get(
+@engine_router.get(
     "/outbox/counts", response_model=OutboxCounts, tags=["outbox"], summary="Messages per status"
 )
 def outbox_counts(db: Session = Depends(get_db), _: Principal = Depends(admins)) -> OutboxCounts:
@@ -82,7 +82,7 @@ def _message(db: Session, message_id: int) -> OutboxMessage:
     return row
 
 
-@router.get(
+@engine_router.get(
     "/outbox/{message_id}",
     response_model=OutboxMessageDetail,
     tags=["outbox"],
@@ -94,7 +94,7 @@ def get_outbox_message(
     return _message(db, message_id)
 
 
-@router.post(
+@engine_router.post(
     "/outbox/{message_id}/retry",
     response_model=OutboxMessageDetail,
     tags=["outbox"],
@@ -120,7 +120,7 @@ def retry_outbox_message(
     return row
 
 
-@router.post(
+@engine_router.post(
     "/outbox/{message_id}/cancel",
     response_model=OutboxMessageDetail,
     tags=["outbox"],
@@ -144,7 +144,7 @@ def cancel_outbox_message(
     return row
 
 
-@router.post(
+@engine_router.post(
     "/twilio/status",
     status_code=204,
     tags=["webhooks"],
@@ -166,7 +166,7 @@ def twilio_message_status(
     return Response(status_code=204)
 
 
-@router.post(
+@engine_router.post(
     "/twilio/call-status",
     status_code=204,
     tags=["webhooks"],
@@ -188,10 +188,12 @@ def twilio_call_status(
     return Response(status_code=204)
 
 
-#: routers of the other notifier modules (reminders, surveys, inbound SMS, newsletters...),
-#: mounted under /api/notifier when the module exists
-EXTRA_ROUTERS: list[str] = []
+#: what the app mounts: the engine's routes plus those of the other notifier modules
+#: (reminders, surveys, inbound SMS, newsletters: each module's ``router``, mounted as is)
+EXTRA_ROUTERS: list[str] = ["notifier.engagement_api"]
 
+router = APIRouter()
+router.include_router(engine_router)
 for _name in EXTRA_ROUTERS:
     try:
         _module = importlib.import_module(_name)

@@ -1,0 +1,24 @@
+"""Connects the notifier to the client base's in-transaction signals.
+
+Imported once by the composition root (``dashboard.app.create_app`` and ``dashboard.cli``), so the
+outbox rows for reminders and surveys are written in the same transaction as the change.
+"""
+
+from __future__ import annotations
+
+from crm_core import signals
+from notifier.reminders import service as reminders
+from notifier.surveys import service as surveys
+
+
+def _task_saved(db, *, task, actor=None, created=False, before=None) -> None:
+    reminders.on_task_saved(db, task=task, actor=actor, created=created, before=before)
+    surveys.on_task_saved(db, task=task, actor=actor, created=created, before=before)
+
+
+def _task_deleted(db, *, task, actor=None) -> None:
+    reminders.on_task_deleted(db, task=task, actor=actor)
+
+
+signals.task_saved.connect(_task_saved)
+signals.task_deleted.connect(_task_deleted)

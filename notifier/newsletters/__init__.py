@@ -1,0 +1,1 @@
+"""E-mail newsletters: sandboxed templates, recipients by client filters, test send, unsubscribe."""

@@ -1,0 +1,1 @@
+"""Event reminders for clients (SMS/e-mail) and task reminders for assignees."""

@@ -1,0 +1,425 @@
+"""Reminders: the client of an event hears from us before it starts; the assignee of a task or
+event gets an in-app reminder (bus ``task.due``) and an e-mail when it is due.
+
+Everything is written to the outbox in the transaction that creates or changes the task (the
+``task_saved`` / ``task_deleted`` signals, see ``notifier.hooks``). A change that affects the
+reminders withdraws the pending ones and schedules new ones under a new revision; cancelling,
+completing or deleting withdraws them. No reminder is scheduled for a time already past, nor for a
+past or cancelled event. Quiet hours are the delivery engine's business (at claim time).
+
+Idempotency keys:
+- ``reminder:<task_id>:<revision>:<offset>m:<channel>:<starts_at>`` (client, per rule)
+- ``task-remind:<task_id>:<revision>:<remind_at>`` (assignee e-mail)
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from crm_core.auth.models import User
+from crm_core.auth.principal import Principal
+from crm_core.clients.models import Client, Email, Phone
+from crm_core.database import utcnow
+from crm_core.errors import Conflict, Invalid, NotFound
+from crm_core.tasks.models import Task
+from notifier import templates
+from notifier.engagement_models import REMINDER_CHANNELS, ReminderRule
+from notifier.outbox import service as outbox
+from notifier.publish import publish_after_commit
+from notifier.reminders.models import ReminderSchedule
+
+EVENT_TYPES = ("appointment", "meeting", "call")
+OPEN = ("open", "in_progress")
+#: used while the rules table is empty (a type with only inactive rules gets no reminders)
+DEFAULT_RULES: dict[str, list[tuple[str, int]]] = {
+    "appointment": [("sms", 24 * 60), ("sms", 120)],
+    "meeting": [("email", 24 * 60), ("sms", 60)],
+    "call": [("sms", 60)],
+}
+MAX_OFFSET_MINUTES = 60 * 24 * 60  # 60 days
+
+
+# --- rules (admin) ----------------------------------------------------------------------
+
+
+def rules_by_type(db: Session) -> dict[str, list[tuple[str, int]]]:
+    rows = list(db.scalars(select(ReminderRule).order_by(ReminderRule.offset_minutes.desc())))
+    if not rows:
+        return {k: list(v) for k, v in DEFAULT_RULES.items()}
+    rules: dict[str, list[tuple[str, int]]] = {}
+    for row in rows:
+        if row.active:
+            rules.setdefault(row.event_type, []).append((row.channel, row.offset_minutes))
+    return rules
+
+
+def list_rules(db: Session) -> list[dict[str, Any]]:
+    rows = list(db.scalars(select(ReminderRule).order_by(ReminderRule.event_type, ReminderRule.id)))
+    if rows:
+        return [_rule_out(r) for r in rows]
+    return [
+        {"id": None, "event_type": t, "channel": c, "offset_minutes": o, "active": True,
+         "default": True}
+        for t, items in DEFAULT_RULES.items()
+        for c, o in items
+    ]  # fmt: skip
+
+
+def _rule_out(row: ReminderRule) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "event_type": row.event_type,
+        "channel": row.channel,
+        "offset_minutes": row.offset_minutes,
+        "active": row.active,
+        "default": False,
+    }
+
+
+def _check_rule(event_type: str, channel: str, offset_minutes: int) -> None:
+    if not event_type or len(event_type) > 40 or not event_type.replace("_", "").isalnum():
+        raise Invalid("event_type", "must be a short word such as appointment, meeting, call")
+    if channel not in REMINDER_CHANNELS:
+        raise Invalid("channel", f"must be one of {', '.join(REMINDER_CHANNELS)}")
+    if not 1 <= offset_minutes <= MAX_OFFSET_MINUTES:
+        raise Invalid("offset_minutes", f"must be between 1 and {MAX_OFFSET_MINUTES}")
+
+
+def _materialise_defaults(db: Session) -> None:
+    """The first admin edit turns the built-in defaults into rows, so editing one keeps the rest."""
+    if db.scalar(select(ReminderRule.id).limit(1)) is None:
+        for event_type, items in DEFAULT_RULES.items():
+            for channel, offset in items:
+                db.add(ReminderRule(event_type=event_type, channel=channel, offset_minutes=offset))
+        db.flush()
+
+
+def add_rule(
+    db: Session, actor: Principal, *, event_type: str, channel: str, offset_minutes: int,
+    active: bool = True,
+) -> dict[str, Any]:  # fmt: skip
+    _check_rule(event_type, channel, offset_minutes)
+    _materialise_defaults(db)
+    exists = db.scalar(
+        select(ReminderRule).where(
+            ReminderRule.event_type == event_type,
+            ReminderRule.channel == channel,
+            ReminderRule.offset_minutes == offset_minutes,
+        )
+    )
+    if exists is not None:
+        raise Conflict(f"a {channel} reminder {offset_minutes} minutes before {event_type} exists")
+    row = ReminderRule(
+        event_type=event_type, channel=channel, offset_minutes=offset_minutes, active=active
+    )
+    db.add(row)
+    db.flush()
+    return _rule_out(row)
+
+
+def update_rule(db: Session, actor: Principal, rule_id: int, changes: dict[str, Any]) -> dict:
+    row = db.get(ReminderRule, rule_id)
+    if row is None:
+        raise NotFound(f"reminder rule {rule_id} not found")
+    for name, value in changes.items():
+        if name not in ("channel", "offset_minutes", "active", "event_type"):
+            raise Invalid(name, "cannot be changed")
+        if value is None:
+            raise Invalid(name, "must not be empty")
+        setattr(row, name, value)
+    _check_rule(row.event_type, row.channel, row.offset_minutes)
+    db.flush()
+    return _rule_out(row)
+
+
+def delete_rule(db: Session, actor: Principal, rule_id: int) -> None:
+    row = db.get(ReminderRule, rule_id)
+    if row is None:
+        raise NotFound(f"reminder rule {rule_id} not found")
+    # keep one row so that an emptied table does not bring the defaults back
+    row.active = False
+    others = db.scalar(
+        select(ReminderRule.id).where(ReminderRule.id != rule_id, ReminderRule.active).limit(1)
+    )
+    if others is not None:
+        db.delete(row)
+    db.flush()
+
+
+# --- planning ---------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Contact:
+    client: Client | None
+    phone: str | None = None  # E.164
+    email: str | None = None
+    phone_kind: str = ""
+
+
+def _signature(task: Task) -> str:
+    parts = (
+        task.kind, task.event_type, task.status, task.client_id, task.title, task.location,
+        task.starts_at.isoformat() if task.starts_at else "",
+        task.assignee_id, task.remind_at.isoformat() if task.remind_at else "",
+    )  # fmt: skip
+    return hashlib.sha1(repr(parts).encode()).hexdigest()
+
+
+def _stamp(when: datetime) -> str:
+    return when.strftime("%Y%m%dT%H%MZ")
+
+
+def contacts_for(db: Session, client_ids: set[int]) -> dict[int, Contact]:
+    """Client, best SMS number (a mobile first) and first e-mail, for many clients at once."""
+    out: dict[int, Contact] = {}
+    ids = sorted(i for i in client_ids if i is not None)
+    for start in range(0, len(ids), 900):
+        chunk = ids[start : start + 900]
+        for client in db.scalars(
+            select(Client).where(Client.id.in_(chunk), Client.deleted_at.is_(None))
+        ):
+            out[client.id] = Contact(client)
+        phones = db.execute(
+            select(Phone.client_id, Phone.e164, Phone.kind)
+            .where(Phone.client_id.in_(chunk))
+            .order_by(Phone.client_id, Phone.position, Phone.id)
+        )
+        for client_id, e164, kind in phones:
+            contact = out.get(client_id)
+            if contact is None or not e164:
+                continue
+            if contact.phone is None or (kind == "mobile" and contact.phone_kind != "mobile"):
+                contact.phone = e164
+                contact.phone_kind = kind
+        emails = db.execute(
+            select(Email.client_id, Email.address)
+            .where(Email.client_id.in_(chunk))
+            .order_by(Email.client_id, Email.position, Email.id)
+        )
+        for client_id, address in emails:
+            contact = out.get(client_id)
+            if contact is not None and contact.email is None:
+                contact.email = address
+    return out
+
+
+class Planner:
+    """Turns tasks into outbox rows; caches rules, templates and contexts for bulk runs."""
+
+    def __init__(self, db: Session, now: datetime | None = None) -> None:
+        self.db = db
+        self.now = now or utcnow()
+        self.rules = rules_by_type(db)
+        self.templates = templates.TemplateCache(db)
+        self._zones: dict[str, Any] = {}
+
+    def client_messages(
+        self, task: Task, contact: Contact | None, revision: int
+    ) -> list[dict[str, Any]]:
+        if (
+            task.kind != "event"
+            or task.status not in OPEN
+            or task.starts_at is None
+            or task.starts_at <= self.now
+            or contact is None
+            or contact.client is None
+        ):
+            return []
+        rules = self.rules.get(task.event_type or "", [])
+        if not rules:
+            return []
+        client = contact.client
+        language = templates.client_language(client)
+        zone_name = client.timezone or ""
+        zone = self._zones.get(zone_name)
+        if zone is None:
+            zone = self._zones[zone_name] = templates.client_zone(client)
+        day, time = templates.local_date_time(task.starts_at, zone)
+        context = templates.client_context(client)
+        context.update(
+            title=task.title, date=day, time=time, location=task.location or "",
+            event_type=task.event_type,
+        )  # fmt: skip
+        messages = []
+        for channel, offset in rules:
+            due = task.starts_at - timedelta(minutes=offset)
+            if due < self.now:
+                continue  # too late for this one; a nearer reminder may still go
+            recipient = contact.phone if channel == "sms" else contact.email
+            if not recipient:
+                continue
+            key = f"reminder.{task.event_type}.{channel}"
+            try:
+                subject, body = self.templates.render(key, language, context)
+            except KeyError:
+                subject, body = self.templates.render(
+                    f"reminder.appointment.{channel}", language, context
+                )
+            messages.append(
+                {
+                    "channel": channel,
+                    "recipient": recipient,
+                    "subject": subject,
+                    "body": body,
+                    "idempotency_key": f"reminder:{task.id}:{revision}:{offset}m:{channel}:{_stamp(task.starts_at)}",
+                    "due_at": due,
+                    "client_id": client.id,
+                    "purpose": "reminder",
+                    "template": key,
+                    "meta": {"task_id": task.id},
+                }
+            )
+        return messages
+
+    def assignee_messages(
+        self, task: Task, assignee: User | None, revision: int, client_name: str = ""
+    ) -> list[dict[str, Any]]:
+        if (
+            task.status not in OPEN
+            or task.remind_at is None
+            or task.remind_at <= self.now
+            or assignee is None
+            or not assignee.email
+            or not assignee.is_active
+        ):
+            return []
+        language = assignee.language if assignee.language in templates.LANGUAGES else "en"
+        zone = templates.client_zone(None)
+        due = task.starts_at or task.due_at
+        context = {
+            "title": task.title,
+            "due": " ".join(templates.local_date_time(due, zone)) if due else "",
+            "client_name": client_name,
+        }
+        subject, body = self.templates.render("task.due.email", language, context)
+        return [
+            {
+                "channel": "email",
+                "recipient": assignee.email,
+                "subject": subject,
+                "body": body,
+                "idempotency_key": f"task-remind:{task.id}:{revision}:{_stamp(task.remind_at)}",
+                "due_at": task.remind_at,
+                "purpose": "task_reminder",
+                "template": "task.due.email",
+                "meta": {"task_id": task.id, "user_id": assignee.id},
+            }
+        ]
+
+
+def _withdraw(db: Session, task_id: int) -> int:
+    return outbox.withdraw(db, idempotency_key_prefix=f"reminder:{task_id}:") + outbox.withdraw(
+        db, idempotency_key_prefix=f"task-remind:{task_id}:"
+    )
+
+
+def _valid_rows(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Drop (never fail the event change for) a message whose recipient cannot be used."""
+    good = []
+    for message in messages:
+        try:
+            outbox.normalise_recipient(message["channel"], message["recipient"])
+        except Invalid:
+            continue
+        good.append(message)
+    return good
+
+
+def schedule_events(db: Session, tasks: Sequence[Task], *, now: datetime | None = None) -> int:
+    """(Re)compute the reminders of many tasks in one go; returns the outbox rows written.
+
+    Tasks whose reminder-relevant fields did not change since the last run are left alone.
+    """
+    planner = Planner(db, now)
+    ids = [t.id for t in tasks]
+    states: dict[int, ReminderSchedule] = {}
+    for start in range(0, len(ids), 900):
+        for row in db.scalars(
+            select(ReminderSchedule).where(ReminderSchedule.task_id.in_(ids[start : start + 900]))
+        ):
+            states[row.task_id] = row
+    contacts = contacts_for(db, {t.client_id for t in tasks if t.client_id})
+    assignee_ids = {t.assignee_id for t in tasks if t.assignee_id and t.remind_at}
+    assignees = (
+        {u.id: u for u in db.scalars(select(User).where(User.id.in_(assignee_ids)))}
+        if assignee_ids
+        else {}
+    )
+    messages: list[dict[str, Any]] = []
+    new_states: list[dict[str, Any]] = []
+    for task in tasks:
+        signature = _signature(task)
+        state = states.get(task.id)
+        if state is not None and state.signature == signature:
+            continue
+        if state is not None:
+            _withdraw(db, task.id)
+            state.revision += 1
+            state.signature = signature
+            revision = state.revision
+        else:
+            revision = 1
+            new_states.append({"task_id": task.id, "revision": 1, "signature": signature})
+        contact = contacts.get(task.client_id) if task.client_id else None
+        messages.extend(planner.client_messages(task, contact, revision))
+        client_name = contact.client.display_name if contact and contact.client else ""
+        messages.extend(
+            planner.assignee_messages(task, assignees.get(task.assignee_id), revision, client_name)
+        )
+    if new_states:
+        db.execute(ReminderSchedule.__table__.insert(), new_states)
+    return outbox.enqueue_many(db, _valid_rows(messages)) if messages else 0
+
+
+def on_task_saved(db: Session, *, task: Task, actor=None, created: bool = False, before=None):
+    schedule_events(db, [task])
+
+
+def on_task_deleted(db: Session, *, task: Task, actor=None) -> None:
+    _withdraw(db, task.id)
+
+
+# --- assignee in-app reminders (periodic job) ------------------------------------------
+
+
+def publish_due_task_reminders(db: Session, now: datetime | None = None, limit: int = 500) -> int:
+    """Tell each assignee (only them) about their tasks whose reminder time has come.
+
+    Claims each task with a conditional UPDATE (``reminded_at IS NULL``) so two processes running
+    the job at once never remind twice. Returns the number of reminders published.
+    """
+    from crm_core.tasks.service import due_reminders
+
+    now = now or utcnow()
+    count = 0
+    for task in due_reminders(db, now, limit):
+        claimed = db.execute(
+            update(Task)
+            .where(Task.id == task.id, Task.reminded_at.is_(None))
+            .values(reminded_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if not claimed or task.assignee_id is None:
+            continue
+        publish_after_commit(
+            db,
+            {
+                "type": "task.due",
+                "audience": [f"user:{task.assignee_id}"],
+                "task_id": task.id,
+                "title": task.title,
+                "due_at": (task.starts_at or task.due_at or task.remind_at).isoformat(),
+                "client_id": task.client_id,
+                "kind": task.kind,
+            },
+        )
+        count += 1
+    return count

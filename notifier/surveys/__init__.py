@@ -1,0 +1,1 @@
+"""SMS rating surveys after answered calls and completed visits/orders; CSAT aggregates."""

@@ -1,0 +1,442 @@
+"""Rating surveys: ask, read the answer, act on it.
+
+When a survey is created:
+- answered inbound calls: a periodic job (``scan_calls``) walks the CTI call log (``calls``) by
+  id from a stored watermark (``notifier_watermarks``), so nothing is lost when a process stops
+  and two processes never survey the same call (row lock on the watermark on PostgreSQL, the
+  unique (source, source_ref) of ``surveys`` everywhere). A call row is only passed once it is
+  ``SETTLE_SECONDS`` old, so a transaction that committed a lower id late is not skipped. The SMS
+  is written to the outbox due ``survey_delay_minutes`` after the call ended.
+- completed visits/orders: the ``task_saved`` signal, when an event whose type is in
+  ``survey_task_types`` becomes done (same transaction).
+At most one survey per client per ``survey_period_days``; none to an opted-out number.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import case, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from crm_core.auth.models import Team, User
+from crm_core.auth.principal import SYSTEM, Principal
+from crm_core.clients.models import Client, Phone
+from crm_core.config import get_settings
+from crm_core.database import utcnow
+from crm_core.errors import Invalid
+from crm_core.tasks.models import Task
+from notifier import templates
+from notifier.engagement_models import Survey, Watermark
+from notifier.outbox import service as outbox
+from notifier.publish import publish_after_commit
+
+SETTLE_SECONDS = 30
+STALE_AFTER = timedelta(days=1)  # calls older than this when first seen get no survey
+WATERMARK = "survey_calls"
+PERIODS = {"today": None, "7d": 7, "30d": 30, "90d": 90, "365d": 365}
+
+
+# --- creating surveys -------------------------------------------------------------------
+
+
+def _recent_survey(db: Session, client_id: int, now: datetime) -> bool:
+    since = now - timedelta(days=get_settings().survey_period_days)
+    return (
+        db.scalar(
+            select(Survey.id)
+            .where(Survey.client_id == client_id, Survey.created_at >= since)
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def request_survey(
+    db: Session,
+    *,
+    client: Client,
+    phone_e164: str,
+    source: str,
+    source_ref: str,
+    send_at: datetime,
+    call_id: int | None = None,
+    operator_user_id: int | None = None,
+    team_id: int | None = None,
+    now: datetime | None = None,
+) -> Survey | None:
+    """Create the survey and its outbox SMS, or None when the rules say no survey."""
+    now = now or utcnow()
+    if client.deleted_at is not None or not phone_e164:
+        return None
+    if _recent_survey(db, client.id, now):
+        return None
+    if outbox.is_opted_out(db, phone_e164, "sms"):
+        return None
+    if team_id is None and operator_user_id is not None:
+        team_id = db.scalar(select(User.team_id).where(User.id == operator_user_id))
+    language = templates.client_language(client)
+    survey = Survey(
+        client_id=client.id,
+        phone_e164=phone_e164,
+        language=language,
+        source=source,
+        source_ref=source_ref,
+        call_id=call_id,
+        operator_user_id=operator_user_id,
+        team_id=team_id,
+        status="open",
+        created_at=now,
+        send_at=send_at,
+    )
+    try:
+        with db.begin_nested():
+            db.add(survey)
+    except IntegrityError:
+        return None  # this call/visit already has its survey
+    _, body = templates.render_message(
+        db, "survey.request.sms", language, templates.client_context(client)
+    )
+    outbox.enqueue(
+        db,
+        channel="sms",
+        recipient=phone_e164,
+        body=body,
+        idempotency_key=f"survey:{survey.id}",
+        due_at=send_at,
+        client_id=client.id,
+        purpose="survey",
+        template="survey.request.sms",
+        meta={"survey_id": survey.id},
+    )
+    return survey
+
+
+def _call_wanted(call, settings) -> bool:
+    if call.direction != "inbound" or call.disposition != "answered":
+        return False
+    if not call.client_id or not call.e164 or call.withheld:
+        return False
+    if (call.talk_s or 0) < settings.survey_min_talk_seconds:
+        return False
+    return not (settings.survey_call_queues and call.queue not in settings.survey_call_queues)
+
+
+def _watermark(db: Session, name: str) -> Watermark:
+    query = select(Watermark).where(Watermark.name == name).with_for_update()
+    mark = db.scalar(query)
+    if mark is None:
+        try:
+            with db.begin_nested():
+                db.add(Watermark(name=name, value=0))
+        except IntegrityError:
+            pass
+        mark = db.scalar(query)
+    return mark
+
+
+def scan_calls(db: Session, now: datetime | None = None, limit: int = 1000) -> int:
+    """Create surveys for newly logged answered inbound calls; returns how many were created."""
+    from cti.calllog.models import Call
+
+    settings = get_settings()
+    now = now or utcnow()
+    mark = _watermark(db, WATERMARK)
+    calls = list(
+        db.scalars(select(Call).where(Call.id > mark.value).order_by(Call.id).limit(limit))
+    )
+    created = 0
+    settle = now - timedelta(seconds=SETTLE_SECONDS)
+    for call in calls:
+        if call.created_at > settle:
+            break  # a lower id may still be committing; look again next time
+        mark.value = call.id
+        if not _call_wanted(call, settings) or call.ended_at < now - STALE_AFTER:
+            continue
+        client = db.get(Client, call.client_id)
+        if client is None:
+            continue
+        survey = request_survey(
+            db,
+            client=client,
+            phone_e164=call.e164,
+            source="call",
+            source_ref=str(call.id),
+            send_at=max(call.ended_at + timedelta(minutes=settings.survey_delay_minutes), now),
+            call_id=call.id,
+            operator_user_id=call.answered_user_id,
+            team_id=call.team_id,
+            now=now,
+        )
+        created += survey is not None
+    db.flush()
+    return created
+
+
+def _best_phone(db: Session, client_id: int) -> str | None:
+    rows = db.execute(
+        select(Phone.e164, Phone.kind)
+        .where(Phone.client_id == client_id)
+        .order_by(Phone.position, Phone.id)
+    ).all()
+    for e164, kind in rows:
+        if kind == "mobile" and e164:
+            return e164
+    return next((e164 for e164, _ in rows if e164), None)
+
+
+def on_task_saved(db: Session, *, task: Task, actor=None, created: bool = False, before=None):
+    """A visit/order event just completed: survey its client (delay as for calls)."""
+    settings = get_settings()
+    if task.status != "done" or task.client_id is None:
+        return
+    if task.event_type not in settings.survey_task_types:
+        return
+    if before is not None and before.get("status") == "done":
+        return
+    client = db.get(Client, task.client_id)
+    phone = _best_phone(db, task.client_id) if client else None
+    if client is None or phone is None:
+        return
+    now = utcnow()
+    request_survey(
+        db,
+        client=client,
+        phone_e164=phone,
+        source="order" if task.event_type == "order" else "visit",
+        source_ref=str(task.id),
+        send_at=now + timedelta(minutes=settings.survey_delay_minutes),
+        operator_user_id=task.assignee_id,
+        team_id=task.team_id,
+        now=now,
+    )
+
+
+# --- replies ----------------------------------------------------------------------------
+
+
+def open_survey_for(db: Session, e164: str, now: datetime | None = None) -> Survey | None:
+    """The newest survey sent to this number that still accepts a reply."""
+    now = now or utcnow()
+    since = now - timedelta(hours=get_settings().survey_reply_hours)
+    return db.scalar(
+        select(Survey)
+        .where(
+            Survey.phone_e164 == e164,
+            Survey.status == "open",
+            Survey.send_at <= now,
+            Survey.send_at >= since,
+        )
+        .order_by(Survey.send_at.desc(), Survey.id.desc())
+        .limit(1)
+    )
+
+
+def _manager_of(db: Session, operator_id: int | None, team_id: int | None) -> int | None:
+    if team_id is None and operator_id is not None:
+        team_id = db.scalar(select(User.team_id).where(User.id == operator_id))
+    if team_id is not None:
+        team = db.get(Team, team_id)
+        if team is not None and team.manager_id:
+            return team.manager_id
+        manager = db.scalar(
+            select(User.id)
+            .where(User.team_id == team_id, User.role == "manager", User.is_active)
+            .order_by(User.id)
+            .limit(1)
+        )
+        if manager is not None:
+            return manager
+    return db.scalar(
+        select(User.id)
+        .where(User.role.in_(("manager", "admin")), User.is_active)
+        .order_by(case((User.role == "manager", 0), else_=1), User.id)
+        .limit(1)
+    )
+
+
+def record_rating(
+    db: Session, survey: Survey, rating: int, reply: str, now: datetime | None = None
+) -> Survey:
+    """Store the rating everywhere it matters and tell the wall (and the manager if it is low)."""
+    from crm_core.history.service import add_interaction
+    from crm_core.tasks.service import create_task
+
+    now = now or utcnow()
+    survey.status = "answered"
+    survey.rating = rating
+    survey.reply = reply[:2000]
+    survey.answered_at = now
+    client = db.get(Client, survey.client_id)
+    call = None
+    if survey.call_id is not None:
+        from cti.calllog.models import Call
+
+        call = db.get(Call, survey.call_id)
+    linkedid = call.linkedid if call is not None else None
+    if client is not None:
+        client.last_rating = rating
+        client.last_rated_at = now
+        add_interaction(
+            db,
+            SYSTEM,
+            client_id=client.id,
+            kind="rating",
+            direction="inbound",
+            occurred_at=now,
+            subject=f"Rating {rating}/5",
+            body=reply[:2000],
+            phone_number=survey.phone_e164,
+            call_id=linkedid,
+        )
+    if rating <= 2 and client is not None:
+        manager_id = _manager_of(db, survey.operator_user_id, survey.team_id)
+        operator = db.get(User, survey.operator_user_id) if survey.operator_user_id else None
+        who = f" (call handled by {operator.full_name or operator.username})" if operator else ""
+        task = create_task(
+            db,
+            SYSTEM,
+            title=f"Low rating {rating}/5 from {client.display_name or client.id}"[:250],
+            description=f"The client rated the service {rating}/5{who}. Reply: {reply[:1000]}",
+            client_id=client.id,
+            assignee_id=manager_id,
+            team_id=survey.team_id,
+            due_at=now + timedelta(hours=24),
+            priority="high",
+            source="low_rating",
+            call_id=linkedid,
+        )
+        survey.low_rating_task_id = task.id
+        publish_after_commit(
+            db,
+            {
+                "type": "survey.low_rating",
+                "audience": ["wall"] + ([f"user:{manager_id}"] if manager_id else []),
+                "rating": rating,
+                "client_id": client.id,
+                "task_id": task.id,
+                "manager_user_id": manager_id,
+                "operator_user_id": survey.operator_user_id,
+                "at": now.isoformat(),
+            },
+        )
+    publish_after_commit(
+        db,
+        {
+            "type": "survey.rated",
+            "audience": ["wall"]
+            + ([f"user:{survey.operator_user_id}"] if survey.operator_user_id else []),
+            "rating": rating,
+            "client_id": survey.client_id,
+            "call_id": linkedid,
+            "survey_id": survey.id,
+            "operator_user_id": survey.operator_user_id,
+            "team_id": survey.team_id,
+            "at": now.isoformat(),
+        },
+    )
+    db.flush()
+    return survey
+
+
+def send_survey_sms(db: Session, survey: Survey, key: str, suffix: str) -> None:
+    client = db.get(Client, survey.client_id)
+    _, body = templates.render_message(
+        db, key, survey.language or "en", templates.client_context(client)
+    )
+    outbox.enqueue(
+        db,
+        channel="sms",
+        recipient=survey.phone_e164,
+        body=body,
+        idempotency_key=f"survey:{survey.id}:{suffix}",
+        client_id=survey.client_id,
+        purpose="survey",
+        template=key,
+        meta={"survey_id": survey.id},
+    )
+
+
+# --- CSAT -------------------------------------------------------------------------------
+
+
+def period_start(period: str, now: datetime | None = None) -> datetime:
+    now = now or utcnow()
+    if period not in PERIODS:
+        raise Invalid("period", f"must be one of {', '.join(PERIODS)}")
+    days = PERIODS[period]
+    if days is None:
+        zone = templates.client_zone(None)
+        local = now.astimezone(zone)
+        return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(ZoneInfo("UTC"))
+    return now - timedelta(days=days)
+
+
+def _figures(count: int, total: int, satisfied: int) -> dict[str, Any]:
+    return {
+        "responses": count,
+        "average": round(total / count, 2) if count else None,
+        "csat": round(100.0 * satisfied / count, 1) if count else None,  # share of 4 and 5
+    }
+
+
+def csat(db: Session, actor: Principal, period: str = "7d", now: datetime | None = None) -> dict:
+    """CSAT per operator and per team (operators see their own team only)."""
+    start = period_start(period, now)
+    satisfied = func.sum(case((Survey.rating >= 4, 1), else_=0))
+    query = select(
+        Survey.operator_user_id,
+        Survey.team_id,
+        func.count(Survey.id),
+        func.sum(Survey.rating),
+        satisfied,
+    ).where(Survey.status == "answered", Survey.answered_at >= start)
+    if not actor.sees_all_clients:
+        if actor.team_id is None:
+            query = query.where(Survey.operator_user_id == actor.id)
+        else:
+            query = query.where(Survey.team_id == actor.team_id)
+    rows = db.execute(query.group_by(Survey.operator_user_id, Survey.team_id)).all()
+    users = {
+        u.id: u for u in db.scalars(select(User).where(User.id.in_({r[0] for r in rows if r[0]})))
+    }
+    teams = {
+        t.id: t for t in db.scalars(select(Team).where(Team.id.in_({r[1] for r in rows if r[1]})))
+    }
+    operators: list[dict[str, Any]] = []
+    per_team: dict[int | None, list[int]] = {}
+    overall = [0, 0, 0]
+    for user_id, team_id, count, total, happy in rows:
+        count, total, happy = int(count or 0), int(total or 0), int(happy or 0)
+        user = users.get(user_id)
+        operators.append(
+            {
+                "user_id": user_id,
+                "username": user.username if user else None,
+                "full_name": user.full_name if user else None,
+                "team_id": team_id,
+                **_figures(count, total, happy),
+            }
+        )
+        bucket = per_team.setdefault(team_id, [0, 0, 0])
+        for i, v in enumerate((count, total, happy)):
+            bucket[i] += v
+            overall[i] += v
+    operators.sort(key=lambda o: (-(o["responses"]), o["user_id"] or 0))
+    return {
+        "period": period,
+        "since": start.isoformat(),
+        "overall": _figures(*overall),
+        "operators": operators,
+        "teams": [
+            {
+                "team_id": team_id,
+                "name": teams[team_id].name if team_id in teams else None,
+                **_figures(*values),
+            }
+            for team_id, values in sorted(per_team.items(), key=lambda kv: kv[0] or 0)
+        ],
+    }

@@ -1,0 +1,207 @@
+"""Event reminders to clients and task reminders to assignees, written with the event change."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+import notifier.hooks  # noqa: F401  (connects the task signals, as the app does)
+from crm_core.auth.principal import SYSTEM
+from crm_core.bus import get_bus
+from crm_core.database import session_scope, utcnow
+from crm_core.errors import Invalid
+from crm_core.tasks import service as tasks
+from crm_core.tasks.models import Task
+from notifier.engagement_models import ReminderRule
+from notifier.reminders import service as reminders
+from tests.engagement_helpers import later, make_client, outbox_rows
+
+
+def _event(db, client, starts_at, event_type="appointment", **kw):
+    return tasks.create_task(
+        db, SYSTEM, title=kw.pop("title", "Consultation"), client_id=client.id, kind="event",
+        event_type=event_type, starts_at=starts_at, location=kw.pop("location", "Main office"), **kw,
+    )  # fmt: skip
+
+
+def test_booking_an_appointment_schedules_sms_24h_and_2h_before(db):
+    client = make_client(db, name="Ana Popescu")
+    starts = later(days=3)
+    event = _event(db, client, starts)
+    db.commit()
+    rows = outbox_rows(db, "reminder:")
+    assert sorted((r.channel, r.due_at) for r in rows) == [
+        ("sms", starts - timedelta(hours=24)),
+        ("sms", starts - timedelta(hours=2)),
+    ]
+    for row in rows:
+        assert row.recipient == "+40712345678"
+        assert row.client_id == client.id
+        assert row.idempotency_key.startswith(f"reminder:{event.id}:")
+        assert "Ana" in row.body and "Main office" in row.body
+        assert row.status == "pending"
+
+
+def test_reminder_is_written_in_the_same_transaction_as_the_event(db):
+    client = make_client(db)
+    db.commit()
+    _event(db, client, later(days=2))
+    db.rollback()  # the booking is abandoned: no reminder may survive it
+    assert outbox_rows(db, "reminder:") == []
+    assert db.scalar(select(Task.id)) is None
+
+
+def test_templates_follow_the_client_language(db):
+    ro = make_client(db, name="Ion Ionescu", phone="+40722000001", language="ro")
+    ru = make_client(db, name="Ivan Petrov", phone="+40722000002", language="ru")
+    _event(db, ro, later(days=2))
+    _event(db, ru, later(days=2))
+    db.commit()
+    bodies = {r.recipient: r.body for r in outbox_rows(db, "reminder:")}
+    assert "programarea" in bodies["+40722000001"] and "Ion" in bodies["+40722000001"]
+    assert "Напоминаем" in bodies["+40722000002"] and "Ivan" in bodies["+40722000002"]
+
+
+def test_moving_an_event_withdraws_pending_reminders_and_schedules_new_ones(db):
+    client = make_client(db)
+    first = later(days=3)
+    event = _event(db, client, first)
+    db.commit()
+    moved = first + timedelta(days=1, hours=3)
+    tasks.update_task(db, SYSTEM, event.id, {"starts_at": moved})
+    db.commit()
+    pending = outbox_rows(db, "reminder:", status="pending")
+    cancelled = outbox_rows(db, "reminder:", status="cancelled")
+    assert len(cancelled) == 2
+    assert sorted(r.due_at for r in pending) == [moved - timedelta(hours=24), moved - timedelta(hours=2)]
+    # ...and back again: fresh reminders, not the withdrawn rows
+    tasks.update_task(db, SYSTEM, event.id, {"starts_at": first})
+    db.commit()
+    pending = outbox_rows(db, "reminder:", status="pending")
+    assert sorted(r.due_at for r in pending) == [first - timedelta(hours=24), first - timedelta(hours=2)]
+
+
+def test_an_unrelated_save_keeps_the_same_reminders(db):
+    client = make_client(db)
+    event = _event(db, client, later(days=3))
+    db.commit()
+    before = [r.id for r in outbox_rows(db, "reminder:", status="pending")]
+    tasks.update_task(db, SYSTEM, event.id, {"priority": "high"})
+    db.commit()
+    assert [r.id for r in outbox_rows(db, "reminder:", status="pending")] == before
+
+
+@pytest.mark.parametrize("how", ["cancel", "delete", "complete"])
+def test_cancelling_or_deleting_an_event_withdraws_its_reminders(db, how):
+    client = make_client(db)
+    event = _event(db, client, later(days=3))
+    db.commit()
+    if how == "cancel":
+        tasks.cancel_task(db, SYSTEM, event.id)
+    elif how == "complete":
+        tasks.complete_task(db, SYSTEM, event.id)
+    else:
+        tasks.delete_task(db, SYSTEM, event.id)
+    db.commit()
+    assert outbox_rows(db, "reminder:", status="pending") == []
+    assert len(outbox_rows(db, "reminder:", status="cancelled")) == 2
+
+
+def test_no_reminder_for_a_past_event_nor_for_a_reminder_time_already_past(db):
+    client = make_client(db)
+    _event(db, client, utcnow() - timedelta(hours=1))
+    soon = later(hours=5)  # the 24 h reminder is already late; only the 2 h one is scheduled
+    _event(db, client, soon)
+    db.commit()
+    rows = outbox_rows(db, "reminder:")
+    assert [r.due_at for r in rows] == [soon - timedelta(hours=2)]
+
+
+def test_rules_table_decides_channels_and_offsets(db):
+    client = make_client(db)
+    db.add(ReminderRule(event_type="meeting", channel="email", offset_minutes=30))
+    db.add(ReminderRule(event_type="meeting", channel="sms", offset_minutes=90, active=False))
+    db.flush()
+    starts = later(days=1)
+    _event(db, client, starts, event_type="meeting", title="Contract review")
+    _event(db, client, later(days=1), event_type="appointment")  # no active rule any more
+    db.commit()
+    rows = outbox_rows(db, "reminder:")
+    assert [(r.channel, r.recipient, r.due_at) for r in rows] == [
+        ("email", "ana@example.com", starts - timedelta(minutes=30))
+    ]
+    assert "Contract review" in rows[0].subject
+
+
+def test_rule_validation_names_the_field(db):
+    with pytest.raises(Invalid) as exc:
+        reminders.add_rule(db, SYSTEM, event_type="meeting", channel="fax", offset_minutes=10)
+    assert exc.value.loc == ["channel"]
+    with pytest.raises(Invalid) as exc:
+        reminders.add_rule(db, SYSTEM, event_type="meeting", channel="sms", offset_minutes=0)
+    assert exc.value.loc == ["offset_minutes"]
+
+
+def test_client_without_phone_gets_no_sms_and_the_event_still_saves(db):
+    client = make_client(db, phone=None)
+    event = _event(db, client, later(days=2))
+    db.commit()
+    assert event.id is not None
+    assert outbox_rows(db, "reminder:") == []
+
+
+def test_assignee_gets_an_email_and_an_in_app_reminder_only_them(db, users):
+    ana = users.add("ana", role="operator", team="Sales")
+    users.add("bob", role="operator", team="Sales")
+    from crm_core.auth.models import User
+
+    db.get(User, ana.id).email = "ana@example.org"
+    client = make_client(db)
+    remind = later(minutes=30)
+    task = tasks.create_task(
+        db, SYSTEM, title="Call back about the offer", client_id=client.id,
+        assignee_id=ana.id, due_at=later(hours=1), remind_at=remind,
+    )  # fmt: skip
+    db.commit()
+    mails = outbox_rows(db, "task-remind:")
+    assert [(m.channel, m.recipient, m.due_at) for m in mails] == [
+        ("email", "ana@example.org", remind)
+    ]
+    assert "Call back about the offer" in mails[0].subject
+
+    async def run_job() -> list[dict]:
+        bus = get_bus()
+        async with bus.subscribe() as sub:
+            with session_scope() as s:
+                assert reminders.publish_due_task_reminders(s, now=remind + timedelta(seconds=1)) == 1
+            with session_scope() as s:  # a second run (or another process) reminds nobody again
+                assert reminders.publish_due_task_reminders(s, now=remind + timedelta(seconds=5)) == 0
+            await asyncio.sleep(0.05)
+            got = []
+            while not sub.queue.empty():
+                got.append(sub.queue.get_nowait())
+            return got
+
+    messages = [m for m in asyncio.run(run_job()) if m["type"] == "task.due"]
+    assert len(messages) == 1
+    assert messages[0]["audience"] == [f"user:{ana.id}"]
+    assert messages[0]["task_id"] == task.id
+
+
+def test_bulk_scheduling_matches_the_one_by_one_path(db):
+    clients = [make_client(db, name=f"C {i}", phone=f"+4072200{i:04d}", email=None) for i in range(20)]
+    starts = later(days=4)
+    rows = [
+        Task(kind="event", event_type="appointment", title=f"Visit {i}", client_id=c.id,
+             starts_at=starts, due_at=starts, status="open", priority="normal", created_at=utcnow())
+        for i, c in enumerate(clients)
+    ]  # fmt: skip
+    db.add_all(rows)
+    db.flush()
+    assert reminders.schedule_events(db, rows) == 40
+    assert reminders.schedule_events(db, rows) == 0  # nothing changed: nothing written twice
+    db.commit()
+    assert len(outbox_rows(db, "reminder:")) == 40
