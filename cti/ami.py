@@ -254,6 +254,44 @@ def _is_token(key: str) -> bool:
     )
 
 
+class ActionParser:
+    """Server side: blocks of ``Key: Value`` lines that contain an ``Action`` (any key order).
+
+    panoramisk sorts the keys of an action, so ``Action`` is not always the first line.
+    """
+
+    def __init__(self, max_message_chars: int = MAX_MESSAGE_CHARS) -> None:
+        self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self._buffer = ""
+        self.max_message_chars = max_message_chars
+        self.bad_blocks = 0
+
+    def feed(self, data: bytes) -> list[AmiMessage]:
+        buffer = self._buffer + self._decoder.decode(data)
+        blocks = buffer.replace("\r\n", "\n").split("\n\n")
+        self._buffer = blocks.pop()
+        if len(self._buffer) > self.max_message_chars:
+            self._buffer = ""
+            self.bad_blocks += 1
+        out = []
+        for block in blocks:
+            msg = AmiMessage()
+            for line in block.split("\n"):
+                key, sep, value = line.partition(":")
+                if sep and key.strip():
+                    key = key.strip().lower()
+                    value = value[1:] if value.startswith(" ") else value
+                    if key in msg:
+                        FrameParser._add_multi(msg, key, value)
+                    else:
+                        msg[key] = value
+            if "action" in msg:
+                out.append(msg)
+            elif block.strip():
+                self.bad_blocks += 1
+        return out
+
+
 def split_banner(data: bytes) -> tuple[str | None, bytes]:
     """Banner line and the rest, for servers/tools that read a whole transcript."""
     if data.startswith(BANNER_PREFIX.encode()):

@@ -273,6 +273,7 @@ class CallTracker:
         self.calls: dict[str, TrackedCall] = {}  # live calls by Linkedid
         self.presence: dict[str, str] = {}  # extension -> presence state
         self.events_seen = 0
+        self._event: Mapping[str, str] | None = None
         self._states: dict[str, _CallState] = {}
         self._channels: dict[str, _Channel] = {}  # live channels by Uniqueid
         self._ended: OrderedDict[str, None] = OrderedDict()  # recently ended Linkedids
@@ -318,6 +319,7 @@ class CallTracker:
         handler = self._handlers.get(name.lower())
         if handler is None:
             return
+        self._event = event
         try:
             handler(event)
         except Exception:  # a bad event must never stop the listener
@@ -335,7 +337,8 @@ class CallTracker:
         calls in the snapshot started before we connected (``partial``); extension legs that
         are up now were answered during the gap.
         """
-        now = self.clock()
+        self._event = _lowered(channels[0]) if channels else None
+        now = self._time()  # the snapshot's Timestamp when the PBX stamps events
         snapshot: dict[str, list[Mapping[str, str]]] = {}
         for item in channels:
             item = _lowered(item)
@@ -389,16 +392,29 @@ class CallTracker:
                 elif up:
                     chan.up = True
                 self._update_caller(state, chan, item)
-        for entry in queue_entries or ():
-            entry = _lowered(entry)
-            chan = self._channels.get(entry.get("uniqueid", ""))
-            if chan and chan.linkedid in self._states:
-                call = self._states[chan.linkedid].call
-                call.queue = call.queue or _known(entry.get("queue"))
         # 3. known calls with no channel left ended during the gap
         for state in list(self._states.values()):
             if not state.channels:
                 self._end(state, now)
+        if queue_entries:
+            self.apply_queue_entries(queue_entries)
+
+    def apply_queue_entries(self, entries: Iterable[Mapping[str, str]]) -> None:
+        """``QueueEntry`` items of ``QueueStatus``: which queue a waiting caller is in.
+
+        They carry the caller's Uniqueid but no Linkedid.
+        """
+        self._event = None
+        for entry in entries:
+            entry = _lowered(entry)
+            chan = self._channels.get(entry.get("uniqueid", ""))
+            state = self._states.get(chan.linkedid) if chan else None
+            if state is not None:
+                call = state.call
+                call.queue = call.queue or _known(entry.get("queue"))
+                if call.queue_joined_at is None and call.answered_at is None:
+                    wait = _duration({"seconds": entry.get("wait", "")})
+                    call.queue_joined_at = self._time() - timedelta(seconds=wait)
 
     def live_channels(self) -> list[dict[str, str]]:
         """The channels we believe are up, for diagnostics."""
@@ -408,6 +424,16 @@ class CallTracker:
         ]
 
     # ------------------------------------------------------------------ helpers
+    def _time(self) -> datetime:
+        """When the current event happened: its ``Timestamp`` (``timestampevents=yes``) if any."""
+        stamp = self._event.get("timestamp") if self._event is not None else None
+        if stamp:
+            try:
+                return datetime.fromtimestamp(float(stamp), UTC)
+            except (ValueError, OverflowError, OSError):
+                pass
+        return self.clock()
+
     def _emit(self, kind: str, call: TrackedCall, ext: str | None) -> None:
         try:
             self.on_event(kind, call, ext)
@@ -583,7 +609,7 @@ class CallTracker:
             return
         state = self._states.get(linkedid)
         if state is None:
-            state = self._new_call(linkedid, event, self.clock())
+            state = self._new_call(linkedid, event, self._time())
         chan = self._add_channel(state, event)
         self._update_caller(state, chan, event)
 
@@ -645,7 +671,7 @@ class CallTracker:
         if state is None:
             return
         call = state.call
-        now = self.clock()
+        now = self._time()
         source = self._channels.get(event.get("uniqueid", "")) if event.get("channel") else None
         if ext is None:
             # dialing an outside number: the call is (or stays) outbound
@@ -675,7 +701,7 @@ class CallTracker:
             return
         call = state.call
         status = event.get("dialstatus", "").upper()
-        now = self.clock()
+        now = self._time()
         if ext is None:
             if call.direction == "outbound":
                 call.remote_dial_status = status
@@ -713,7 +739,7 @@ class CallTracker:
         state.call.queue = state.call.queue or _known(event.get("queue"))
         if event.get("destuniqueid"):
             state.legs[event["destuniqueid"]] = ext
-        self._ring(state, ext, self.clock())
+        self._ring(state, ext, self._time())
 
     def _agentconnect(self, event: Mapping[str, str]) -> None:
         state = self._state_for(event)
@@ -721,7 +747,7 @@ class CallTracker:
         if state is None or ext is None:
             return
         state.call.queue = state.call.queue or _known(event.get("queue"))
-        self._answer(state, ext, self.clock())
+        self._answer(state, ext, self._time())
 
     def _agentringnoanswer(self, event: Mapping[str, str]) -> None:
         state = self._state_for(event)
@@ -739,7 +765,7 @@ class CallTracker:
         if state is not None:
             state.call.queue = _known(event.get("queue")) or state.call.queue
             if state.call.queue_joined_at is None:
-                state.call.queue_joined_at = self.clock()
+                state.call.queue_joined_at = self._time()
 
     def _queueabandon(self, event: Mapping[str, str]) -> None:
         state = self._state_for(event)
@@ -758,7 +784,7 @@ class CallTracker:
         target = _known(event.get("extension"))
         if target is not None and not target.isdigit():
             target = None
-        self._transfer(state, source, target, "blind", self.clock())
+        self._transfer(state, source, target, "blind", self._time())
 
     def _attendedtransfer(self, event: Mapping[str, str]) -> None:
         if event.get("result", "Success").lower() != "success":
@@ -773,7 +799,7 @@ class CallTracker:
         if target is None:
             consults = [e for e in state.consult if e != source]
             target = consults[-1] if consults else None
-        now = self.clock()
+        now = self._time()
         self._transfer(state, source, target, "attended", now)
         if target is not None:
             state.consult.discard(target)
@@ -801,7 +827,7 @@ class CallTracker:
             # the leg went away without a DialEnd (events lost, device unreachable)
             self._stop_ring(state, ext)
         if end_call and not state.channels:
-            self._end(state, self.clock())
+            self._end(state, self._time())
 
     # ------------------------------------------------------------------ presence
     def _device(self, ext: str) -> dict[str, Any]:
@@ -839,8 +865,10 @@ class CallTracker:
         self._presence_changed(ext)
 
     def _memberstatus(self, event: Mapping[str, str]) -> None:
-        ext = self.matcher.interface(event.get("stateinterface")) or self.matcher.interface(
-            event.get("interface")
+        ext = (
+            self.matcher.interface(event.get("stateinterface"))
+            or self.matcher.interface(event.get("interface"))
+            or self.matcher.interface(event.get("location"))
         )
         if ext is None:
             return
