@@ -1,4 +1,4 @@
-"""Long-running dashboard services (wall counters) for the embedded default."""
+"""Long-running dashboard services for each web process: the wall counters."""
 
 from __future__ import annotations
 
@@ -7,4 +7,6 @@ from crm_core.services import BackgroundService
 
 
 def embedded_services(settings: Settings) -> list[BackgroundService]:
-    return []
+    from dashboard.wall.service import WallService
+
+    return [WallService(settings)]

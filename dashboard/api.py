@@ -1,0 +1,34 @@
+"""The dashboard's routes: browser pages, the wall, saved filters and self-hosted static files."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import FileResponse
+
+from dashboard.views import auth, clients, notifier_pages, tasks, wall, workspace
+from dashboard.views.common import STATIC_DIR
+
+router = APIRouter()
+for _module in (auth, workspace, clients, tasks, wall, notifier_pages):
+    router.include_router(_module.router)
+
+_STATIC_TYPES = {
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".woff2": "font/woff2",
+}
+
+
+@router.get("/static/{name}", include_in_schema=False)
+def static_file(name: str) -> FileResponse:
+    """Self-hosted assets (no CDN: Callcard runs on LANs without internet)."""
+    path = (STATIC_DIR / name).resolve()
+    if path.parent != STATIC_DIR or not path.is_file() or path.suffix not in _STATIC_TYPES:
+        raise HTTPException(404, "no such file")
+    return FileResponse(
+        path,
+        media_type=_STATIC_TYPES[path.suffix],
+        headers={"Cache-Control": "public, max-age=86400"},
+    )

@@ -1,0 +1,152 @@
+"""Languages of the UI: gettext catalogs (Babel) and locale-aware formatting.
+
+The language of a request is kept in a context variable so that templates, JSON messages and
+formatting helpers all follow the same choice (the user's ``language``, or ``?lang=`` on the
+login page and on wall screens).
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel import dates as babel_dates
+from babel import numbers as babel_numbers
+from babel.support import NullTranslations, Translations
+
+LANGUAGES: dict[str, str] = {"en": "English", "ro": "Română", "ru": "Русский"}
+DEFAULT = "en"
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+DOMAIN = "messages"
+
+_current: ContextVar[str] = ContextVar("callcard_language", default=DEFAULT)
+
+
+def normalize(language: str | None) -> str:
+    """A supported language code for ``language`` ('ro-RO' -> 'ro'), else the default."""
+    if not language:
+        return DEFAULT
+    code = language.strip().lower().replace("_", "-").split("-")[0]
+    return code if code in LANGUAGES else DEFAULT
+
+
+def from_accept_language(header: str | None) -> str | None:
+    """The first supported language in an Accept-Language header, or None."""
+    for part in (header or "").split(","):
+        code = part.split(";")[0].strip().lower().split("-")[0]
+        if code in LANGUAGES:
+            return code
+    return None
+
+
+@lru_cache
+def translations(language: str) -> NullTranslations:
+    language = normalize(language)
+    if language == "en":
+        return NullTranslations()
+    return Translations.load(str(LOCALE_DIR), [language], DOMAIN)
+
+
+def set_language(language: str | None) -> str:
+    code = normalize(language)
+    _current.set(code)
+    return code
+
+
+def current_language() -> str:
+    return _current.get()
+
+
+def gettext(message: str, **params: object) -> str:
+    text = translations(_current.get()).gettext(message)
+    return text % params if params else text
+
+
+def ngettext(singular: str, plural: str, n: int, **params: object) -> str:
+    text = translations(_current.get()).ngettext(singular, plural, n)
+    params.setdefault("num", n)
+    return text % params
+
+
+_ = gettext
+
+
+def lazy(message: str) -> str:
+    """Mark a string for extraction where it is defined; translate it where it is shown."""
+    return message
+
+
+# --- formatting -----------------------------------------------------------------------------
+
+
+@lru_cache
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def local_zone() -> ZoneInfo:
+    from crm_core.config import get_settings
+
+    return _zone(get_settings().timezone)
+
+
+def _locale() -> Locale:
+    return Locale.parse(_current.get())
+
+
+def format_datetime(value: datetime | None, fmt: str = "short") -> str:
+    if value is None:
+        return ""
+    return babel_dates.format_datetime(value, fmt, tzinfo=local_zone(), locale=_locale())
+
+
+def format_date(value: date | datetime | None, fmt: str = "medium") -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(local_zone()).date()
+    return babel_dates.format_date(value, fmt, locale=_locale())
+
+
+def format_time(value: datetime | None, fmt: str = "short") -> str:
+    if value is None:
+        return ""
+    return babel_dates.format_time(value, fmt, tzinfo=local_zone(), locale=_locale())
+
+
+def format_number(value: float | int | None, digits: int | None = None) -> str:
+    if value is None:
+        return "—"
+    if digits is not None:
+        pattern = "#,##0" + ("." + "0" * digits if digits else "")
+        return babel_numbers.format_decimal(value, pattern, locale=_locale())
+    return babel_numbers.format_decimal(value, locale=_locale())
+
+
+def format_percent(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return babel_numbers.format_percent(value, locale=_locale())
+
+
+def format_duration(seconds: float | int | None) -> str:
+    """Clock-style duration (``4:05``, ``1:02:03``): the same in every language."""
+    if seconds is None:
+        return "—"
+    seconds = int(round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def format_ago(value: datetime | None, now: datetime | None = None) -> str:
+    if value is None:
+        return ""
+    from crm_core.database import utcnow
+
+    delta: timedelta = value - (now or utcnow())
+    return babel_dates.format_timedelta(delta, add_direction=True, locale=_locale())

@@ -1,0 +1,70 @@
+/* The wall: draws wall.counters snapshots pushed over the websocket. */
+(function () {
+  "use strict";
+  const C = window.Callcard;
+  const t = C.t;
+  const cfg = JSON.parse(document.getElementById("wall-config").textContent);
+  const lang = cfg.lang || "en";
+  const num = new Intl.NumberFormat(lang);
+  const pct = new Intl.NumberFormat(lang, { style: "percent", maximumFractionDigits: 0 });
+  const one = new Intl.NumberFormat(lang, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+  const dateFmt = new Intl.DateTimeFormat(lang, { weekday: "long", day: "numeric", month: "long" });
+  const timeFmt = new Intl.DateTimeFormat(lang, { hour: "2-digit", minute: "2-digit" });
+  let state = null;
+
+  const get = (obj, path) => path.split(".").reduce((o, k) => (o === null || o === undefined ? undefined : o[k]), obj);
+  function fmt(value, kind) {
+    if (value === null || value === undefined) return "—";
+    if (kind === "percent") return pct.format(value);
+    if (kind === "duration") return C.fmtDuration(value);
+    if (kind === "rating") return one.format(value) + " ★";
+    return num.format(value);
+  }
+
+  function draw(snap) {
+    state = snap;
+    if (snap.at) C.clockOffset = Date.parse(snap.at) - Date.now();
+    document.querySelectorAll("[data-k]").forEach((node) => {
+      const text = fmt(get(snap, node.dataset.k), node.dataset.fmt);
+      if (node.textContent !== text) node.textContent = text;
+    });
+    const sl = get(snap, "today.service_level");
+    const slTile = document.querySelector('[data-tile="sl"]');
+    if (slTile) slTile.classList.toggle("alert", sl !== null && sl !== undefined && sl < 0.8);
+    document.querySelector('[data-tile="ringing"]').classList.toggle("hot", snap.now.ringing > 0);
+    document.querySelector('[data-tile="waiting"]').classList.toggle("hot", snap.now.waiting > 0);
+    const queues = document.getElementById("wall-queues");
+    queues.textContent = (snap.now.queues || []).map((q) => `${q.queue}: ${q.count}`).join(" · ");
+    const ops = document.getElementById("wall-operators");
+    ops.replaceChildren(...(snap.operators || []).map((op) => C.el("div", { class: "op", "data-state": op.state, "data-ext": op.extension },
+      C.el("div", { class: "op-name", text: op.name, title: op.name }),
+      C.el("div", { class: "op-state" },
+        C.el("span", { text: t("state_" + op.state) }),
+        C.el("span", { class: "since", "data-since": op.since || "" }, op.since ? C.fmtDuration((Date.now() + C.clockOffset - Date.parse(op.since)) / 1000) : "")),
+      C.el("div", { class: "op-stats" },
+        C.el("span", {}, "✆ ", C.el("b", { text: num.format(op.calls_today) })),
+        C.el("span", {}, "⌀ ", C.el("b", { text: C.fmtDuration(op.avg_talk_s) })),
+        C.el("span", {}, "★ ", C.el("b", { text: op.rating && op.rating.avg ? one.format(op.rating.avg) : "—" }))))));
+    const overdue = document.getElementById("wall-overdue");
+    overdue.replaceChildren(...(snap.overdue || []).slice(0, 8).map((row) => C.el("li", {}, C.el("span", { text: row.name }), C.el("b", { text: num.format(row.count) }))));
+    document.getElementById("wall-overdue-none").hidden = (snap.overdue || []).length > 0;
+    tick();
+  }
+
+  function tick() {
+    const now = new Date(Date.now() + C.clockOffset);
+    document.getElementById("wall-date").textContent = dateFmt.format(now);
+    document.getElementById("wall-time").textContent = timeFmt.format(now);
+    const longest = state && state.now.longest_since;
+    const node = document.getElementById("wall-longest");
+    const wait = longest ? (now - Date.parse(longest)) / 1000 : null;
+    node.textContent = longest ? C.fmtDuration(wait) : "—";
+    node.parentElement.classList.toggle("alert", wait !== null && wait > 60);
+    C.tickClocks();
+  }
+
+  C.on("wall.counters", draw);
+  draw(JSON.parse(document.getElementById("wall-initial").textContent));
+  setInterval(tick, 1000);
+  C.connect(cfg.token ? "?token=" + encodeURIComponent(cfg.token) : "");
+})();
