@@ -1,0 +1,55 @@
+"""Helpers for the records tests (tasks, history, files, custom fields, audit)."""
+
+from __future__ import annotations
+
+
+def team_id(name: str) -> int:
+    from crm_core.auth.service import get_or_create_team
+    from crm_core.database import session_scope
+
+    with session_scope() as s:
+        return get_or_create_team(s, name).id
+
+
+def make_client(name: str = "Ștefan Țurcanu", team: str | None = "Sales") -> int:
+    """A client row written directly (the clients API is tested elsewhere)."""
+    from crm_core.clients.models import Client
+    from crm_core.database import session_scope
+
+    tid = team_id(team) if team else None
+    with session_scope() as s:
+        client = Client(first_name=name, display_name=name, team_id=tid)
+        s.add(client)
+        s.flush()
+        return client.id
+
+
+def user_id(username: str) -> int:
+    from sqlalchemy import select
+
+    from crm_core.auth.models import User
+    from crm_core.database import session_scope
+
+    with session_scope() as s:
+        return s.scalar(select(User.id).where(User.username == username))
+
+
+def audit_entries(entity: str, entity_id) -> list:
+    from sqlalchemy import select
+
+    from crm_core.audit.models import AuditEntry
+    from crm_core.database import session_scope
+
+    with session_scope() as s:
+        rows = s.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.entity == entity, AuditEntry.entity_id == str(entity_id))
+            .order_by(AuditEntry.id)
+        ).all()
+        return [(r.action, r.actor_id, r.changes) for r in rows]
+
+
+def loc(response) -> list:
+    """The ``loc`` of each error of a 422 answer."""
+    assert response.status_code == 422, response.text
+    return [e["loc"] for e in response.json()["detail"]]
