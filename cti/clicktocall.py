@@ -138,7 +138,10 @@ class Originator:
         except (ConnectionError, OSError) as exc:
             raise Unavailable(f"The PBX connection failed while originating: {exc}") from None
         answer = _first(response)
-        if str(_get(answer, "Response") or "").lower() not in ("success", ""):
+        ok = getattr(answer, "success", None)
+        if ok is None:
+            ok = str(_get(answer, "Response") or "success").lower() == "success"
+        if not ok:
             raise Unavailable(
                 f"The PBX refused the call: {_get(answer, 'Message') or 'no reason given'}"
             )
@@ -163,10 +166,11 @@ def _first(response: Any) -> Any:
 def _get(message: Any, key: str) -> Any:
     if message is None:
         return None
-    if isinstance(message, dict):
-        return message.get(key)
     getter = getattr(message, "get", None)
-    return getter(key) if getter else getattr(message, key, None)
+    if getter is None:
+        return getattr(message, key, None)
+    value = getter(key)
+    return getter(key.lower()) if value is None else value
 
 
 #: the originator of the CTI service running in this process (embedded default), if any

@@ -154,7 +154,8 @@ class CallPopups:
         self.lookup_seconds.append(time.perf_counter() - started)
         if len(self.lookup_seconds) > 100_000:
             del self.lookup_seconds[:50_000]
-        view.rung[extension] = _Rung(extension, user_id)
+        # only inbound calls pop up; other calls are tracked (for the log) without messages
+        view.rung[extension] = _Rung(extension, user_id if direction == "inbound" else None)
         card_dict = card_as_dict(card)
         if card_dict is not None and view.card is None:
             view.card, view.client_id = card_dict, _client_id_of(card)
@@ -219,7 +220,10 @@ class CallPopups:
         if extension not in view.rung:
             with session_scope() as db:
                 user = user_for_extension(db, extension)
-                view.rung[extension] = _Rung(extension, user.id if user else None, "answered")
+            inbound = _attr(call, "direction") == "inbound"
+            view.rung[extension] = _Rung(
+                extension, user.id if user is not None and inbound else None, "answered"
+            )
         for rung in view.rung.values():
             if rung.extension == extension:
                 rung.state = "answered"
