@@ -50,5 +50,53 @@ def ami_replay(
         )
 
 
+def cti() -> None:
+    """Run the CTI listener as its own process (production): AMI -> popups on the Redis bus.
+
+    Reads CALLCARD_AMI_HOST/_PORT/_USERNAME/_SECRET and CALLCARD_BUS_URL. Only one listener per
+    PBX runs: a second `callcard cti` waits on the Redis lock and takes over when the first dies.
+    """
+    from crm_core.config import get_settings
+    from crm_core.database import NotMigrated, ensure_migrated, get_engine
+
+    settings = get_settings()
+    if not settings.ami_host:
+        raise typer.BadParameter("set CALLCARD_AMI_HOST (and _PORT, _USERNAME, _SECRET)")
+    if not settings.bus_url:
+        raise typer.BadParameter(
+            "set CALLCARD_BUS_URL=redis://...: a separate CTI process reaches the web processes "
+            "only through the Redis bus (the embedded default runs the CTI inside `serve`)"
+        )
+    try:
+        ensure_migrated(get_engine())
+    except NotMigrated as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_run_cti(settings))
+
+
+async def _run_cti(settings) -> None:
+    import signal
+
+    from crm_core.bus import get_bus
+    from cti.runtime import CtiService
+
+    bus = get_bus()
+    await bus.start()
+    service = CtiService(settings, bus)
+    await service.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await service.stop()
+        await bus.stop()
+
+
 def register(app: typer.Typer) -> None:
     app.command("ami-replay")(ami_replay)
+    app.command("cti")(cti)

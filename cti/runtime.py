@@ -154,9 +154,14 @@ class CtiService:
 
 
 class SimulatorService:
-    """The built-in call simulator: an AMI replay server generating synthetic calls."""
+    """The built-in call simulator: an AMI replay server making up calls (real AMI over TCP).
+
+    Callers are drawn from the client base (some numbers stay unknown, a few are withheld) and
+    ring the extensions bound to users, so the demo's popups show real cards.
+    """
 
     name = "call-simulator"
+    calls_per_second = 0.2
 
     def __init__(self, settings: Settings, port: int, username: str, secret: str) -> None:
         self.settings = settings
@@ -165,11 +170,44 @@ class SimulatorService:
         self.secret = secret
         self.server = None
 
-    async def start(self) -> None:
-        from cti import replay
+    def _config(self):
+        from sqlalchemy import select
 
-        self.server = replay.simulator_server(
-            host="127.0.0.1", port=self.port, username=self.username, secret=self.secret
+        from crm_core.auth.models import User
+        from crm_core.clients.models import Phone
+        from crm_core.database import session_scope
+        from cti.replay import SyntheticConfig
+
+        config = SyntheticConfig()
+        try:
+            with session_scope() as db:
+                numbers = db.scalars(select(Phone.e164).order_by(Phone.id).limit(200)).all()
+                extensions = db.scalars(
+                    select(User.extension)
+                    .where(User.extension.is_not(None), User.is_active.is_(True))
+                    .order_by(User.extension)
+                ).all()
+        except Exception:  # an empty or odd database: the generator's defaults do
+            log.exception("simulator: could not read numbers and extensions")
+            return config
+        if numbers:
+            config.numbers = list(numbers)
+        if extensions:
+            config.extensions = list(extensions)
+            config.queue_members = list(extensions[: max(2, len(extensions) // 2)])
+        return config
+
+    async def start(self) -> None:
+        from cti.replay import AmiReplayServer
+
+        config = await asyncio.to_thread(self._config)
+        self.server = AmiReplayServer(
+            host="127.0.0.1",
+            port=self.port,
+            username=self.username,
+            secret=self.secret,
+            synthetic_rate=self.calls_per_second,
+            synthetic=config,
         )
         await self.server.start()
         log.info("call simulator (AMI replay server) on 127.0.0.1:%s", self.port)
