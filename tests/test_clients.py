@@ -56,10 +56,10 @@ def test_create_read_update_person(client, admin, db):
         ("mobile", "0721 234 567", "+40721234567"),
         ("work", "+40 (31) 123-4567", "+40311234567"),
     ]
-    assert created["emails"][0]["address"] == "Ion.Popescu@Example.ro"
+    assert created["emails"][0]["address"] == "Ion.Popescu@example.ro"  # domain normalised
     assert created["addresses"][0]["country"] == "RO"
     assert created["tags"] == ["golf", "newsletter"]
-    assert created["discount_percent"] in ("12.50", "12.5")
+    assert created["discount_percent"] == "12.50"
 
     fetched = client.get(f"/api/clients/{created['id']}", headers=admin).json()
     assert fetched == created

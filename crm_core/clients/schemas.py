@@ -42,6 +42,11 @@ EmailKind = Literal["work", "personal", "other"]
 AddressKind = Literal["work", "home", "billing", "delivery", "other"]
 Tag = Annotated[str, Field(min_length=1, max_length=60), AfterValidator(clean_text)]
 DbInt = Annotated[int, Field(ge=1, le=2**31 - 1)]
+Percent = Annotated[
+    Decimal,
+    Field(ge=0, le=100, decimal_places=2),
+    AfterValidator(lambda v: v.quantize(Decimal("0.01"))),
+]
 
 
 class PhoneIn(BaseModel):
@@ -145,7 +150,7 @@ class _ClientFields(BaseModel):
     status: ClientStatus = "active"
     source: Text(80) = ""
     birthday: date | None = None
-    discount_percent: Annotated[Decimal, Field(ge=0, le=100, decimal_places=2)] = Decimal("0")
+    discount_percent: Percent = Decimal("0")
     comment: Text(20000) = ""
     language: Annotated[str, Field(pattern=r"^([a-z]{2}(-[A-Za-z]{2})?)?$")] = ""
     timezone: Text(64) = ""
@@ -180,7 +185,7 @@ class ClientUpdate(BaseModel):
     status: ClientStatus | None = None
     source: Text(80) | None = None
     birthday: date | None = None
-    discount_percent: Annotated[Decimal, Field(ge=0, le=100, decimal_places=2)] | None = None
+    discount_percent: Percent | None = None
     comment: Text(20000) | None = None
     language: Annotated[str, Field(pattern=r"^([a-z]{2}(-[A-Za-z]{2})?)?$")] | None = None
     timezone: Text(64) | None = None

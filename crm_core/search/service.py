@@ -11,7 +11,7 @@ Queries shorter than three characters (too short for trigrams) match name prefix
 from __future__ import annotations
 
 from pydantic import BaseModel, Field
-from sqlalchemy import column, func, or_, select, table, text
+from sqlalchemy import and_, column, func, or_, select, table, text
 from sqlalchemy.orm import Session
 
 from crm_core.auth.principal import Principal
@@ -41,8 +41,12 @@ def _words(needle: str) -> list[str]:
     return [w for w in needle.split(" ") if len(w) >= 3]
 
 
-def _fts_query(words: list[str]) -> str:
-    return " ".join('"' + w.replace('"', '""') + '"' for w in words)
+def _fts_query(alternatives: list[list[str]]) -> str:
+    """``("a" "b") OR ("c")``: every word of one alternative, any alternative."""
+    return " OR ".join(
+        "(" + " ".join('"' + w.replace('"', '""') + '"' for w in words) + ")"
+        for words in alternatives
+    )
 
 
 def _like(word: str) -> str:
@@ -50,26 +54,29 @@ def _like(word: str) -> str:
     return f"%{escaped}%"
 
 
-def _candidates(db: Session, actor: Principal, needle: str) -> list[int]:
+def _candidates(db: Session, actor: Principal, needles: list[str]) -> list[int]:
     """Ids of the best-ranked matching clients the actor may see, best first."""
-    words = _words(needle)
+    alternatives = [words for words in (_words(n) for n in needles) if words]
     visible = visible_clients(actor)
-    if not words:
-        return _name_prefix(db, actor, needle)
+    if not alternatives:
+        return _name_prefix(db, actor, needles[0])
     if db.get_bind().dialect.name == "sqlite":
         query = (
             select(Client.id)
             .join(_fts, _fts.c.rowid == Client.id)
-            .where(text("clients_fts MATCH :fts").bindparams(fts=_fts_query(words)), visible)
+            .where(text("clients_fts MATCH :fts").bindparams(fts=_fts_query(alternatives)), visible)
             .order_by(_fts.c.rank)
             .limit(CANDIDATES)
         )
     else:
-        conditions = [Client.search_text.like(_like(w), escape="\\") for w in words]
+        matches = [
+            and_(*(Client.search_text.like(_like(w), escape="\\") for w in words))
+            for words in alternatives
+        ]
         query = (
             select(Client.id)
-            .where(*conditions, visible)
-            .order_by(func.word_similarity(needle, Client.search_text).desc(), Client.id)
+            .where(or_(*matches), visible)
+            .order_by(func.word_similarity(needles[0], Client.search_text).desc(), Client.id)
             .limit(CANDIDATES)
         )
     return list(db.scalars(query))
@@ -127,7 +134,8 @@ def search_clients(db: Session, actor: Principal, q: str, limit: int = 20) -> Se
         raise Invalid("q", "must not contain NUL characters")
     phone_query = is_phone_query(q)
     needle = query_terms(q)
-    ids = _candidates(db, actor, needle)
+    needles = [needle, fold(q)] if phone_query and fold(q) != needle else [needle]
+    ids = _candidates(db, actor, needles)
     if not ids:
         return SearchResults(query=q, items=[])
     clients = {c.id: c for c in db.scalars(select(Client).where(Client.id.in_(ids)))}
