@@ -13,9 +13,7 @@ TOKEN = "voice-test-auth-token"
 PUBLIC = "https://crm.example.com"
 
 
-@pytest.fixture
-def voice(database, monkeypatch):
-    """The app with a Twilio token and a public URL behind a (pretend) proxy."""
+def _app(monkeypatch, **env: str):
     from fastapi.testclient import TestClient
 
     from crm_core.config import get_settings
@@ -23,8 +21,19 @@ def voice(database, monkeypatch):
 
     monkeypatch.setenv("CALLCARD_TWILIO_AUTH_TOKEN", TOKEN)
     monkeypatch.setenv("CALLCARD_PUBLIC_URL", PUBLIC + "/")
+    for key, value in env.items():
+        monkeypatch.setenv(f"CALLCARD_{key.upper()}", value)
     get_settings.cache_clear()
-    with TestClient(create_app()) as client:
+    return TestClient(create_app())
+
+
+@pytest.fixture
+def voice(database, monkeypatch):
+    """The app with a Twilio token and a public URL behind a (pretend) proxy; the outbox
+    dispatcher is off so that nothing else touches the calls under test."""
+    from crm_core.config import get_settings
+
+    with _app(monkeypatch, embedded_dispatcher="false") as client:
         yield Twilio(client)
     get_settings.cache_clear()
 
@@ -222,7 +231,7 @@ def test_bad_input_gets_clear_errors(voice):
     assert outcome(message_id) == {}
 
 
-def test_enqueue_call_names_bad_fields(voice):
+def test_enqueue_call_names_bad_fields(database):
     from crm_core.database import session_scope
     from crm_core.errors import Invalid
     from voicebots.service import enqueue_call
@@ -236,3 +245,59 @@ def test_enqueue_call_names_bad_fields(voice):
             )
     assert bad_script.value.loc == ["script"]
     assert bad_language.value.loc == ["language"]
+
+
+def test_from_outbox_to_twilio_and_back(database, monkeypatch):
+    """enqueue_call -> the app's own outbox dispatcher -> Twilio (simulator) dials with our URL
+    -> the client answers and confirms: the outcome lands on the message and in the history."""
+    import time
+
+    from crm_core.clients.models import Client
+    from crm_core.config import get_settings
+    from crm_core.database import session_scope
+    from notifier.twilio_sim import TwilioSim
+    from voicebots.service import enqueue_call
+
+    sim = TwilioSim(auth_token=TOKEN).start()
+    app = _app(
+        monkeypatch,
+        voice_channel="twilio",
+        twilio_base_url=sim.url,
+        twilio_account_sid=sim.account_sid,
+        twilio_from_number="+40312000000",
+        dispatch_interval_seconds="0.2",
+    )
+    try:
+        with app as client:
+            voice = Twilio(client)
+            with session_scope() as db:
+                person = Client(kind="person", first_name="Ana", display_name="Ana Pop")
+                db.add(person)
+                db.flush()
+                message_id = enqueue_call(
+                    db,
+                    script="reminder",
+                    recipient="+40722123457",
+                    idempotency_key="e2e-voice-reminder",
+                    body="Your appointment is tomorrow at 10:00.",
+                    client_id=person.id,
+                    language="en",
+                    quiet_hours=False,
+                ).id
+                client_id = person.id
+            deadline = time.monotonic() + 15
+            while not sim.messages and time.monotonic() < deadline:
+                time.sleep(0.1)
+            (call,) = sim.messages.values()
+            assert call.resource == "Calls" and call.to == "+40722123457"
+            assert call.body == f"{PUBLIC}/api/voice/reminder/{message_id}"  # the Url it fetches
+            first = voice.call(call.body, {"CallSid": call.sid})
+            assert "tomorrow at 10:00" in first.find("Say").text
+            action = first.find("Gather").attrib["action"]
+            voice.call(action, {"Digits": "1", "CallSid": call.sid})
+            got = outcome(message_id)
+            assert (got["outcome"], got["call_sid"]) == ("confirmed", call.sid)
+            assert history(client_id)[0][2] == "confirmed"
+    finally:
+        sim.stop()
+        get_settings.cache_clear()

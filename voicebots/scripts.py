@@ -187,7 +187,6 @@ GOODBYE = Say(
 REMINDER = Script(
     name="reminder",
     history_type="reminder",
-    defaults={"company": "us"},
     steps={
         "start": (
             Say(
@@ -243,7 +242,7 @@ REMINDER = Script(
 ANNOUNCEMENT = Script(
     name="announcement",
     history_type="other",
-    defaults={"company": "us", "prompt": "announcement"},
+    defaults={"prompt": "announcement"},
     steps={
         "start": (
             Say(
@@ -276,7 +275,6 @@ _RATED = Say(
 RATING = Script(
     name="rating",
     history_type="survey",
-    defaults={"company": "us"},
     steps={
         "start": (
             Say(

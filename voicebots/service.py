@@ -75,7 +75,7 @@ def open_call(db: Session, script_name: str, message_id: int) -> VoiceCall:
     language = pick_language(
         meta.get("language"), client.language if client else None, settings.default_language
     )
-    values: dict[str, Any] = dict(script.defaults)
+    values: dict[str, Any] = {**script.defaults, "company": settings.company_name}
     if client is not None:
         values["name"] = client.first_name or client.display_name
     values["body"] = message.body
@@ -103,12 +103,14 @@ def enqueue_call(
     due_at: datetime | None = None,
     purpose: str = "",
     survey_id: int | None = None,
+    quiet_hours: bool = True,
 ) -> OutboxMessage:
     """Put an automated call in the outbox, in the caller's transaction.
 
     The notifier's voice channel dials ``recipient`` and points Twilio at ``twiml_url``;
     Asterisk installs hand the message id to the FastAGI server instead. ``survey_id``: the
     notifier survey a ``rating`` call answers (without it the call makes its own).
+    ``quiet_hours=False`` lets the dispatcher call during the configured quiet hours.
     """
     if get_script(script) is None:
         raise Invalid("script", f"must be one of {', '.join(SCRIPTS)}")
@@ -125,6 +127,8 @@ def enqueue_call(
         meta["language"] = language
     if survey_id is not None:
         meta["survey_id"] = survey_id
+    if not quiet_hours:
+        meta["quiet_hours"] = False  # the dispatcher may call at night (urgent notices)
     message = enqueue(
         db,
         channel="voice",
