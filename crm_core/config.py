@@ -87,6 +87,11 @@ class Settings(BaseSettings):
     survey_task_types: list[str] = ["visit", "order"]  # completed events of these types: survey
     survey_reply_hours: int = 72  # how long a survey accepts a reply
     engagement_interval_seconds: float = 30.0  # periodic jobs: due task reminders, call surveys
+    # voicebots: FastAGI server for Asterisk (``callcard voicebots agi``; in the web process too
+    # when ``voice_agi_embedded`` is on in the embedded default)
+    voice_agi_host: str = "127.0.0.1"
+    voice_agi_port: int = 4573
+    voice_agi_embedded: bool = False
 
     @field_validator("default_region")
     @classmethod
