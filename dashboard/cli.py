@@ -53,7 +53,14 @@ def serve(
 
 import notifier.hooks  # noqa: E402,F401  (reminders/surveys join the client base's transactions)
 
-for _part in ("crm_core.cli", "cti.cli", "notifier.cli", "dashboard.demo_cli", "dashboard.commands"):
+for _part in (
+    "crm_core.cli",
+    "cti.cli",
+    "notifier.cli",
+    "voicebots.cli",
+    "dashboard.demo_cli",
+    "dashboard.commands",
+):
     try:
         _module = importlib.import_module(_part)
     except ModuleNotFoundError as exc:
