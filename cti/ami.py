@@ -122,6 +122,14 @@ class FrameParser:
         if not text:
             return []
         buffer = self._buffer + text if self._buffer else text
+        if self.version is None and buffer.startswith(BANNER_PREFIX):
+            # the banner is one line with no blank line after it: take it as soon as it is whole
+            line, sep, rest = buffer.partition("\r\n")
+            if not sep:
+                self._buffer = buffer
+                return []
+            self.version = line[len(BANNER_PREFIX) :].strip()
+            buffer = rest
         blocks = buffer.split("\r\n\r\n")
         self._buffer = blocks.pop()
         if len(self._buffer) > self.max_message_chars:
