@@ -6,6 +6,8 @@ import xml.etree.ElementTree as ET
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from voicebots.agi import prompt_list
 from voicebots.scripts import (
@@ -145,3 +147,62 @@ def test_language_choice_and_prompt_list():
     assert len(names) == len(set(names))
     assert {"callcard/reminder-intro", "callcard/reminder-ask", "callcard/sorry"} <= set(names)
     assert "callcard/announcement" in names and "callcard/rating-ask" in names
+
+
+KEYS = st.one_of(st.none(), st.sampled_from(list("0123456789*#")), st.text(max_size=4))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    script_name=st.sampled_from(sorted(SCRIPTS)),
+    language=st.sampled_from(LANGUAGES),
+    presses=st.lists(KEYS, max_size=8),
+)
+def test_any_key_presses_end_in_one_outcome_and_a_hangup(script_name, language, presses):
+    """Whatever the caller types (or not), the call ends politely with exactly one outcome."""
+    script = SCRIPTS[script_name]
+    step, attempt, retry = script.start, 1, False
+    outcomes: list[Record] = []
+    presses = list(presses)
+    for _ in range(50):
+        xml = render_step(
+            script,
+            step,
+            language=language,
+            values=VALUES,
+            gather_url=url,
+            attempt=attempt,
+            retry=retry,
+        )
+        root = ET.fromstring(xml)
+        if not retry:
+            outcomes += [a for a in script.step(step) if isinstance(a, Record)]
+        if root[-1].tag == "Hangup":
+            break
+        assert root[-1].tag == "Gather"
+        key = presses.pop(0) if presses else None
+        digit = key if key and len(key) == 1 else ("?" if key else None)
+        nxt = script.after_input(step, digit, attempt)
+        step, attempt, retry = nxt.step, nxt.attempt, nxt.retry
+    else:
+        pytest.fail("the call never ended")
+    assert len(outcomes) == 1
+
+
+def test_cli_lists_the_prompts_and_the_runtime_is_opt_in():
+    from typer.testing import CliRunner
+
+    from crm_core.config import Settings
+    from dashboard.cli import app
+    from voicebots.runtime import embedded_services
+
+    result = CliRunner().invoke(app, ["voicebots", "prompts"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "file,script,text_en"
+    assert (
+        "callcard/reminder-ask,reminder,Press 1 to confirm. Press 2 if you need to cancel." in lines
+    )
+    assert embedded_services(Settings()) == []
+    (server,) = embedded_services(Settings(voice_agi_embedded=True, voice_agi_port=4999))
+    assert (server.name, server.port) == ("voicebots-fastagi", 4999)
