@@ -226,6 +226,8 @@ def test_send(db: Session, actor: Principal, newsletter_id: int, *, email: str) 
 def send(db: Session, actor: Principal, newsletter_id: int) -> dict[str, Any]:
     """Queue the newsletter for every recipient (after a test send of this exact content)."""
     row = get_newsletter(db, newsletter_id)
+    if row.status == "sent":
+        raise Conflict("this newsletter was already sent (nobody gets it twice)")
     if not row.tested_hash:
         raise Conflict("send a test to one address first")
     if row.tested_hash != _content_hash(row):
