@@ -134,7 +134,7 @@ def load_transcript(
         msg = messages[0]
         t = time_of(end)
         action_id = msg.get("actionid")
-        if "response" in msg:
+        if "response" in msg and "event" not in msg:  # OriginateResponse has both
             message = msg.get("message", "")
             if "authentication" in message.lower():
                 script.login_ok = msg["response"].lower() == "success"
