@@ -71,14 +71,18 @@ def test_search_ignores_case_and_diacritics(client, admin, base):
     assert search(client, admin, "Popescu-Tanase")[0]["id"] == base["popescuta"]
 
 
-@pytest.mark.parametrize(
-    "q",
-    ["0721234567", "+40 721 234 567", "721 234", "0040721234567", "(0721) 234-567", "21234"],
-)
-def test_search_by_phone_in_any_format_or_part(client, admin, base, q):
-    found = search(client, admin, q)
-    assert found[0]["id"] == base["popescu"]
-    assert found[0]["matched"] == "phone"
+def test_search_by_phone_in_any_format_or_part(client, admin, base):
+    for q in [
+        "0721234567",
+        "+40 721 234 567",
+        "721 234",
+        "0040721234567",
+        "(0721) 234-567",
+        "21234",
+    ]:
+        found = search(client, admin, q)
+        assert found[0]["id"] == base["popescu"], q
+        assert found[0]["matched"] == "phone"
 
 
 def test_search_russian_number_in_national_format(client, admin, base):

@@ -76,9 +76,15 @@ def is_phone_query(q: str) -> bool:
 
 
 def query_terms(q: str) -> str:
-    """The folded needle to look for: digits only for phone-like queries."""
+    """The folded needle to look for: for phone-like queries, the E.164 digits when the text
+    is a whole valid number (any format), else the digits typed (a fragment)."""
     if is_phone_query(q):
+        from crm_core.phones import try_e164
+
+        e164 = try_e164(q)
+        if e164:
+            return e164[1:]
         digits = _NON_DIGITS.sub("", q)
         # 0040... and +40... are the same digits once the international prefix is gone
-        return digits[2:] if q.strip().startswith("00") and len(digits) > 4 else digits
+        return digits[2:] if digits.startswith("00") and len(digits) > 4 else digits
     return fold(q)
