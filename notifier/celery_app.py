@@ -44,7 +44,13 @@ app.conf.update(
             "schedule": interval,
             # a tick nobody picked up in time is useless: the next one does the same work
             "options": {"expires": interval * 3},
-        }
+        },
+        # reminders due (task.due to the assignee), surveys for newly logged calls
+        "engagement-jobs": {
+            "task": "notifier.engagement_jobs",
+            "schedule": max(1.0, settings.engagement_interval_seconds),
+            "options": {"expires": max(1.0, settings.engagement_interval_seconds) * 2},
+        },
     },
 )
 
@@ -113,3 +119,11 @@ def reconcile(ids: list[int], token: str) -> int:
     from notifier.dispatch import Claim
 
     return dispatcher().reconcile(Claim(token, list(ids))).reconciled
+
+
+@app.task(name="notifier.engagement_jobs", acks_late=True)
+def engagement_jobs() -> dict[str, int]:
+    """Due task reminders, call surveys, survey expiry (``notifier.engagement_jobs``)."""
+    from notifier.engagement_jobs import run_all
+
+    return run_all(get_settings())

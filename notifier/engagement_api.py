@@ -7,7 +7,7 @@ from __future__ import annotations
 from html import escape
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
@@ -26,6 +26,7 @@ from notifier.newsletters import service as newsletters
 from notifier.reminders import service as reminders
 from notifier.segments import count_segments
 from notifier.surveys import service as surveys
+from notifier.webhooks import verified_twilio_form
 
 router = APIRouter(prefix="/api/notifier", tags=["notifier engagement"])
 
@@ -281,14 +282,6 @@ def unknown_inbox(
     return {"total": total, "items": [_inbound_out(r) for r in rows]}
 
 
-def _public_url(request: Request) -> str:
-    """The URL Twilio signed: the configured public base + our path (+ query)."""
-    url = get_settings().public_url.rstrip("/") + request.url.path
-    if request.url.query:
-        url += "?" + request.url.query
-    return url
-
-
 TWIML_EMPTY = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
@@ -298,17 +291,9 @@ TWIML_EMPTY = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
     response_class=Response,
     responses={200: {"content": {"application/xml": {}}}, 403: {"description": "bad signature"}},
 )
-async def twilio_inbound(request: Request, db: Session = Depends(get_db)) -> Response:
-    from twilio.request_validator import RequestValidator
-
-    form = await request.form()
-    params = {k: str(v) for k, v in form.items()}
-    token = get_settings().twilio_auth_token.get_secret_value()
-    signature = request.headers.get("X-Twilio-Signature", "")
-    if not token or not signature:
-        raise HTTPException(403, "Missing or unverifiable Twilio signature")
-    if not RequestValidator(token).validate(_public_url(request), params, signature):
-        raise HTTPException(403, "Bad Twilio signature")
+def twilio_inbound(
+    params: dict[str, str] = Depends(verified_twilio_form), db: Session = Depends(get_db)
+) -> Response:
     missing = [f for f in ("MessageSid", "From") if not params.get(f)]
     if missing:
         raise Invalid(missing[0], "required")

@@ -67,5 +67,7 @@ class EmbeddedDispatcher:
 
 def embedded_services(settings: Settings) -> list[BackgroundService]:
     if settings.is_embedded and settings.embedded_dispatcher:
-        return [EmbeddedDispatcher(settings)]
+        from notifier.engagement_jobs import EngagementLoop
+
+        return [EmbeddedDispatcher(settings), EngagementLoop(settings)]
     return []

@@ -18,12 +18,16 @@ def test_opt_out_words(body):
     assert classify(body) == "opt_out"
 
 
-@pytest.mark.parametrize("body", ["START", "unstop", "Yes", "pornire", "DA", "старт", "Да", "подписаться"])
+@pytest.mark.parametrize(
+    "body", ["START", "unstop", "Yes", "pornire", "DA", "старт", "Да", "подписаться"]
+)
 def test_opt_in_words(body):
     assert classify(body) == "opt_in"
 
 
-@pytest.mark.parametrize("body", ["stop it please", "5", "can I cancel my appointment?", "", "startup"])
+@pytest.mark.parametrize(
+    "body", ["stop it please", "5", "can I cancel my appointment?", "", "startup"]
+)
 def test_ordinary_messages_are_not_keywords(body):
     assert classify(body) is None
 

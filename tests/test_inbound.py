@@ -16,6 +16,13 @@ from notifier.inbound import handle_inbound_sms
 from notifier.outbox.service import is_opted_out
 from tests.engagement_helpers import make_client, outbox_rows
 
+
+@pytest.fixture(autouse=True)
+def no_background_sending(monkeypatch):
+    """The outbox rows are asserted as written; the app's embedded dispatcher must not send them."""
+    monkeypatch.setenv("CALLCARD_EMBEDDED_DISPATCHER", "false")
+
+
 TOKEN = "test-auth-token-0123456789abcdef"
 PUBLIC = "https://crm.example.com"
 PATH = "/api/notifier/twilio/inbound"
@@ -100,7 +107,9 @@ def test_signed_webhook_rating_end_to_end(twilio_env, client, users):
         assert (survey.status, survey.rating) == ("answered", 4)
 
 
-@pytest.mark.parametrize("word", ["STOP", "stop", " Unsubscribe ", "QUIT", "Dezabonare", "СТОП", "отписаться"])
+@pytest.mark.parametrize(
+    "word", ["STOP", "stop", " Unsubscribe ", "QUIT", "Dezabonare", "СТОП", "отписаться"]
+)
 def test_opt_out_words_opt_the_number_out_and_start_opts_back_in(db, word):
     result = handle_inbound_sms(db, from_number=PHONE, to_number="", body=word, provider_id="SM1")
     db.commit()
@@ -124,19 +133,30 @@ def test_stop_inside_a_sentence_is_an_ordinary_message(db):
 
 def test_unknown_number_goes_to_the_unknown_inbox(database, client, as_user):
     with session_scope() as s:
-        handle_inbound_sms(s, from_number="+40755111222", to_number="", body="Who is this?", provider_id="SMu1")
+        handle_inbound_sms(
+            s, from_number="+40755111222", to_number="", body="Who is this?", provider_id="SMu1"
+        )
         make_client(s)
-        handle_inbound_sms(s, from_number=PHONE, to_number="", body="Known client here", provider_id="SMu2")
+        handle_inbound_sms(
+            s, from_number=PHONE, to_number="", body="Known client here", provider_id="SMu2"
+        )
     manager = as_user("maria", role="manager")
     response = client.get("/api/notifier/inbox/unknown", headers=manager)
     assert response.status_code == 200
     data = response.json()
     assert data["total"] == 1
     assert data["items"][0]["from"] == "+40755111222" and data["items"][0]["body"] == "Who is this?"
-    assert client.get("/api/notifier/inbox/unknown", headers=as_user("op", role="operator")).status_code == 403
+    assert (
+        client.get(
+            "/api/notifier/inbox/unknown", headers=as_user("op", role="operator")
+        ).status_code
+        == 403
+    )
 
 
-def test_handset_shows_the_conversation_and_replies_through_the_inbound_path(database, client, as_user):
+def test_handset_shows_the_conversation_and_replies_through_the_inbound_path(
+    database, client, as_user
+):
     with session_scope() as s:
         c = make_client(s)
         s.add(Survey(client_id=c.id, phone_e164=PHONE, source="call", source_ref="88",

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import select
 
 from crm_core.clients.models import Client
 from crm_core.database import session_scope
 from notifier.engagement_models import NewsletterUnsubscribe
 from tests.engagement_helpers import make_client, outbox_rows
+
+
+@pytest.fixture(autouse=True)
+def no_background_sending(monkeypatch):
+    """The outbox rows are asserted as written; the app's embedded dispatcher must not send them."""
+    monkeypatch.setenv("CALLCARD_EMBEDDED_DISPATCHER", "false")
+
 
 BODY = (
     "<p>Hello {{ first_name }},</p><p>Our spring offer for {{ category }} clients.</p>"
@@ -44,7 +52,9 @@ def test_test_send_first_then_send_to_the_filtered_clients_once(client, as_user)
     nid = created.json()["id"]
     refused = client.post(f"/api/notifier/newsletters/{nid}/send", headers=boss)
     assert refused.status_code == 409 and "test" in refused.json()["detail"]
-    test = client.post(f"/api/notifier/newsletters/{nid}/test", json={"email": "boss@example.com"}, headers=boss)
+    test = client.post(
+        f"/api/notifier/newsletters/{nid}/test", json={"email": "boss@example.com"}, headers=boss
+    )
     assert test.status_code == 200 and test.json()["recipients"] == 2
     with session_scope() as s:
         [trial] = outbox_rows(s, "newsletter-test:")
@@ -65,8 +75,12 @@ def test_an_edit_after_the_test_needs_a_new_test(client, as_user):
     _clients()
     boss = as_user("maria", role="manager")
     nid = _create(client, boss).json()["id"]
-    client.post(f"/api/notifier/newsletters/{nid}/test", json={"email": "boss@example.com"}, headers=boss)
-    edit = client.patch(f"/api/notifier/newsletters/{nid}", json={"subject": "Changed"}, headers=boss)
+    client.post(
+        f"/api/notifier/newsletters/{nid}/test", json={"email": "boss@example.com"}, headers=boss
+    )
+    edit = client.patch(
+        f"/api/notifier/newsletters/{nid}", json={"subject": "Changed"}, headers=boss
+    )
     assert edit.status_code == 200 and edit.json()["test_is_current"] is False
     assert client.post(f"/api/notifier/newsletters/{nid}/send", headers=boss).status_code == 409
 
@@ -75,7 +89,9 @@ def test_unsubscribe_link_is_honoured(client, as_user):
     _clients()
     boss = as_user("maria", role="manager")
     nid = _create(client, boss).json()["id"]
-    client.post(f"/api/notifier/newsletters/{nid}/test", json={"email": "boss@example.com"}, headers=boss)
+    client.post(
+        f"/api/notifier/newsletters/{nid}/test", json={"email": "boss@example.com"}, headers=boss
+    )
     client.post(f"/api/notifier/newsletters/{nid}/send", headers=boss)
     with session_scope() as s:
         ana = next(r for r in outbox_rows(s, "newsletter:") if r.recipient == "ana@example.com")
@@ -92,8 +108,12 @@ def test_unsubscribe_link_is_honoured(client, as_user):
         assert status["ana@example.com"] == "cancelled"  # still waiting: withdrawn
         assert status["bob@example.com"] == "pending"
     second = _create(client, boss, name="Summer").json()["id"]
-    client.post(f"/api/notifier/newsletters/{second}/test", json={"email": "boss@example.com"}, headers=boss)
-    assert client.post(f"/api/notifier/newsletters/{second}/send", headers=boss).json()["queued"] == 1
+    client.post(
+        f"/api/notifier/newsletters/{second}/test", json={"email": "boss@example.com"}, headers=boss
+    )
+    assert (
+        client.post(f"/api/notifier/newsletters/{second}/send", headers=boss).json()["queued"] == 1
+    )
     forged = path.rsplit("/", 1)[0] + "/eyJlIjoiYm9iQGV4YW1wbGUuY29tIn0.forged"
     assert client.post(forged).status_code == 404
 
@@ -116,7 +136,11 @@ def test_templates_are_sandboxed_and_checked_when_saved(client, as_user):
 def test_saved_segment_as_recipients_and_rights(client, as_user):
     _clients()
     boss = as_user("maria", role="manager")
-    seg = client.post("/api/notifier/saved-segments", json={"name": "VIPs", "filters": {"category": "vip"}}, headers=boss)
+    seg = client.post(
+        "/api/notifier/saved-segments",
+        json={"name": "VIPs", "filters": {"category": "vip"}},
+        headers=boss,
+    )
     assert seg.status_code == 201
     nid = _create(client, boss, filters={}, segment_id=seg.json()["id"]).json()["id"]
     count = client.get(f"/api/notifier/newsletters/{nid}/recipients", headers=boss).json()["count"]

@@ -76,12 +76,18 @@ def test_moving_an_event_withdraws_pending_reminders_and_schedules_new_ones(db):
     pending = outbox_rows(db, "reminder:", status="pending")
     cancelled = outbox_rows(db, "reminder:", status="cancelled")
     assert len(cancelled) == 2
-    assert sorted(r.due_at for r in pending) == [moved - timedelta(hours=24), moved - timedelta(hours=2)]
+    assert sorted(r.due_at for r in pending) == [
+        moved - timedelta(hours=24),
+        moved - timedelta(hours=2),
+    ]
     # ...and back again: fresh reminders, not the withdrawn rows
     tasks.update_task(db, SYSTEM, event.id, {"starts_at": first})
     db.commit()
     pending = outbox_rows(db, "reminder:", status="pending")
-    assert sorted(r.due_at for r in pending) == [first - timedelta(hours=24), first - timedelta(hours=2)]
+    assert sorted(r.due_at for r in pending) == [
+        first - timedelta(hours=24),
+        first - timedelta(hours=2),
+    ]
 
 
 def test_an_unrelated_save_keeps_the_same_reminders(db):
@@ -176,9 +182,13 @@ def test_assignee_gets_an_email_and_an_in_app_reminder_only_them(db, users):
         bus = get_bus()
         async with bus.subscribe() as sub:
             with session_scope() as s:
-                assert reminders.publish_due_task_reminders(s, now=remind + timedelta(seconds=1)) == 1
+                assert (
+                    reminders.publish_due_task_reminders(s, now=remind + timedelta(seconds=1)) == 1
+                )
             with session_scope() as s:  # a second run (or another process) reminds nobody again
-                assert reminders.publish_due_task_reminders(s, now=remind + timedelta(seconds=5)) == 0
+                assert (
+                    reminders.publish_due_task_reminders(s, now=remind + timedelta(seconds=5)) == 0
+                )
             await asyncio.sleep(0.05)
             got = []
             while not sub.queue.empty():
@@ -192,7 +202,9 @@ def test_assignee_gets_an_email_and_an_in_app_reminder_only_them(db, users):
 
 
 def test_bulk_scheduling_matches_the_one_by_one_path(db):
-    clients = [make_client(db, name=f"C {i}", phone=f"+4072200{i:04d}", email=None) for i in range(20)]
+    clients = [
+        make_client(db, name=f"C {i}", phone=f"+4072200{i:04d}", email=None) for i in range(20)
+    ]
     starts = later(days=4)
     rows = [
         Task(kind="event", event_type="appointment", title=f"Visit {i}", client_id=c.id,

@@ -41,7 +41,10 @@ def test_ucs2_boundaries_and_emoji():
 
 
 def test_one_romanian_letter_switches_the_whole_message_and_transliteration_saves_it():
-    text = "Buna ziua, va reamintim de programarea de mâine la ora 10:00 la clinica noastră din Iași. " * 2
+    text = (
+        "Buna ziua, va reamintim de programarea de mâine la ora 10:00 la clinica noastră din Iași. "
+        * 2
+    )
     plain = count_segments(text)
     saved = count_segments(text, transliterate=True)
     assert plain.encoding == "UCS-2" and plain.segments == 3
@@ -75,7 +78,9 @@ def test_segments_api(client, as_user):
     r = client.post("/api/notifier/segments", json={"text": "Salut ș"}, headers=headers)
     assert r.status_code == 200
     assert r.json()["encoding"] == "UCS-2" and r.json()["segments"] == 1
-    r = client.post("/api/notifier/segments", json={"text": "Salut ș", "transliterate": True}, headers=headers)
+    r = client.post(
+        "/api/notifier/segments", json={"text": "Salut ș", "transliterate": True}, headers=headers
+    )
     assert r.json()["encoding"] == "GSM-7" and r.json()["text"] == "Salut s"
     r = client.get("/api/notifier/segments", params={"text": "a" * 161}, headers=headers)
     assert r.json()["segments"] == 2 and r.json()["characters"] == 161

@@ -81,7 +81,9 @@ def test_only_answered_inbound_long_enough_calls_are_surveyed(db, team):
     a = make_client(db, name="A A", phone="+40712000001")
     b = make_client(db, name="B B", phone="+40712000002")
     c = make_client(db, name="C C", phone="+40712000003")
-    _call(db, a, op, linkedid="2.1", e164="+40712000001", disposition="missed", answered_user_id=None)
+    _call(
+        db, a, op, linkedid="2.1", e164="+40712000001", disposition="missed", answered_user_id=None
+    )
     _call(db, b, op, linkedid="2.2", e164="+40712000002", direction="outbound")
     _call(db, c, op, linkedid="2.3", e164="+40712000003", talk_s=3.0)
     db.commit()
@@ -112,7 +114,9 @@ def test_a_call_logged_moments_ago_waits_for_the_next_scan(db, team):
 
 def test_no_survey_to_an_opted_out_number(db, team):
     client = make_client(db)
-    handle_inbound_sms(db, from_number=PHONE, to_number="+15005550006", body="STOP", provider_id="SM-stop")
+    handle_inbound_sms(
+        db, from_number=PHONE, to_number="+15005550006", body="STOP", provider_id="SM-stop"
+    )
     _call(db, client, team["operator"], linkedid="5.1")
     db.commit()
     assert surveys.scan_calls(db) == 0
@@ -189,7 +193,9 @@ def test_a_low_rating_creates_a_task_for_the_operators_manager(db, team):
 def test_an_unreadable_reply_gets_exactly_one_polite_clarification(db, team):
     client, _, survey = _open_survey(db, team)
     first = handle_inbound_sms(db, from_number=PHONE, to_number="", body="what?", provider_id="SM3")
-    second = handle_inbound_sms(db, from_number=PHONE, to_number="", body="hmm no idea", provider_id="SM4")
+    second = handle_inbound_sms(
+        db, from_number=PHONE, to_number="", body="hmm no idea", provider_id="SM4"
+    )
     db.commit()
     assert first.outcome == "clarification"
     assert second.outcome == "history"  # the second lands in the history, no new clarification
@@ -298,3 +304,23 @@ def test_text_without_a_rating_is_none(text):
 def test_two_different_numbers_are_ambiguous(a, b):
     if a != b:
         assert parse_rating(f"{a} or {b}") is None
+
+
+def test_periodic_jobs_survey_new_calls_and_expire_unanswered_surveys(db, team):
+    from notifier.engagement_jobs import run_all
+
+    client = make_client(db)
+    _call(db, client, team["operator"], linkedid="9.1")
+    other = make_client(db, name="Old Survey", phone="+40712999999")
+    db.add(Survey(client_id=other.id, phone_e164="+40712999999", source="call", source_ref="old",
+                  status="open", send_at=utcnow() - timedelta(days=4)))  # fmt: skip
+    db.commit()
+    counts = run_all()
+    assert counts["call_surveys"] == 1 and counts["expired_surveys"] == 1
+    db.expire_all()
+    assert db.scalar(select(Survey.status).where(Survey.source_ref == "old")) == "expired"
+    # a reply to an expired survey is an ordinary message
+    result = handle_inbound_sms(
+        db, from_number="+40712999999", to_number="", body="5", provider_id="SMx"
+    )
+    assert result.outcome == "history"
