@@ -40,13 +40,15 @@ def po_path(language: str) -> Path:
     return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
-def extract() -> Catalog:
+def extract(write: bool = True) -> Catalog:
     """All translatable strings of the dashboard, as a template catalog (messages.pot)."""
     catalog = Catalog(project="Callcard", charset="utf-8", fuzzy=False)
     for filename, lineno, message, comments, context in extract_from_dir(
         str(SOURCE_DIR), METHOD_MAP, OPTIONS, KEYWORDS, strip_comment_tags=True
     ):
         catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
+    if not write:
+        return catalog
     template_path().parent.mkdir(parents=True, exist_ok=True)
     with template_path().open("wb") as fh:
         write_po(fh, catalog, width=100, omit_header=False, sort_output=True)

@@ -232,9 +232,9 @@ class WallCounters:
         """Count one finished call of today (once); False when already counted or not today."""
         if call.call_id in self.counted or self.local_day(call.started_at) != self.day:
             return False
+        self.counted.add(call.call_id)
         if call.direction == "internal":
             return False
-        self.counted.add(call.call_id)
         today = self.today
         answered = call.disposition == "answered"
         if call.direction == "outbound":
