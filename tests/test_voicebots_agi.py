@@ -73,10 +73,23 @@ class FakeAsterisk:
         return commands
 
 
-@pytest.fixture
-async def asterisk(database):
+async def _serve():
     server = FastAgiServer("127.0.0.1", 0)
     await server.start()
+    return server
+
+
+@pytest.fixture
+async def asterisk(database):
+    server = await _serve()
+    yield FakeAsterisk(server.port)
+    await server.stop()
+
+
+@pytest.fixture
+async def asterisk_sqlite(sqlite_database):
+    """For tests of the AGI dialogue itself (SQLite only)."""
+    server = await _serve()
     yield FakeAsterisk(server.port)
     await server.stop()
 
@@ -100,7 +113,8 @@ async def test_reminder_confirmed_over_fastagi(asterisk):
     ]
 
 
-async def test_wrong_key_and_silence_then_goodbye_over_fastagi(asterisk):
+async def test_wrong_key_and_silence_then_goodbye_over_fastagi(asterisk_sqlite):
+    asterisk = asterisk_sqlite
     message_id, client_id, _ = make_call("reminder", language="en")
     commands = await asterisk.call("reminder", str(message_id), keys=["8", None, "#"])
     ask = "GET DATA callcard/reminder-ask 6000 1"
@@ -178,7 +192,8 @@ async def test_low_rating_answers_the_survey_and_alerts_a_manager(asterisk, user
     assert ratings(client_id) == ([("answered", 2, "visit")], 2)
 
 
-async def test_announcement_plays_the_prompt_named_by_the_message(asterisk):
+async def test_announcement_plays_the_prompt_named_by_the_message(asterisk_sqlite):
+    asterisk = asterisk_sqlite
     from crm_core.database import session_scope
     from voicebots.service import enqueue_call
 
@@ -202,7 +217,8 @@ async def test_announcement_plays_the_prompt_named_by_the_message(asterisk):
     assert outcome(message_id)["outcome"] == "played"
 
 
-async def test_caller_hanging_up_records_nothing(asterisk):
+async def test_caller_hanging_up_records_nothing(asterisk_sqlite):
+    asterisk = asterisk_sqlite
     message_id, client_id, _ = make_call("reminder", language="en")
     commands = await asterisk.call("reminder", str(message_id), keys=["hangup"])
     assert commands[-1] == "GET DATA callcard/reminder-ask 6000 1"
@@ -210,7 +226,8 @@ async def test_caller_hanging_up_records_nothing(asterisk):
     assert outcome(message_id) == {} and history(client_id) == []
 
 
-async def test_unknown_message_or_script_hangs_up_and_server_keeps_serving(asterisk):
+async def test_unknown_message_or_script_hangs_up_and_server_keeps_serving(asterisk_sqlite):
+    asterisk = asterisk_sqlite
     assert await asterisk.call("reminder", "999999") == ["HANGUP"]
     assert await asterisk.call("reminder") == ["HANGUP"]
     assert await asterisk.call("poem", "1") == []  # no such route: connection closed

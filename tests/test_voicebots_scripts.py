@@ -152,7 +152,7 @@ def test_language_choice_and_prompt_list():
 KEYS = st.one_of(st.none(), st.sampled_from(list("0123456789*#")), st.text(max_size=4))
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     script_name=st.sampled_from(sorted(SCRIPTS)),
     language=st.sampled_from(LANGUAGES),

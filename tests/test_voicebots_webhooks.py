@@ -38,6 +38,16 @@ def voice(database, monkeypatch):
     get_settings.cache_clear()
 
 
+@pytest.fixture
+def voice_sqlite(sqlite_database, monkeypatch):
+    """The same on SQLite only, for tests whose subject is the HTTP contract, not the database."""
+    from crm_core.config import get_settings
+
+    with _app(monkeypatch, embedded_dispatcher="false") as client:
+        yield Twilio(client)
+    get_settings.cache_clear()
+
+
 class Twilio:
     """Posts to the app the way Twilio does: form fields + X-Twilio-Signature of the public URL."""
 
@@ -131,7 +141,8 @@ def test_confirming_a_reminder(voice):
     assert len(history(client_id)) == 1
 
 
-def test_cancel_request_in_the_clients_own_language(voice):
+def test_cancel_request_in_the_clients_own_language(voice_sqlite):
+    voice = voice_sqlite
     message_id, client_id, url = make_call("reminder", client_language="ru")
     gather = voice.call(url).find("Gather")
     assert gather[0].attrib["language"] == "ru-RU"
@@ -141,7 +152,8 @@ def test_cancel_request_in_the_clients_own_language(voice):
     assert history(client_id)[0][2] == "cancel_requested"
 
 
-def test_invalid_keys_get_the_retry_prompt_then_a_polite_goodbye(voice):
+def test_invalid_keys_get_the_retry_prompt_then_a_polite_goodbye(voice_sqlite):
+    voice = voice_sqlite
     message_id, client_id, url = make_call("reminder", language="en")
     action = voice.call(url).find("Gather").attrib["action"]
     for attempt, digits in ((2, "7"), (3, "")):
@@ -187,7 +199,8 @@ def test_rating_by_keypad(voice):
     assert ratings(client_id) == ([("answered", 4, "call")], 4)
 
 
-def test_announcement_is_read_and_marked_played(voice):
+def test_announcement_is_read_and_marked_played(voice_sqlite):
+    voice = voice_sqlite
     message_id, client_id, url = make_call(
         "announcement", language="en", body="Our office is closed on Monday."
     )
@@ -197,7 +210,8 @@ def test_announcement_is_read_and_marked_played(voice):
     assert outcome(message_id)["outcome"] == "played"
 
 
-def test_forged_or_missing_signature_is_refused_and_not_processed(voice):
+def test_forged_or_missing_signature_is_refused_and_not_processed(voice_sqlite):
+    voice = voice_sqlite
     message_id, client_id, url = make_call("reminder", language="en")
     gather_url = f"{url}/gather?step=start&attempt=1"
     forged = RequestValidator("someone-elses-token").compute_signature(gather_url, {"Digits": "1"})
@@ -216,7 +230,8 @@ def test_forged_or_missing_signature_is_refused_and_not_processed(voice):
     assert outcome(message_id) == {} and history(client_id) == []
 
 
-def test_bad_input_gets_clear_errors(voice):
+def test_bad_input_gets_clear_errors(voice_sqlite):
+    voice = voice_sqlite
     message_id, _, url = make_call("reminder", language="en")
     answer = voice.post(f"{url}/gather?step=nowhere&attempt=1", {"Digits": "1"})
     assert answer.status_code == 422
@@ -231,7 +246,7 @@ def test_bad_input_gets_clear_errors(voice):
     assert outcome(message_id) == {}
 
 
-def test_enqueue_call_names_bad_fields(database):
+def test_enqueue_call_names_bad_fields(sqlite_database):
     from crm_core.database import session_scope
     from crm_core.errors import Invalid
     from voicebots.service import enqueue_call
