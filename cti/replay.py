@@ -751,9 +751,17 @@ def render(fields: dict[str, str], extra: dict[str, str] | None = None) -> bytes
     return ("\r\n".join(lines) + "\r\n\r\n").encode("utf-8")
 
 
-def synthetic_stream(calls: int, seed: int = 1, config: SyntheticConfig | None = None) -> bytes:
-    """The bytes of ``calls`` synthetic calls one after another (for benchmarks)."""
-    factory = CallFactory(config, seed=seed)
+def synthetic_stream(
+    calls: int,
+    seed: int = 1,
+    config: SyntheticConfig | None = None,
+    factory: CallFactory | None = None,
+) -> bytes:
+    """The bytes of ``calls`` synthetic calls one after another (for benchmarks).
+
+    Pass the same ``factory`` for successive batches so Linkedids never repeat.
+    """
+    factory = factory or CallFactory(config, seed=seed)
     out = bytearray()
     for _ in range(calls):
         _lid, timeline = factory.make()

@@ -33,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from crm_core.phones import is_withheld, try_e164
+from cti.ami import AmiMessage
 
 log = logging.getLogger("callcard.cti.tracker")
 
@@ -71,6 +72,36 @@ _MEMBER_STATUS = {
     "7": "RINGINUSE",
     "8": "ONHOLD",
 }
+
+
+_CAMEL_EVENT_NAMES = (
+    "Newchannel",
+    "NewCallerid",
+    "NewConnectedLine",
+    "Newstate",
+    "VarSet",
+    "DialBegin",
+    "DialEnd",
+    "AgentCalled",
+    "AgentConnect",
+    "AgentRingNoAnswer",
+    "AgentComplete",
+    "QueueCallerJoin",
+    "QueueCallerAbandon",
+    "BlindTransfer",
+    "AttendedTransfer",
+    "BridgeEnter",
+    "Hangup",
+    "MixMonitorStart",
+    "DeviceStateChange",
+    "QueueMemberStatus",
+    "QueueMemberAdded",
+    "QueueMemberPause",
+    "QueueMemberPaused",
+    "QueueMemberRemoved",
+    "PeerStatus",
+    "ContactStatus",
+)
 
 
 def _utcnow() -> datetime:
@@ -246,7 +277,7 @@ class ExtensionMatcher:
 
 
 def _lowered(event: Mapping[str, str]) -> Mapping[str, str]:
-    if getattr(event, "keys_lowered", False):
+    if type(event) is AmiMessage:
         return event
     return {str(k).lower(): v for k, v in event.items()}
 
@@ -307,16 +338,20 @@ class CallTracker:
             "peerstatus": self._peerstatus,
             "contactstatus": self._contactstatus,
         }
+        for camel in _CAMEL_EVENT_NAMES:
+            self._handlers[camel] = self._handlers[camel.lower()]
 
     # ------------------------------------------------------------------ public
     def feed(self, event: Mapping[str, str]) -> None:
         """Apply one AMI event (keys in any case). Never raises on odd input: logs and skips."""
         self.events_seen += 1
-        event = _lowered(event)
+        if type(event) is not AmiMessage:
+            event = _lowered(event)
         name = event.get("event")
         if not name:
             return
-        handler = self._handlers.get(name.lower())
+        # most events (VarSet noise aside) are spelled as Asterisk spells them: one lookup
+        handler = self._handlers.get(name) or self._handlers.get(name.lower())
         if handler is None:
             return
         self._event = event
