@@ -145,6 +145,7 @@ class TwilioSim:
         self.counts: Counter[tuple[str, str]] = Counter()
         self.requests = 0
         self.opted_out: set[str] = set()
+        self.invalid: set[str] = set()  # valid-looking numbers Twilio still refuses (21211)
         self.undeliverable: set[str] = set()
         self.callback_results: list[int] = []
         self._faults: list[Fault] = []
@@ -183,6 +184,7 @@ class TwilioSim:
             self.counts.clear()
             self._faults.clear()
             self.opted_out.clear()
+            self.invalid.clear()
             self.undeliverable.clear()
             self.requests = 0
 
@@ -221,7 +223,7 @@ class TwilioSim:
             return (*error_body({"429": 20429, "500": 20500, "503": 20503}[fault.kind]), None)
         if fault is not None and fault.kind == "drop_before":
             return 0, {}, fault
-        if not _valid_number(to):
+        if to in self.invalid or not _valid_number(to):
             return (*error_body(21211, to=to), None)
         if not form.get("From") and not form.get("MessagingServiceSid"):
             return (*error_body(21603), None)
@@ -246,9 +248,10 @@ class TwilioSim:
         with self._lock:
             self.messages[message.sid] = message
             self.counts[(to, message.body)] += 1
+        answer = message.as_json()  # before the callbacks start moving its status on
         if self.callbacks and message.status_callback:
             self._callback_pool.submit(self._run_callbacks, message)
-        return 201, message.as_json(), fault
+        return 201, answer, fault
 
     def listing(self, resource: str, query: dict[str, str]) -> dict[str, Any]:
         with self._lock:

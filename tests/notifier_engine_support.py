@@ -33,19 +33,21 @@ def engine_settings(**overrides: Any):
 def twilio_settings(sim, **overrides: Any):
     from pydantic import SecretStr
 
-    return engine_settings(
-        sms_channel="twilio",
-        voice_channel="twilio",
-        twilio_account_sid=sim.account_sid,
-        twilio_auth_token=SecretStr(sim.auth_token),
-        twilio_from_number=FROM_NUMBER,
-        twilio_base_url=sim.url,
-        **overrides,
-    )
+    values = {
+        "sms_channel": "twilio",
+        "voice_channel": "twilio",
+        "twilio_account_sid": sim.account_sid,
+        "twilio_auth_token": SecretStr(sim.auth_token),
+        "twilio_from_number": FROM_NUMBER,
+        "twilio_base_url": sim.url,
+    }
+    values.update(overrides)
+    return engine_settings(**values)
 
 
-@pytest.fixture
-def sim() -> Iterator:
+@pytest.fixture(name="sim")
+def sim_fixture() -> Iterator:
+    """The Twilio simulator on a free port (import ``sim_fixture`` to use ``sim``)."""
     from notifier.twilio_sim import TwilioSim
 
     server = TwilioSim().start()

@@ -22,7 +22,7 @@ from tests.notifier_engine_support import (
     enqueue_sms,
     message,
     run_until,
-    sim,  # noqa: F401 - fixture
+    sim_fixture,  # noqa: F401 - the `sim` fixture
     status_counts,
     twilio_settings,
 )
@@ -131,10 +131,14 @@ def test_enqueue_email_keeps_a_normalised_address(db):
     assert row.segments == 0
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     digits=st.text("0123456789", min_size=7, max_size=7),
-    style=st.sampled_from(["0721{d}", "+40721{d}", "0040721{d}", "(0721) {a}-{b}", "+40 721 {a} {b}"]),
+    style=st.sampled_from(
+        ["0721{d}", "+40721{d}", "0040721{d}", "(0721) {a}-{b}", "+40 721 {a} {b}"]
+    ),
 )
 def test_any_way_of_typing_a_number_reaches_the_same_recipient(database, digits, style):
     """Numbers typed in any usual format land on the same E.164 recipient (one key, one row)."""
@@ -163,7 +167,9 @@ def test_bulk_enqueue_skips_known_and_repeated_keys(db):
     assert inserted == 2
     assert _count(db) == 3
     with pytest.raises(Invalid) as info:
-        enqueue_many(db, [{"channel": "sms", "recipient": "x", "body": "y", "idempotency_key": "z"}])
+        enqueue_many(
+            db, [{"channel": "sms", "recipient": "x", "body": "y", "idempotency_key": "z"}]
+        )
     assert info.value.loc == ["recipient"]
 
 
@@ -176,7 +182,9 @@ def test_withdraw_cancels_only_what_has_not_left(db):
 
     for key in ("event:5:24h", "event:5:2h", "event:51:24h", "event:6:24h"):
         enqueue(db, channel="sms", recipient="+40721234567", body=key, idempotency_key=key)
-    sent = enqueue(db, channel="sms", recipient="+40721234567", body="s", idempotency_key="event:5:1w")
+    sent = enqueue(
+        db, channel="sms", recipient="+40721234567", body="s", idempotency_key="event:5:1w"
+    )
     sent.status = "queued"
     db.commit()
     assert withdraw(db, idempotency_key_prefix="event:5:") == 2
@@ -189,7 +197,9 @@ def test_withdraw_cancels_only_what_has_not_left(db):
         "event:6:24h": "pending",
         "event:5:1w": "queued",
     }
-    cancelled = db.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == "event:5:2h"))
+    cancelled = db.scalar(
+        select(OutboxMessage).where(OutboxMessage.idempotency_key == "event:5:2h")
+    )
     assert [h.status for h in cancelled.history] == ["cancelled"]
 
 
