@@ -31,7 +31,7 @@ def render(db: Session, rows: list[Task]) -> list[TaskOut]:
 @router.get("", response_model=TaskPage, summary="Tasks and events the caller may see")
 def list_tasks(
     mine: bool = Query(False, description="assigned to me"),
-    today: bool = Query(False, description="due today (UTC day)"),
+    today: bool = Query(False, description="due today (in the configured time zone)"),
     overdue: bool = Query(False, description="open or in progress and due in the past"),
     client_id: QueryId = None,
     assignee_id: QueryId = None,

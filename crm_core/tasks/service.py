@@ -51,6 +51,16 @@ def is_overdue(task: Task, now: datetime | None = None) -> bool:
     return task.status in OPEN_STATUSES and task.due_at is not None and task.due_at < now
 
 
+def local_day_start(now: datetime) -> datetime:
+    """Midnight of ``now``'s day in the installation's time zone (settings.timezone)."""
+    from zoneinfo import ZoneInfo
+
+    from crm_core.config import get_settings
+
+    local = now.astimezone(ZoneInfo(get_settings().timezone))
+    return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 def overdue_clause(now: datetime) -> ColumnElement[bool]:
     return and_(Task.status.in_(OPEN_STATUSES), Task.due_at.is_not(None), Task.due_at < now)
 
@@ -301,7 +311,7 @@ def list_tasks(
     if mine:
         query = query.where(Task.assignee_id == actor.id)
     if today:
-        start = day_start or now.replace(hour=0, minute=0, second=0, microsecond=0)
+        start = day_start or local_day_start(now)
         query = query.where(Task.due_at >= start, Task.due_at < start + timedelta(days=1))
     if overdue:
         query = query.where(overdue_clause(now))
