@@ -151,11 +151,45 @@ class ExpectedCall:
 
 
 _EXT = re.compile(r"^\d{2,6}$")
+_DEVICE_PRESENCE = {
+    "NOT_INUSE": "available",
+    "INUSE": "in_call",
+    "BUSY": "in_call",
+    "ONHOLD": "in_call",
+    "RINGING": "ringing",
+    "UNAVAILABLE": "offline",
+}
+
+
+def expected_presence(json_path: str | Path) -> dict[str, str]:
+    """Each phone's presence at the end, from the device events the capture driver listed."""
+    meta = json.loads(Path(json_path).read_text())
+    out: dict[str, str] = {}
+    for conn in meta.get("connections", []):
+        for ev in conn.get("observed", {}).get("pjsip_status_events", []):
+            if ev.get("event") != "DeviceStateChange":
+                continue
+            m = re.match(r"^PJSIP/(\d{2,6})$", ev.get("Device", ""))
+            state = _DEVICE_PRESENCE.get(ev.get("State", ""))
+            if m and state:
+                out[m.group(1)] = state
+    return out
 
 
 def _extension(text: Any) -> str | None:
     token = str(text).strip().split(" ", 1)[0].rstrip(",")
     return token if _EXT.match(token) else None
+
+
+def _says_withheld(record: dict) -> bool:
+    """A ground-truth/facts record that marks the caller ID as withheld (CLIR)."""
+    for key, value in record.items():
+        k = key.lower()
+        if any(w in k for w in ("withheld", "clir", "private", "anonymous")) and value is True:
+            return True
+        if "pres" in k and isinstance(value, str) and re.search(r"prohib|restrict", value, re.I):
+            return True
+    return False
 
 
 def _transfer_kind(method: str | None) -> str | None:
@@ -207,12 +241,11 @@ def expected_calls(json_path: str | Path) -> list[ExpectedCall]:
         direction = f.get("direction") or str(gt.get("direction", "inbound")).split(" ")[0]
         rang = [e for e in (_extension(x) for x in f.get("rang", [])) if e]
         answered = [e for e in (_extension(x) for x in f.get("answered_by", [])) if e]
-        pres = str(f.get("caller_pres") or gt.get("caller_pres") or "")
         if direction == "inbound":
             number = f.get("caller_number")
-            withheld = bool(
-                gt.get("withheld")
-                or "prohib" in pres
+            withheld = (
+                _says_withheld(gt)
+                or _says_withheld(f)
                 or (number is not None and is_withheld(number) and number != "<unknown>")
             )
         else:

@@ -15,7 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.ami_harness import TraceRun, expected_calls, run_trace, trace_files
+from tests.ami_harness import (
+    TraceRun,
+    expected_calls,
+    expected_presence,
+    run_trace,
+    trace_files,
+)
 
 TRACE_FILES = trace_files()
 
@@ -84,6 +90,10 @@ async def test_trace_matches_ground_truth(path: Path):
         else:
             assert run.status["login_failures"] == 0
             assert run.status["logins"] == len(run.labels)
+        # operator presence at the end matches the phones' last device state
+        final = dict(run.presence)
+        for ext, state in expected_presence(path).items():
+            assert final.get(ext) == state, f"{path.name}: presence of {ext}"
 
 
 async def test_reconnect_scenario_gives_one_answered_call():
