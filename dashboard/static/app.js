@@ -152,6 +152,13 @@
     }
     return null;
   }
+  // a translated label for a code, or the code itself ("kind_call" -> "Call")
+  function label(prefix, code) {
+    if (!code) return "";
+    const key = prefix + code;
+    return I18N[key] || String(code).replace(/_/g, " ");
+  }
+
   function stars(rating) {
     if (!rating) return "—";
     return "★".repeat(rating) + "☆".repeat(Math.max(0, 5 - rating));
@@ -181,7 +188,7 @@
     const addFact = (label, value) => { if (value !== null && value !== undefined && value !== "") facts.append(el("dt", { text: label }), el("dd", { text: String(typeof value === "object" ? (value.display_name || value.name || value.full_name || "") : value) })); };
     if (card) {
       addFact(t("organization"), org);
-      addFact(t("category"), category);
+      addFact(t("category"), isVip ? "VIP" : (category ? category.charAt(0).toUpperCase() + category.slice(1) : null));
       addFact(t("owner"), owner);
       addFact(t("last_rating"), rating ? stars(Number(rating)) : null);
     }
@@ -190,7 +197,7 @@
       lists.append(el("h4", { text: t("last_interactions") }),
         el("ul", {}, interactions.slice(0, 3).map((i) => el("li", {},
           el("span", { class: "muted", text: Callcard.fmtDateTime(i.occurred_at || i.at) + " " }),
-          `${i.kind || ""}${i.result || i.result_code ? " · " + (i.result || i.result_code) : ""}${i.subject ? " · " + i.subject : ""}${i.body && !i.subject ? " · " + String(i.body).slice(0, 60) : ""}`))));
+          [label("kind_", i.kind), label("result_", i.result || i.result_code), i.subject].filter(Boolean).join(" · ")))));
     }
     if (tasks.length) {
       lists.append(el("h4", { text: `${t("open_tasks")} (${tasks.length})` }),

@@ -1,0 +1,188 @@
+"""What an operator and a manager see in a real browser while calls come in over AMI."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from tests.e2e.conftest import SCREENSHOTS, sign_in
+
+pytestmark = pytest.mark.browser
+
+KNOWN_CALLER = "0721234567"  # stored as +40 721 234 567
+WALL_VIEWPORT = {"width": 1920, "height": 1080}
+
+
+def wait_popup(page, timeout_ms: int = 2000):
+    """The popup must be on screen within 2 s of the PBX starting the call."""
+    started = time.monotonic()
+    popup = page.wait_for_selector(".popup", timeout=timeout_ms)
+    return popup, time.monotonic() - started
+
+
+def test_known_caller_pops_up_with_the_card_and_goes_in_call(browser, site):
+    page = sign_in(browser, site, "ana")
+    site.pbx.call("direct_answered", KNOWN_CALLER, "Stefan T", extension="101", ring_s=4, talk_s=4)
+    popup, elapsed = wait_popup(page)
+    assert elapsed < 2.0
+    text = popup.inner_text()
+    assert "Ștefan Țurcanu" in text
+    assert "Transilvania Logistic SRL" in text  # organization
+    assert "Ana Popescu" in text  # owner
+    assert popup.query_selector(".badge.vip") is not None  # VIP stands out
+    assert "Trimite oferta pentru 12 camioane" in text  # open task
+    assert page.query_selector(".popup.vip") is not None
+    page.wait_for_timeout(300)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "workspace-popup.png"))
+    # answered by me: the popup turns into the call in progress, where the note is written
+    page.wait_for_selector(".popup.incall", timeout=6000)
+    assert "In call" in page.text_content(".popup .popup-status")
+    page.fill(".popup textarea", "Wants the offer by Friday")
+    page.wait_for_selector(".popup .note-state:has-text('Note saved')", timeout=5000)
+    page.wait_for_selector(".popup.ended", timeout=8000)
+    assert page.text_content(".popup .popup-status").startswith("Call ended")
+    page.context.close()
+
+
+def test_missed_call_is_dismissed_and_waits_to_be_returned(browser, site):
+    page = sign_in(browser, site, "bob")
+    number = "+40731000222"
+    site.pbx.call("direct_missed", number, "", extension="102", ring_s=2.5)
+    popup, _ = wait_popup(page)
+    assert "Unknown number" in popup.inner_text()
+    page.wait_for_selector(".popup", state="detached", timeout=6000)
+    row = page.wait_for_selector(f"#calls-to-return li:has-text('{number}')", timeout=6000)
+    assert "Missed" in row.inner_text()
+    # one click calls back: the PBX rings bob's phone first (AMI Originate)
+    row.query_selector("[data-call-number]").click()
+    page.wait_for_selector(".toast:has-text('Calling')", timeout=5000)
+    page.context.close()
+
+
+def test_answered_elsewhere_closes_the_other_operators_popup(browser, site):
+    ana = sign_in(browser, site, "ana")
+    bob = sign_in(browser, site, "bob")
+    site.pbx.call("queue_answered", "0744333444", "", ring_s=2.5, talk_s=2)
+    wait_popup(ana, 3000)
+    wait_popup(bob, 3000)
+    # one of them answers: the other one's popup closes, the winner's shows the call
+    deadline = time.monotonic() + 8
+    while time.monotonic() < deadline:
+        states = [p.query_selector(".popup.incall") is not None for p in (ana, bob)]
+        gone = [p.query_selector(".popup") is None for p in (ana, bob)]
+        if sorted(states) == [False, True] and sorted(gone) == [False, True]:
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError("expected one popup in call and the other dismissed")
+    ana.context.close()
+    bob.context.close()
+
+
+def test_create_client_from_an_unknown_callers_popup(browser, site):
+    page = sign_in(browser, site, "ana")
+    site.pbx.call("direct_missed", "0755 123 987", "", extension="101", ring_s=6)
+    popup, _ = wait_popup(page)
+    with page.context.expect_page() as new_tab:
+        popup.query_selector("a:has-text('Create client')").click()
+    form = new_tab.value
+    form.wait_for_load_state()
+    assert form.input_value("input[name='phones.0.number']") in ("+40755123987", "0755123987")
+    form.fill("input[name=first_name]", "Ioana")
+    form.fill("input[name=last_name]", "Vlad")
+    form.click("#client-form button[type=submit]")
+    form.wait_for_url(re.compile(r"/clients/\d+$"))
+    assert "Ioana Vlad" in form.inner_text("h1")
+    assert "+40755123987" in form.content() or "0755" in form.inner_text("#h-contacts ~ *, body")
+    page.context.close()
+
+
+def test_quick_search_finds_a_number_typed_in_another_format(browser, site):
+    page = sign_in(browser, site, "ana")
+    page.fill("#quick-search", "0040-721-234-567")
+    item = page.wait_for_selector(".qr-item", timeout=5000)
+    assert "Ștefan Țurcanu" in item.inner_text()
+    page.press("#quick-search", "Enter")
+    page.wait_for_url(f"{site.url}/clients/{site.data['vip_id']}")
+    page.context.close()
+
+
+def test_editing_a_client_with_an_invalid_phone_names_the_field(browser, site):
+    page = sign_in(browser, site, "ana")
+    page.goto(f"{site.url}/clients/{site.data['vip_id']}")
+    page.wait_for_selector(".timeline li")
+    page.screenshot(path=str(SCREENSHOTS / "client-card.png"), full_page=True)
+    page.click("a:has-text('Edit')")
+    page.wait_for_selector("#client-form")
+    page.fill("input[name='phones.1.number']", "12ab")
+    page.click("#client-form button[type=submit]")
+    error = page.wait_for_selector("label.has-error .field-error", timeout=5000)
+    assert error.is_visible() and error.inner_text()
+    field = page.query_selector("input[name='phones.1.number']")
+    assert field.get_attribute("aria-invalid") == "true"
+    # the first phone is fine: only the wrong one is marked
+    assert page.query_selector("input[name='phones.0.number'][aria-invalid]") is None
+    assert page.url.endswith("/edit")  # nothing saved, still on the form
+    page.context.close()
+
+
+def test_wall_counts_change_as_calls_come_and_go(browser, site):
+    from crm_core.auth.principal import SYSTEM
+    from crm_core.database import session_scope
+    from dashboard.wall.tokens import create_wall_token
+
+    with session_scope() as db:
+        token = create_wall_token(db, SYSTEM, label="e2e TV").token
+    context = browser.new_context(viewport=WALL_VIEWPORT)  # a TV: no login
+    wall = context.new_page()
+    wall.goto(f"{site.url}/wall?token={token}")
+    wall.wait_for_selector("#live-status[data-state=open]", timeout=5000)
+
+    def value(key: str) -> int:
+        return int(wall.inner_text(f"[data-k='{key}']").replace(",", "") or 0)
+
+    answered = value("today.inbound_answered")
+    site.pbx.call("queue_answered", "+40721234567", "", ring_s=2.5, talk_s=3)
+    wall.wait_for_function("document.querySelector(\"[data-k='now.ringing']\").textContent === '1'",
+                           timeout=3000)
+    wall.wait_for_timeout(400)
+    wall.screenshot(path=str(SCREENSHOTS / "wall.png"))
+    wall.wait_for_function(
+        "document.querySelector(\"[data-k='now.in_progress']\").textContent === '1'", timeout=6000
+    )
+    wall.wait_for_function(
+        f"document.querySelector(\"[data-k='today.inbound_answered']\").textContent === '{answered + 1}'",
+        timeout=8000,
+    )
+    assert value("now.in_progress") == 0
+    # the whole wall fits the screen: no scrolling on a TV
+    assert wall.evaluate("document.documentElement.scrollHeight <= window.innerHeight + 1")
+    context.close()
+
+
+def test_switch_language_to_romanian(browser, site):
+    from crm_core.auth.service import create_user
+    from crm_core.database import session_scope
+
+    with session_scope() as db:
+        create_user(db, username="carmen", password="password-carmen", team="Sales",
+                    full_name="Carmen Stan")
+    page = sign_in(browser, site, "carmen")
+    page.select_option("select[name=language]", "ro")
+    page.wait_for_selector("html[lang=ro]")
+    assert "Spațiu de lucru" in page.inner_text("nav.mainnav")
+    assert "Apeluri de returnat" in page.inner_text("main")
+    page.goto(f"{site.url}/clients")
+    assert "Client nou" in page.inner_text("main")
+    page.context.close()
+
+
+def test_phone_sized_screen_has_no_sideways_scrolling(browser, site):
+    page = sign_in(browser, site, "ana", viewport={"width": 390, "height": 844})
+    for path in ("/", "/clients", f"/clients/{site.data['vip_id']}", "/tasks"):
+        page.goto(site.url + path)
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), path
+    page.context.close()
