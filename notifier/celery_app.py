@@ -12,6 +12,7 @@ are claimed again. No task is ever scheduled far ahead (no ETA): due times live 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 
 from celery import Celery
@@ -58,16 +59,26 @@ app.conf.update(
 MAX_BATCHES_PER_TICK = 20
 
 _dispatcher = None
+_lock = threading.Lock()
 
 
 def dispatcher():
-    """One Dispatcher per worker process (created after the fork)."""
+    """One Dispatcher per worker process (created after the fork), rate-limited through Redis
+    so that all workers together keep each sender's messages-per-second."""
     global _dispatcher
-    if _dispatcher is None:
-        from notifier.dispatch import Dispatcher
+    with _lock:
+        if _dispatcher is None:
+            from notifier.dispatch import Dispatcher
+            from notifier.ratelimit import LocalRateLimiter, RedisRateLimiter
 
-        _dispatcher = Dispatcher(get_settings())
-    return _dispatcher
+            s = get_settings()
+            limiter = (
+                RedisRateLimiter(s.redis_url, s.sms_rate_per_second)
+                if s.sms_rate_per_second > 0
+                else LocalRateLimiter(0)
+            )
+            _dispatcher = Dispatcher(s, limiter=limiter)
+        return _dispatcher
 
 
 @worker_process_init.connect
