@@ -416,16 +416,24 @@ class CallTracker:
                     is_origin = uid == linkedid and call.direction != "inbound"
                     if up and not chan.up:
                         chan.up = True
-                        if is_origin:
-                            if call.answered_by is None:
-                                self._answer(state, ext, now)
-                        elif chan.bridge or ext in call.ringing or ext in call.rang:
+                        # the caller's own phone being up says nothing about an answer
+                        if not is_origin and (
+                            chan.bridge or ext in call.ringing or ext in call.rang
+                        ):
                             self._answer(state, ext, now)
                     elif ringing and not is_origin and ext not in call.ringing:
                         state.legs[uid] = ext
                         self._ring(state, ext, now)
-                elif up:
-                    chan.up = True
+                else:
+                    if call.direction == "internal" and uid != linkedid:
+                        # an operator's call with an outside party on it: outbound
+                        call.direction = "outbound"
+                    if up:
+                        chan.up = True
+                        if call.direction == "outbound" and call.remote_answered_at is None:
+                            call.remote_answered_at = now
+                            if call.answered_by is None and call.origin_extension:
+                                self._answer(state, call.origin_extension, now)
                 self._update_caller(state, chan, item)
         # 3. known calls with no channel left ended during the gap
         for state in list(self._states.values()):

@@ -61,7 +61,8 @@ async def test_no_host_means_no_listener():
 async def test_connection_dropped_mid_call_and_back():
     calls = Calls()
     async with AmiReplayServer(seed=1) as server:
-        listener = make_listener(server.port, calls)
+        # reconnecting takes 0.6 s: B is answered while the listener is away
+        listener = make_listener(server.port, calls, reconnect_min=0.6, reconnect_max=1.0)
         await listener.start()
         await listener.wait_logged_in()
         # A: answered before the drop, ends after the reconnect

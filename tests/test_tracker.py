@@ -422,6 +422,32 @@ def test_resync_sees_an_answer_that_happened_during_the_gap():
     assert not rec.tracker.calls["100.1"].partial
 
 
+def test_resync_of_an_outbound_call_in_progress():
+    rec = Recorder()
+    op = chan("PJSIP/101-00000020", "8.1", "8.1", Context="internal", Exten="+40311234567")
+    far = chan("PJSIP/trunk-00000021", "8.2", "8.1", Context="from-pstn", Exten="s")
+    rec.tracker.resync(
+        [
+            snapshot_item({**op, "CallerIDNum": "101"}, "Up", "b8"),
+            snapshot_item({**far, "CallerIDNum": "+40311234567"}, "Up", "b8"),
+        ]
+    )
+    call = rec.tracker.calls["8.1"]
+    assert call.direction == "outbound" and call.partial
+    assert call.remote_number == "+40311234567" and call.answered_by == "101"
+    hangup_all(rec, far, op)
+    assert rec.ended[0].disposition == "answered"
+
+
+def test_resync_of_an_internal_call_in_progress():
+    rec = Recorder()
+    a = chan("PJSIP/101-00000030", "9.1", "9.1", Context="internal", Exten="102")
+    b = chan("PJSIP/102-00000031", "9.2", "9.1")
+    rec.tracker.resync([snapshot_item(a, "Up", "b9"), snapshot_item(b, "Up", "b9")])
+    call = rec.tracker.calls["9.1"]
+    assert call.direction == "internal" and call.answered_by == "102" and not call.transfers
+
+
 def test_resync_queue_entries_give_the_queue():
     rec = Recorder()
     rec.feed({"Event": "Newchannel", **TRUNK, "CallerIDNum": "+40721234567"})
