@@ -134,7 +134,8 @@ async def test_wrong_key_and_silence_then_goodbye_over_fastagi(asterisk_sqlite):
     assert history(client_id)[0][2] == "no_input"
 
 
-async def test_rating_over_fastagi(asterisk):
+async def test_rating_over_fastagi(asterisk_sqlite):
+    asterisk = asterisk_sqlite
     message_id, client_id, _ = make_call("rating", language="ru")
     commands = await asterisk.call("rating", str(message_id), keys=["5"])
     assert commands[1] == 'SET VARIABLE "CHANNEL(language)" "ru"'
@@ -240,3 +241,43 @@ async def test_unknown_message_or_script_hangs_up_and_server_keeps_serving(aster
     commands = await asterisk.call("reminder", str(message_id), keys=["2"])
     assert commands[-2:] == ["EXEC Playback callcard/reminder-cancel", "HANGUP"]
     assert outcome(message_id)["outcome"] == "cancel_requested"
+
+
+async def test_cancel_request_gives_the_owner_a_call_back_task(asterisk, users):
+    from datetime import UTC, datetime
+
+    from crm_core.auth.principal import SYSTEM
+    from crm_core.clients.models import Client
+    from crm_core.database import session_scope
+    from crm_core.tasks.models import Task
+    from crm_core.tasks.service import create_task
+    from voicebots.service import enqueue_call
+
+    owner = users.add("olga", role="operator", team="Sales")
+    with session_scope() as db:
+        client = Client(kind="person", first_name="Vera", display_name="Vera Lungu")
+        client.owner_id = owner.id
+        db.add(client)
+        db.flush()
+        event = create_task(
+            db,
+            SYSTEM,
+            title="Dental check-up",
+            kind="event",
+            client_id=client.id,
+            starts_at=datetime(2030, 5, 6, 7, 30, tzinfo=UTC),
+        )
+        message_id = enqueue_call(
+            db,
+            script="reminder",
+            recipient="+40722000222",
+            idempotency_key="agi-cancel-owner",
+            client_id=client.id,
+            task_id=event.id,
+        ).id
+    await asterisk.call("reminder", str(message_id), keys=["2"])
+    with session_scope() as db:
+        task = db.get(Task, outcome(message_id)["callback_task_id"])
+        assert task.assignee_id == owner.id
+        assert task.title == "Call back Vera Lungu: wants to cancel Dental check-up"
+        assert "2030-05-06 07:30 UTC" in task.description

@@ -148,8 +148,18 @@ def test_cancel_request_in_the_clients_own_language(voice_sqlite):
     assert gather[0].attrib["language"] == "ru-RU"
     done = voice.call(gather.attrib["action"], {"Digits": "2"})
     assert done[0].text.startswith("Мы приняли")
-    assert outcome(message_id)["outcome"] == "cancel_requested"
+    got = outcome(message_id)
+    assert got["outcome"] == "cancel_requested"
     assert history(client_id)[0][2] == "cancel_requested"
+    # the client was promised a call back: the team has a task for it
+    from crm_core.database import session_scope
+    from crm_core.tasks.models import Task
+
+    with session_scope() as db:
+        task = db.get(Task, got["callback_task_id"])
+        assert task.client_id == client_id and task.status == "open"
+        assert task.title == "Call back Ștefan Ionescu: wants to cancel"
+        assert task.priority == "high" and task.source == "voice_cancel"
 
 
 def test_invalid_keys_get_the_retry_prompt_then_a_polite_goodbye(voice_sqlite):

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from crm_core.auth.principal import SYSTEM
 from crm_core.clients.models import Client
@@ -33,6 +34,8 @@ from voicebots.scripts import LANGUAGES, SCRIPTS, Record, Script, get_script, pi
 
 log = logging.getLogger("callcard.voicebots")
 
+#: ``tasks.source`` of the call-back task opened when a client asks to cancel
+CALLBACK_SOURCE = "voice_cancel"
 OUTCOME_LABELS = {
     "confirmed": "confirmed",
     "cancel_requested": "cancellation requested",
@@ -103,6 +106,7 @@ def enqueue_call(
     due_at: datetime | None = None,
     purpose: str = "",
     survey_id: int | None = None,
+    task_id: int | None = None,
     quiet_hours: bool = True,
 ) -> OutboxMessage:
     """Put an automated call in the outbox, in the caller's transaction.
@@ -110,7 +114,8 @@ def enqueue_call(
     The notifier's voice channel dials ``recipient`` and points Twilio at ``twiml_url``;
     Asterisk installs hand the message id to the FastAGI server instead. ``survey_id``: the
     notifier survey a ``rating`` call answers (without it the call makes its own).
-    ``quiet_hours=False`` lets the dispatcher call during the configured quiet hours.
+    ``task_id``: the event a reminder is about (named in the call-back task if the client
+    asks to cancel). ``quiet_hours=False`` lets the dispatcher call during quiet hours.
     """
     if get_script(script) is None:
         raise Invalid("script", f"must be one of {', '.join(SCRIPTS)}")
@@ -127,6 +132,8 @@ def enqueue_call(
         meta["language"] = language
     if survey_id is not None:
         meta["survey_id"] = survey_id
+    if task_id is not None:
+        meta["task_id"] = task_id
     if not quiet_hours:
         meta["quiet_hours"] = False  # the dispatcher may call at night (urgent notices)
     message = enqueue(
@@ -244,4 +251,43 @@ def record_outcome(
         if client is not None:
             client.last_rating = record.rating
             client.last_rated_at = now
+    if record.outcome == "cancel_requested":
+        task_id = _callback_task(db, message, now)
+        message.meta = {**meta, "voice": {**voice, "callback_task_id": task_id}}
+        flag_modified(message, "meta")
+        db.flush()
     return True
+
+
+def _callback_task(db: Session, message: OutboxMessage, now: datetime) -> int:
+    """The client asked to cancel and was promised a call back: a task for the owner (or team)."""
+    from crm_core.auth.models import User
+    from crm_core.tasks.models import Task
+    from crm_core.tasks.service import create_task
+
+    client = db.get(Client, message.client_id)
+    owner = db.get(User, client.owner_id) if client and client.owner_id else None
+    owner_id = owner.id if owner is not None and owner.is_active else None
+    event = None
+    task_id = (message.meta or {}).get("task_id")
+    if task_id is not None:
+        event = db.get(Task, task_id)
+    about = f" {event.title}" if event is not None else ""
+    when = f" on {event.starts_at:%Y-%m-%d %H:%M} UTC" if event and event.starts_at else ""
+    name = client.display_name if client is not None else message.recipient
+    task = create_task(
+        db,
+        SYSTEM,
+        title=f"Call back {name}: wants to cancel{about}"[:250],
+        description=(
+            f"During the automated reminder call ({message.recipient}) the client pressed 2 "
+            f"to cancel{about}{when}. They were told we would call back."
+        ),
+        client_id=message.client_id,
+        assignee_id=owner_id,
+        team_id=None if owner_id else (client.team_id if client else None),
+        due_at=now + timedelta(hours=1),
+        priority="high",
+        source=CALLBACK_SOURCE,
+    )
+    return task.id
