@@ -186,3 +186,44 @@ def test_phone_sized_screen_has_no_sideways_scrolling(browser, site):
         page.goto(site.url + path)
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), path
     page.context.close()
+
+
+def test_task_reminder_shows_only_to_the_assignee(browser, site):
+    from crm_core.bus import get_bus
+
+    ana = sign_in(browser, site, "ana")
+    bob = sign_in(browser, site, "bob")
+    get_bus().publish_sync({
+        "type": "task.due", "audience": [f"user:{site.data['ana_id']}"], "task_id": 1,
+        "title": "Sună clientul înapoi", "due_at": "2026-11-26T16:00:00Z", "client_id": None,
+        "kind": "task",
+    })
+    toast = ana.wait_for_selector(".toast:has-text('Sună clientul înapoi')", timeout=3000)
+    assert "Reminder" in toast.inner_text()
+    bob.wait_for_timeout(500)
+    assert bob.query_selector(".toast") is None
+    ana.context.close()
+    bob.context.close()
+
+
+@pytest.mark.parametrize("lang", ["ro", "ru"])
+def test_long_romanian_and_russian_labels_fit_on_the_wall(browser, site, lang):
+    from crm_core.auth.principal import SYSTEM
+    from crm_core.database import session_scope
+    from dashboard.wall.tokens import create_wall_token
+
+    with session_scope() as db:
+        token = create_wall_token(db, SYSTEM, label=f"TV {lang}").token
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    wall = context.new_page()
+    wall.goto(f"{site.url}/wall?token={token}&lang={lang}")
+    wall.wait_for_selector("#live-status[data-state=open]", timeout=5000)
+    overflowing = wall.evaluate(
+        """[...document.querySelectorAll('.tile .label, .tile .value, .op-name')]
+             .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent)"""
+    )
+    assert overflowing == []
+    assert wall.evaluate("document.documentElement.scrollHeight <= window.innerHeight + 1")
+    if lang == "ru":
+        wall.screenshot(path=str(SCREENSHOTS / "wall-ru.png"))
+    context.close()
