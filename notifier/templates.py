@@ -26,6 +26,10 @@ LANGUAGES = ("en", "ro", "ru")
 
 _sms_env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
 _html_env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=True)
+# Templates get our plain values and nothing else: no range/cycler/namespace/lipsum globals
+# (less to reach from a template, and a context is built 200,000 times in a bulk run).
+_sms_env.globals.clear()
+_html_env.globals.clear()
 
 #: (key, language) -> (subject, body). Keys: reminder.<event_type>.<channel>, survey.*, task.*
 DEFAULTS: dict[tuple[str, str], tuple[str, str]] = {
@@ -141,7 +145,10 @@ def client_context(client: Client | None) -> dict[str, Any]:
 
 def local_date_time(when: datetime, zone: ZoneInfo) -> tuple[str, str]:
     local = when.astimezone(zone)
-    return local.strftime("%Y-%m-%d"), local.strftime("%H:%M")
+    return (
+        f"{local.year:04d}-{local.month:02d}-{local.day:02d}",
+        f"{local.hour:02d}:{local.minute:02d}",
+    )
 
 
 def template_source(db: Session, key: str, language: str) -> tuple[str, str]:

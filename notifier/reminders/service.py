@@ -15,6 +15,7 @@ Idempotency keys:
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -158,13 +159,13 @@ def delete_rule(db: Session, actor: Principal, rule_id: int) -> None:
 
 @dataclass(slots=True)
 class Contact:
-    client: Client | None
+    client: ClientRow | None
     phone: str | None = None  # E.164
     email: str | None = None
     phone_kind: str = ""
 
 
-def _signature(task: Task) -> str:
+def _signature(task: EventRow) -> str:
     parts = (
         task.kind, task.event_type, task.status, task.client_id, task.title, task.location,
         task.starts_at.isoformat() if task.starts_at else "",
@@ -174,7 +175,56 @@ def _signature(task: Task) -> str:
 
 
 def _stamp(when: datetime) -> str:
-    return when.strftime("%Y%m%dT%H%MZ")
+    return f"{when.year:04d}{when.month:02d}{when.day:02d}T{when.hour:02d}{when.minute:02d}Z"
+
+
+@dataclass(slots=True)
+class ClientRow:
+    """The client fields templates and reminders use (plain values: no ORM object per row)."""
+
+    id: int
+    first_name: str
+    last_name: str
+    middle_name: str
+    display_name: str
+    org_name: str
+    job_title: str
+    category: str
+    language: str
+    timezone: str
+
+
+CLIENT_COLUMNS = (
+    Client.id, Client.first_name, Client.last_name, Client.middle_name, Client.display_name,
+    Client.org_name, Client.job_title, Client.category, Client.language, Client.timezone,
+)  # fmt: skip
+
+
+@dataclass(slots=True)
+class EventRow:
+    """The task fields its reminders depend on."""
+
+    id: int
+    kind: str
+    event_type: str
+    status: str
+    client_id: int | None
+    title: str
+    location: str
+    starts_at: datetime | None
+    due_at: datetime | None
+    remind_at: datetime | None
+    assignee_id: int | None
+
+
+TASK_COLUMNS = (
+    Task.id, Task.kind, Task.event_type, Task.status, Task.client_id, Task.title, Task.location,
+    Task.starts_at, Task.due_at, Task.remind_at, Task.assignee_id,
+)  # fmt: skip
+
+
+def _event_row(task: Task) -> EventRow:
+    return EventRow(*(getattr(task, c.key) for c in TASK_COLUMNS))
 
 
 def contacts_for(db: Session, client_ids: set[int]) -> dict[int, Contact]:
@@ -183,10 +233,10 @@ def contacts_for(db: Session, client_ids: set[int]) -> dict[int, Contact]:
     ids = sorted(i for i in client_ids if i is not None)
     for start in range(0, len(ids), 900):
         chunk = ids[start : start + 900]
-        for client in db.scalars(
-            select(Client).where(Client.id.in_(chunk), Client.deleted_at.is_(None))
+        for row in db.execute(
+            select(*CLIENT_COLUMNS).where(Client.id.in_(chunk), Client.deleted_at.is_(None))
         ):
-            out[client.id] = Contact(client)
+            out[row[0]] = Contact(ClientRow(*(v or "" if i else v for i, v in enumerate(row))))
         phones = db.execute(
             select(Phone.client_id, Phone.e164, Phone.kind)
             .where(Phone.client_id.in_(chunk))
@@ -222,7 +272,7 @@ class Planner:
         self._zones: dict[str, Any] = {}
 
     def client_messages(
-        self, task: Task, contact: Contact | None, revision: int
+        self, task: EventRow, contact: Contact | None, revision: int
     ) -> list[dict[str, Any]]:
         if (
             task.kind != "event"
@@ -249,6 +299,7 @@ class Planner:
             event_type=task.event_type,
         )  # fmt: skip
         messages = []
+        rendered: dict[str, tuple[str, str]] = {}
         for channel, offset in rules:
             due = task.starts_at - timedelta(minutes=offset)
             if due < self.now:
@@ -257,12 +308,13 @@ class Planner:
             if not recipient:
                 continue
             key = f"reminder.{task.event_type}.{channel}"
-            try:
-                subject, body = self.templates.render(key, language, context)
-            except KeyError:
-                subject, body = self.templates.render(
-                    f"reminder.appointment.{channel}", language, context
-                )
+            if key not in rendered:
+                try:
+                    rendered[key] = self.templates.render(key, language, context)
+                except KeyError:  # an event type without its own text yet
+                    fallback = f"reminder.appointment.{channel}"
+                    rendered[key] = self.templates.render(fallback, language, context)
+            subject, body = rendered[key]
             messages.append(
                 {
                     "channel": channel,
@@ -280,7 +332,7 @@ class Planner:
         return messages
 
     def assignee_messages(
-        self, task: Task, assignee: User | None, revision: int, client_name: str = ""
+        self, task: EventRow, assignee: User | None, revision: int, client_name: str = ""
     ) -> list[dict[str, Any]]:
         if (
             task.status not in OPEN
@@ -321,23 +373,68 @@ def _withdraw(db: Session, task_id: int) -> int:
     )
 
 
+E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+
+
 def _valid_rows(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Drop (never fail the event change for) a message whose recipient cannot be used."""
+    """Recipients in stored form; drop (never fail the event change for) an unusable one.
+
+    SMS numbers come from ``client_phones.e164`` (validated when the phone was saved): a format
+    check is enough. E-mail addresses are normalised once per address.
+    """
     good = []
+    emails: dict[str, str | None] = {}
     for message in messages:
-        try:
-            outbox.normalise_recipient(message["channel"], message["recipient"])
-        except Invalid:
+        recipient = message["recipient"]
+        if message["channel"] == "email":
+            if recipient not in emails:
+                try:
+                    emails[recipient] = outbox.normalise_recipient("email", recipient)
+                except Invalid:
+                    emails[recipient] = None
+            if emails[recipient] is None:
+                continue
+            message["recipient"] = emails[recipient]
+        elif not E164.match(recipient):
             continue
         good.append(message)
     return good
 
 
 def schedule_events(db: Session, tasks: Sequence[Task], *, now: datetime | None = None) -> int:
-    """(Re)compute the reminders of many tasks in one go; returns the outbox rows written.
+    """(Re)compute the reminders of these tasks; returns the outbox rows written.
 
     Tasks whose reminder-relevant fields did not change since the last run are left alone.
     """
+    return _schedule(db, [_event_row(t) for t in tasks], now or utcnow())
+
+
+def schedule_upcoming(db: Session, *, now: datetime | None = None, batch: int = 20_000) -> int:
+    """Every open event still to come (after a bulk import or a change of rules or templates)."""
+    now = now or utcnow()
+    written, last_id = 0, 0
+    while True:
+        rows = [
+            EventRow(*row)
+            for row in db.execute(
+                select(*TASK_COLUMNS)
+                .where(
+                    Task.id > last_id,
+                    Task.kind == "event",
+                    Task.status.in_(OPEN),
+                    Task.starts_at > now,
+                )
+                .order_by(Task.id)
+                .limit(batch)
+            )
+        ]
+        if not rows:
+            return written
+        written += _schedule(db, rows, now)
+        last_id = rows[-1].id
+
+
+def _schedule(db: Session, tasks: list[EventRow], now: datetime) -> int:
     planner = Planner(db, now)
     ids = [t.id for t in tasks]
     states: dict[int, ReminderSchedule] = {}
@@ -376,7 +473,11 @@ def schedule_events(db: Session, tasks: Sequence[Task], *, now: datetime | None 
         )
     if new_states:
         db.execute(ReminderSchedule.__table__.insert(), new_states)
-    return outbox.enqueue_many(db, _valid_rows(messages)) if messages else 0
+    return (
+        outbox.enqueue_many(db, _valid_rows(messages), normalised_recipients=True)
+        if messages
+        else 0
+    )
 
 
 def on_task_saved(db: Session, *, task: Task, actor=None, created: bool = False, before=None):
