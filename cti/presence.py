@@ -102,18 +102,42 @@ class PresenceBoard:
 
     def on_call_event(self, kind: str, call: Any, extension: str | None) -> None:
         """Tracker events: the fallback for PBXs that send no device events."""
-        if not extension:
+        if kind == "ringing" and extension:
+            self._from_call(extension, "ringing")
+        elif kind == "answered" and extension:
+            self._from_call(extension, "in_call")
+        elif kind == "ring_stopped" and extension:
+            self._call_over(extension, only_if="ringing")
+        elif kind == "transferred":
+            transfers = getattr(call, "transfers", None) or []
+            source = transfers[-1].get("from") if transfers else None
+            if source:
+                self._call_over(source)
+        elif kind == "ended":
+            involved = set(getattr(call, "rang", None) or [])
+            involved |= set(getattr(call, "answered", None) or [])
+            if getattr(call, "answered_by", None):
+                involved.add(call.answered_by)
+            if extension:
+                involved.add(extension)
+            for ext in sorted(involved):
+                self._call_over(ext)
+
+    def _from_call(self, ext: str, state: str) -> None:
+        op = self._operator(ext)
+        if op.device_state == "offline":
+            return  # a device event said so; trust it over a call event
+        before = op.state
+        op.device_state = state
+        self._changed(op, before)
+
+    def _call_over(self, ext: str, only_if: str | None = None) -> None:
+        op = self.operators.get(ext)
+        if op is None or op.device_state not in ("ringing", "in_call"):
             return
-        if kind == "ringing":
-            self.set_device(extension, "ringing")
-        elif kind == "answered":
-            self.set_device(extension, "in_call")
-        elif kind in ("ring_stopped", "ended", "transferred"):
-            current = self.operators.get(extension)
-            if current is not None and current.device_state in ("ringing", "in_call"):
-                if kind == "transferred" and current.device_state == "ringing":
-                    return
-                self.set_device(extension, "available")
+        if only_if is not None and op.device_state != only_if:
+            return
+        self.set_device(ext, "available")
 
     # --- state changes --------------------------------------------------------------------
 
