@@ -7,6 +7,7 @@ from crm_core.audit.api import router as audit_router
 from crm_core.auth.api import router as auth_router
 from crm_core.clients.api import router as clients_router
 from crm_core.customfields.api import router as customfields_router
+from crm_core.exchange.api import router as exchange_router
 from crm_core.history.api import router as history_router
 from crm_core.search.api import router as search_router
 from crm_core.tasks.api import router as tasks_router
@@ -23,5 +24,6 @@ for _records in (
     tasks_router,
     attachments_router,
     audit_router,
+    exchange_router,
 ):
     router.include_router(_records)

@@ -79,3 +79,6 @@ def user_add(
 def register(app: typer.Typer) -> None:
     app.command()(init)
     app.add_typer(user_app, name="user")
+    from crm_core.exchange.cli import import_app
+
+    app.add_typer(import_app, name="import")
