@@ -237,6 +237,14 @@ def test_forged_or_missing_signature_is_refused_and_not_processed(voice_sqlite):
     assert voice.post(gather_url, {"Digits": "1"}, signature=local).status_code == 403
     missing = voice.client.post(urlsplit(url).path, data={"CallSid": "CA1"})
     assert missing.status_code == 403
+    # Twilio configured with GET: the query string is part of what is signed
+    get_url = f"{url}?CallSid=CA9&From=%2B40722123456"
+    local_get = urlsplit(get_url).path + "?" + urlsplit(get_url).query
+    good = voice.validator.compute_signature(get_url, {})
+    answer = voice.client.get(local_get, headers={"X-Twilio-Signature": good})
+    assert answer.status_code == 200 and "<Gather" in answer.text
+    tampered = local_get.replace("CA9", "CA8")
+    assert voice.client.get(tampered, headers={"X-Twilio-Signature": good}).status_code == 403
     assert outcome(message_id) == {} and history(client_id) == []
 
 

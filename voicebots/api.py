@@ -98,12 +98,27 @@ def _play(
     return Response(twiml, media_type=TWIML)
 
 
-@router.api_route(
+RESPONSES = {
+    200: {"content": {TWIML: {}}, "description": "TwiML for Twilio"},
+    403: {"description": "Bad or missing Twilio signature: nothing was processed"},
+    404: {"description": "No such script, or no voice message for it"},
+}
+FIRST = "Twilio voice webhook: the first prompt of an automated call (TwiML)"
+
+
+@router.get(
     "/api/voice/{script}/{message_id}",
-    methods=["GET", "POST"],
-    summary="Twilio voice webhook: the first prompt of an automated call (TwiML)",
+    summary=FIRST + " (GET)",
+    operation_id="voice_first_prompt_get",
     response_class=Response,
-    responses={200: {"content": {TWIML: {}}}, 403: {"description": "Bad Twilio signature"}},
+    responses=RESPONSES,
+)
+@router.post(
+    "/api/voice/{script}/{message_id}",
+    summary=FIRST,
+    operation_id="voice_first_prompt",
+    response_class=Response,
+    responses=RESPONSES,
 )
 def first_prompt(
     script: str,
@@ -118,8 +133,9 @@ def first_prompt(
 @router.post(
     "/api/voice/{script}/{message_id}/gather",
     summary="Twilio voice webhook: the key the client pressed (TwiML for what comes next)",
+    operation_id="voice_gather",
     response_class=Response,
-    responses={200: {"content": {TWIML: {}}}, 403: {"description": "Bad Twilio signature"}},
+    responses=RESPONSES,
 )
 def gather(
     script: str,
