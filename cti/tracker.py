@@ -30,6 +30,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from crm_core.phones import is_withheld, try_e164
@@ -531,7 +532,7 @@ class CallTracker:
                 self._withhold(call)
                 return
             call.remote_number = number
-            call.remote_e164 = try_e164(number, self.region)
+            call.remote_e164 = _e164(number, self.region)
         if call.remote_name is None and not call.withheld:
             name = _known(name)
             if name and not is_withheld(name):
@@ -951,6 +952,12 @@ class CallTracker:
             if dev["device"] in ("UNAVAILABLE", "INVALID"):
                 dev["device"] = None
         self._presence_changed(ext)
+
+
+@lru_cache(maxsize=4096)
+def _e164(number: str, region: str | None) -> str | None:
+    """``try_e164`` with a bounded cache: the same callers call again and again."""
+    return try_e164(number, region)
 
 
 def _presentation_restricted(value: str) -> bool:
