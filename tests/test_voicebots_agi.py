@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from crm_core.database import session_scope
 from tests.test_voicebots_webhooks import history, make_call, outcome, ratings
 from voicebots.agi import FastAgiServer
 
@@ -281,3 +285,71 @@ async def test_cancel_request_gives_the_owner_a_call_back_task(asterisk, users):
         assert task.assignee_id == owner.id
         assert task.title == "Call back Vera Lungu: wants to cancel Dental check-up"
         assert "2030-05-06 07:30 UTC" in task.description
+
+
+REPLIES = st.one_of(
+    st.sampled_from(
+        [
+            "200 result=0",
+            "200 result=1",
+            "200 result=2",
+            "200 result=9",
+            "200 result=*",
+            "200 result= (timeout)",
+            "200 result=-1",
+            "510 Invalid or unknown command",
+            "HANGUP",
+            "",
+        ]
+    ),
+    st.text(alphabet=st.characters(blacklist_characters="\n\r", codec="utf-8"), max_size=30),
+)
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(script=st.sampled_from(["reminder", "rating"]), replies=st.lists(REPLIES, max_size=12))
+def test_any_answers_from_asterisk_end_the_call_cleanly(sqlite_database, script, replies):
+    """Whatever Asterisk answers (hang-ups, errors, garbage), the server ends the call, never
+    hangs, and the message has at most one outcome, from the script's list."""
+    from voicebots.service import enqueue_call
+
+    with session_scope() as db:
+        message_id = enqueue_call(
+            db,
+            script=script,
+            recipient="+40722000333",
+            idempotency_key=f"agi-fuzz-{uuid.uuid4().hex}",
+        ).id
+
+    async def run() -> list[str]:
+        server = await _serve()
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+            writer.write(
+                f"agi_network: yes\nagi_network_script: {script}\nagi_arg_1: {message_id}\n\n".encode()
+            )
+            answers = list(replies)
+            commands = []
+            while True:
+                line = await asyncio.wait_for(reader.readline(), 10)
+                if not line:
+                    break
+                commands.append(line.decode())
+                assert len(commands) <= 20, "the server does not end the call"
+                reply = answers.pop(0) if answers else "200 result= (timeout)"
+                writer.write(f"{reply}\n".encode())
+                await writer.drain()
+            writer.close()
+            return commands
+        finally:
+            await server.stop()
+
+    commands = asyncio.run(run())
+    assert commands and commands[0] == "ANSWER\n"
+    got = outcome(message_id)
+    if got:
+        assert got["outcome"] in {"confirmed", "cancel_requested", "rating", "no_input"}
