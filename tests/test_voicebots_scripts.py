@@ -206,3 +206,12 @@ def test_cli_lists_the_prompts_and_the_runtime_is_opt_in():
     assert embedded_services(Settings()) == []
     (server,) = embedded_services(Settings(voice_agi_embedded=True, voice_agi_port=4999))
     assert (server.name, server.port) == ("voicebots-fastagi", 4999)
+
+
+def test_prompt_names_cannot_carry_agi_commands():
+    say = SCRIPTS["announcement"].step("start")[1]
+    assert say.prompt_name({"prompt": "closed-monday"}) == "callcard/closed-monday"
+    evil = say.prompt_name({"prompt": "x\nEXEC System rm -rf /"})
+    assert evil == "callcard/xEXECSystemrm-rf"
+    assert say.prompt_name({"prompt": "../../etc/passwd"}) == "callcard/etcpasswd"
+    assert say.prompt_name({"prompt": " "}) == "callcard/silence"

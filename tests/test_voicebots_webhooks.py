@@ -276,6 +276,16 @@ def test_enqueue_call_names_bad_fields(sqlite_database):
             enqueue_call(
                 db, script="rating", recipient="+40722123456", idempotency_key="k2", language="de"
             )
+        with pytest.raises(Invalid) as bad_prompt:
+            enqueue_call(
+                db,
+                script="announcement",
+                recipient="+40722123456",
+                idempotency_key="k3",
+                body="x",
+                values={"prompt": "a b\nHANGUP"},
+            )
+    assert bad_prompt.value.loc == ["values", "prompt"]
     assert bad_script.value.loc == ["script"]
     assert bad_language.value.loc == ["language"]
 

@@ -16,6 +16,7 @@ product offers; ``check_script`` validates one (run at import time for the built
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -30,6 +31,8 @@ TWILIO_VOICES: dict[str, tuple[str, str]] = {
 }
 #: folder of our prompts in Asterisk's sounds directory (per language: sounds/<lang>/callcard/)
 PROMPT_DIR = "callcard"
+#: characters that may not appear in a prompt name (it is sent on an AGI command line)
+UNSAFE_PROMPT = re.compile(r"[^A-Za-z0-9_\-]")
 #: outcomes a script may record; ``rating`` carries 1..5
 OUTCOMES = ("confirmed", "cancel_requested", "rating", "no_input", "played")
 
@@ -51,9 +54,13 @@ class Say:
         return string.Formatter().vformat(template, (), _Blank(values or {})).strip()
 
     def prompt_name(self, values: Mapping[str, object] | None = None) -> str:
-        """The Asterisk sound name (no extension), e.g. ``callcard/reminder-ask``."""
+        """The Asterisk sound name (no extension), e.g. ``callcard/reminder-ask``.
+
+        It ends up in an AGI command line: anything but letters, digits, ``-`` and ``_`` is
+        dropped, so a value can never smuggle in a second command or leave the folder.
+        """
         name = string.Formatter().vformat(self.prompt, (), _Blank(values or {}))
-        return f"{PROMPT_DIR}/{name}"
+        return f"{PROMPT_DIR}/{UNSAFE_PROMPT.sub('', name) or 'silence'}"
 
 
 @dataclass(frozen=True)

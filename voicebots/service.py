@@ -6,9 +6,10 @@ the URL does), ``meta["language"]`` and ``meta["vars"]`` fill the sentences (``n
 
 The outcome of a call (``confirmed``, ``cancel_requested``, ``rating`` 1..5, ``no_input``,
 ``played``) is kept once per message in ``meta["voice"]`` and added to the client's history;
-a rating goes through the notifier's survey code (``record_rating``: the rating history entry,
-the client's last rating, CSAT, the low-rating task and the wall) when that part is installed. Twilio may
-post the same webhook twice: the first outcome wins and a repeat changes nothing.
+a rating goes through the notifier's survey code (``record_rating``: the rating history
+entry, the client's last rating, CSAT, the low-rating task and the wall) when that part is
+installed; a request to cancel opens a call-back task. Twilio may post the same webhook twice:
+the first outcome wins and a repeat changes nothing.
 """
 
 from __future__ import annotations
@@ -30,7 +31,15 @@ from crm_core.errors import Invalid, NotFound
 from crm_core.history.service import add_interaction
 from notifier.outbox.models import OutboxMessage
 from notifier.outbox.service import enqueue
-from voicebots.scripts import LANGUAGES, SCRIPTS, Record, Script, get_script, pick_language
+from voicebots.scripts import (
+    LANGUAGES,
+    SCRIPTS,
+    UNSAFE_PROMPT,
+    Record,
+    Script,
+    get_script,
+    pick_language,
+)
 
 log = logging.getLogger("callcard.voicebots")
 
@@ -121,6 +130,9 @@ def enqueue_call(
         raise Invalid("script", f"must be one of {', '.join(SCRIPTS)}")
     if language is not None and language not in LANGUAGES:
         raise Invalid("language", f"must be one of {', '.join(LANGUAGES)}")
+    prompt = str((values or {}).get("prompt", ""))
+    if UNSAFE_PROMPT.search(prompt) or len(prompt) > 80:
+        raise Invalid(["values", "prompt"], "a sound name: letters, digits, - and _ only")
     # the URL carries the message id, known only after the insert: a placeholder satisfies the
     # outbox's check and is replaced below, in the same transaction (nothing is sent before it)
     meta: dict[str, Any] = {
