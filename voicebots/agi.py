@@ -143,12 +143,10 @@ class VoiceAgiApplication(Application):
         super().__init__(loop=asyncio.get_running_loop())
         for script in SCRIPTS.values():
             self.add_route(script.name, self._endpoint(script))
-        self.finished: list[tuple[str, str | None]] = []
 
     def _endpoint(self, script: Script):
         async def endpoint(request: Request) -> None:
-            last = await play_script(request, script)
-            self.finished.append((script.name, last))
+            await play_script(request, script)
 
         return endpoint
 

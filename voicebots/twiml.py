@@ -59,13 +59,3 @@ def render_step(
         elif isinstance(action, Hangup):
             response.hangup()
     return str(response)
-
-
-def goodbye(language: str) -> str:
-    """A polite end for calls that cannot go on (unknown message, script already finished)."""
-    from voicebots.scripts import GOODBYE
-
-    response = VoiceResponse()
-    _say(response, GOODBYE, language, {})
-    response.hangup()
-    return str(response)
