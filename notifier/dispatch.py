@@ -415,14 +415,23 @@ class Dispatcher:
             )
             for r in rows
         ]
-        results = list(self.pool.map(self._send_one, [m for m, _ in messages]))
+        # No request may leave so late that it could still be in flight when the lease runs
+        # out: after that another dispatcher may look the message up and, not finding it, resend.
+        last_start = time.monotonic() + max(
+            0.0, self.settings.dispatch_lease_seconds - 2 * self.settings.send_timeout_seconds
+        )
+        results = list(
+            self.pool.map(lambda m: self._send_one(m, last_start), [m for m, _ in messages])
+        )
         return self._record(
             [(m, attempts, result) for (m, attempts), result in zip(messages, results, strict=True)]
         )
 
-    def _send_one(self, message: OutgoingMessage) -> SendResult:
+    def _send_one(self, message: OutgoingMessage, last_start: float) -> SendResult:
         channel = self.channel(message.channel)
         self.limiter.wait(f"{message.channel}:{channel.sender}")
+        if time.monotonic() > last_start:
+            return SendResult.transient("lease", "not sent: the lease ran out while waiting")
         try:
             return channel.send(message)
         except Exception as exc:  # a bug in a channel: do not guess whether it left
@@ -568,8 +577,8 @@ class Dispatcher:
         now = utcnow()
         stats = Stats()
         changes: list[Change] = []
-        for r in rows:
-            message = OutgoingMessage(
+        messages = [
+            OutgoingMessage(
                 id=r.id,
                 channel=r.channel,
                 recipient=r.recipient,
@@ -578,11 +587,10 @@ class Dispatcher:
                 meta=_meta(r.meta),
                 first_attempt_at=_aware(r.created_at),
             )
-            try:
-                found = self.channel(r.channel).reconcile(message)
-            except Exception as exc:
-                log.exception("reconcile of outbox #%d failed", r.id)
-                found = SendResult.unanswered(f"lookup error: {exc}")
+            for r in rows
+        ]
+        lookups = list(self.pool.map(self._lookup, messages))
+        for r, found in zip(rows, lookups, strict=True):
             if found is not None and found.unknown:
                 changes.append(
                     Change(
@@ -644,6 +652,13 @@ class Dispatcher:
                 )
         self._write(changes, now, from_statuses=("reconciling",))
         return stats
+
+    def _lookup(self, message: OutgoingMessage) -> SendResult | None:
+        try:
+            return self.channel(message.channel).reconcile(message)
+        except Exception as exc:
+            log.exception("reconcile of outbox #%d failed", message.id)
+            return SendResult.unanswered(f"lookup error: {exc}")
 
     # -- the embedded loop's one step
     def run_once(self, max_batches: int = 20) -> Stats:

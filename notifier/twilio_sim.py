@@ -21,6 +21,7 @@ import argparse
 import contextlib
 import json
 import logging
+import socket
 import threading
 import time
 import uuid
@@ -151,7 +152,7 @@ class TwilioSim:
         self._faults: list[Fault] = []
         self._lock = threading.Lock()
         self._callback_pool = ThreadPoolExecutor(4, thread_name_prefix="sim-callback")
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
+        self._server = _Server(("127.0.0.1", port), _handler(self))
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
 
@@ -319,6 +320,15 @@ class TwilioSim:
                 self.callback_results.append(0)
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128
+
+    def handle_error(self, request, client_address) -> None:
+        """Clients that vanish mid-request (a killed worker) are expected here."""
+        log.debug("connection from %s ended abruptly", client_address, exc_info=True)
+
+
 def _valid_number(number: str) -> bool:
     if not number.startswith("+"):
         return False
@@ -334,6 +344,11 @@ def _handler(sim: TwilioSim):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "twilio-sim/1"
+
+        def setup(self) -> None:
+            super().setup()
+            # headers and body are two writes: without this, Nagle + delayed ACK add 40 ms
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
             log.debug(format, *args)
