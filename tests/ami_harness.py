@@ -151,6 +151,7 @@ class ExpectedCall:
 
 
 _EXT = re.compile(r"^\d{2,6}$")
+_WITHHELD_WORDS = re.compile(r"withh|clir|prohib|restricted|anonymous", re.IGNORECASE)
 _DEVICE_PRESENCE = {
     "NOT_INUSE": "available",
     "INUSE": "in_call",
@@ -247,6 +248,11 @@ def expected_calls(json_path: str | Path) -> list[ExpectedCall]:
                 _says_withheld(gt)
                 or _says_withheld(f)
                 or (number is not None and is_withheld(number) and number != "<unknown>")
+                # a one-call scenario about a withheld caller may say so only in words
+                or (
+                    len(truth) == 1
+                    and bool(_WITHHELD_WORDS.search(meta.get("title", "") + json.dumps(gt)))
+                )
             )
         else:
             number = f.get("remote_number") or gt.get("called_number_as_dialed")
@@ -266,11 +272,16 @@ def expected_calls(json_path: str | Path) -> list[ExpectedCall]:
         transfers: list[dict[str, str | None]] = []
         kind = _transfer_kind(gt.get("transfer_method"))
         ftransfer = f.get("transfer") or {}
-        if not kind and isinstance(ftransfer, dict) and ftransfer:
+        if not isinstance(ftransfer, dict):
+            ftransfer = {"kind": str(ftransfer)}
+        if not kind and ftransfer:
             kind = _transfer_kind(ftransfer.get("kind") or ftransfer.get("type") or "blind")
         if kind:
-            target = _extension(str(gt.get("transfer_target", "")).split("@")[0]) or (
-                answered[-1] if len(answered) > 1 else None
+            target = (
+                _extension(str(gt.get("transfer_target", "")).split("@")[0])
+                or _extension(str(ftransfer.get("to") or ftransfer.get("target") or ""))
+                or (answered[-1] if len(answered) > 1 else None)
+                or (rang[-1] if len(rang) > 1 else None)
             )
             transfers.append({"kind": kind, "to": target})
         out.append(
