@@ -61,8 +61,10 @@ async def _read_limited(upload: UploadFile) -> bytes:
     description=(
         "Multipart form: `file` (CSV with , ; or tab, or XLSX; first row = column names), "
         "optional `mapping` (JSON object: column name -> client field, e.g. "
-        '`{"Telefon": "phone", "Firma": "org_name", "Segment": "cf.segment"}`; without it '
-        "columns are matched by name). Fields: " + ", ".join(service.TARGETS) + ", cf.<key>. "
+        '`{"Telefon": "phone", "Firma": "org_name", "Segment": "cf.segment"}`; columns it does '
+        'not name are matched by their header, "" leaves a column out). Fields: '
+        + ", ".join(service.TARGETS)
+        + ", cf.<key>. "
         "Strict by default: one bad row rejects the file (422 with every row error, nothing "
         "written). `skip_invalid=true` imports all valid rows in one transaction and lists the "
         "others. `duplicates`: error | skip | force for phones/e-mails already in the base."
@@ -100,7 +102,7 @@ async def import_clients(
         duplicates=duplicates,
     )
     body = ImportReportOut.model_validate(asdict(report))
-    if report.rejected:
+    if report.rejected and not dry_run:
         db.rollback()
         return JSONResponse(body.model_dump(), status_code=422)
     return body

@@ -164,12 +164,11 @@ def read_table(data: bytes, filename: str = "") -> tuple[list[str], list[list[st
         book.close()
     else:
         text = _decode(data).replace("\x00", "")
+        header_line = text.split("\n", 1)[0]
+        delimiter = max(",;\t", key=header_line.count)  # the header names the columns
         try:
-            dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-        except csv.Error:
-            dialect = csv.excel
-        try:
-            rows = [[c.strip() for c in row] for row in csv.reader(io.StringIO(text), dialect)]
+            reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+            rows = [[c.strip() for c in row] for row in reader]
         except csv.Error as exc:
             raise Invalid("file", f"not a readable CSV file: {exc}") from None
     while rows and not any(rows[-1]):
@@ -317,7 +316,13 @@ def import_clients(
     if duplicates not in ("error", "skip", "force"):
         raise Invalid("duplicates", "must be error, skip or force")
     headers, rows = read_table(data, filename)
-    mapping = check_mapping(db, headers, mapping) if mapping else guess_mapping(db, headers)
+    guessed = guess_mapping(db, headers)
+    if mapping:  # the explicit mapping wins; "" leaves a column out
+        explicit = check_mapping(db, headers, mapping)
+        guessed = {c: t for c, t in guessed.items() if c not in mapping}
+        mapping = {**guessed, **explicit}
+    else:
+        mapping = guessed
     if not mapping:
         raise Invalid("mapping", "no column matches a client field; send a mapping")
     report = ImportReport(dry_run=dry_run, total_rows=len(rows), mapping=mapping)
@@ -357,7 +362,7 @@ def import_clients(
             continue
         except ValidationError as exc:
             for err in exc.errors():
-                fail(_target_of(err["loc"], where), err["msg"])
+                fail(_target_of(err["loc"], where), err["msg"].removeprefix("Value error, "))
             continue
         phones = [p.e164 for p in client_in.phones]
         emails = [str(e.address).lower() for e in client_in.emails]
