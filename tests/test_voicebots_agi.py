@@ -353,3 +353,23 @@ def test_any_answers_from_asterisk_end_the_call_cleanly(sqlite_database, script,
     got = outcome(message_id)
     if got:
         assert got["outcome"] in {"confirmed", "cancel_requested", "rating", "no_input"}
+
+
+def test_embedded_fastagi_server_runs_with_the_app(sqlite_database, monkeypatch):
+    """CALLCARD_VOICE_AGI_EMBEDDED=true: the web process itself answers Asterisk."""
+    from tests.conftest import free_port
+    from tests.test_voicebots_webhooks import _app
+
+    port = free_port()
+    with _app(
+        monkeypatch,
+        embedded_dispatcher="false",
+        voice_agi_embedded="true",
+        voice_agi_port=str(port),
+    ):
+        message_id, _, _ = make_call("reminder", language="en")
+        commands = asyncio.run(FakeAsterisk(port).call("reminder", str(message_id), keys=["1"]))
+    assert commands[-2:] == ["EXEC Playback callcard/reminder-confirmed", "HANGUP"]
+    assert outcome(message_id)["outcome"] == "confirmed"
+    with pytest.raises(OSError):  # stopped with the app
+        asyncio.run(asyncio.open_connection("127.0.0.1", port))
