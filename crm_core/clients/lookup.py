@@ -12,12 +12,15 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
+import phonenumbers
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from crm_core.auth.principal import SYSTEM, Principal
+from crm_core.config import get_settings
 from crm_core.phones import to_e164
 
 OPEN_TASK_STATUSES = ("open", "in_progress")
@@ -249,10 +252,56 @@ def card_for_e164(db: Session, e164: str, actor: Principal | None = None) -> Cal
     )
 
 
+_SEPARATORS = re.compile(r"[\s\-.()/]")
+
+
+@lru_cache(maxsize=64)
+def _national_prefix(region: str) -> tuple[int, str] | None:
+    """(country code, "0") for regions whose numbers drop a plain ``0`` trunk prefix in E.164."""
+    meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    if meta is None or meta.national_prefix != "0":
+        return None
+    if meta.national_prefix_for_parsing not in (None, "0") or meta.national_prefix_transform_rule:
+        return None
+    return meta.country_code, "0"
+
+
+def canonical_guess(number: str) -> str | None:
+    """The E.164 form of ``+40 721...``, ``0040...`` or ``0721...`` by string work alone.
+
+    Parsing with phonenumbers costs tens of microseconds, more than the whole indexed query, so
+    the popup path first tries this guess: stored numbers are canonical E.164, hence a guess
+    that finds a client is right, and one that finds nothing falls back to the full parse.
+    """
+    text = _SEPARATORS.sub("", number or "")
+    if text.startswith("+"):
+        digits = text[1:]
+    elif text.startswith("00"):
+        digits = text[2:]
+    elif text.startswith("0") and text.isdigit():
+        national = _national_prefix(get_settings().default_region)
+        if national is None:
+            return None
+        digits = f"{national[0]}{text[1:]}"
+    else:
+        return None
+    if not digits.isdigit() or not 7 <= len(digits) <= 15 or digits[0] == "0":
+        return None
+    return "+" + digits
+
+
 def caller_card(db: Session, number: str, actor: Principal | None = None) -> CallerCard | None:
     """The card for a caller's number in any format; None when unknown.
 
     Raises :class:`crm_core.phones.InvalidPhone` (with the reason) when ``number`` cannot be a
     phone number. ``actor`` None means the system (the CTI listener deciding whom to notify).
     """
-    return card_for_e164(db, to_e164(number), actor)
+    guess = canonical_guess(number)
+    if guess is not None:
+        card = card_for_e164(db, guess, actor)
+        if card is not None:
+            return card
+    e164 = to_e164(number)
+    if e164 == guess:
+        return None
+    return card_for_e164(db, e164, actor)

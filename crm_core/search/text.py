@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from functools import lru_cache
 
 import phonenumbers
 
@@ -32,16 +33,21 @@ def fold(text: str) -> str:
 
 def phone_digits(e164: str) -> str:
     """``+40721234567`` -> ``40721234567 0721234567`` (international and national digits)."""
-    digits = e164.lstrip("+")
     try:
         parsed = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:
-        return digits
-    national = str(parsed.national_number)
-    trunk = _trunk_prefix(parsed.country_code)
-    return f"{digits} {trunk}{national}" if trunk else digits
+        return e164.lstrip("+")
+    return digit_runs(parsed.country_code, str(parsed.national_number))
 
 
+def digit_runs(country_code: int, national_number: str) -> str:
+    """The digits of a number as dialled abroad and at home (``7916...`` and ``8916...``)."""
+    trunk = _trunk_prefix(country_code)
+    international = f"{country_code}{national_number}"
+    return f"{international} {trunk}{national_number}" if trunk else international
+
+
+@lru_cache(maxsize=512)
 def _trunk_prefix(country_code: int) -> str:
     if country_code == 7:
         return "8"
@@ -57,10 +63,15 @@ def build_search_text(
     phones_e164: Iterable[str] = (),
     emails: Iterable[str] = (),
     extra: Iterable[str] = (),
+    phone_runs: Iterable[str] = (),
 ) -> str:
-    """One line: folded names, phone digits, e-mails and other searchable words."""
+    """One line: folded names, phone digits, e-mails and other searchable words.
+
+    ``phone_runs``: already computed :func:`digit_runs` (bulk seeding skips the parsing).
+    """
     parts = [fold(n) for n in names if n]
     parts += [phone_digits(p) for p in phones_e164 if p]
+    parts += list(phone_runs)
     parts += [e.lower() for e in emails if e]
     parts += [fold(x) for x in extra if x]
     seen: list[str] = []

@@ -1,0 +1,103 @@
+"""Search at scale: ``search_clients()`` for name fragments and partial numbers, as an admin
+(all clients) and as an operator (team + unassigned), against a ``LIKE '%text%'`` scan of
+``clients.search_text`` measured in the same run. Also times the first page of the client list.
+
+    python3 bench/search.py                       # 1,000,000 clients on a scratch SQLite file
+    python3 bench/search.py --database-url postgresql
+    python3 bench/search.py --quick
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import time
+
+from _crm_core import arguments, ensure_seeded, fmt, machine, percentiles, scratch_database, use
+
+NAME_FRAGMENTS = [
+    "popesc", "ionescu", "stefan", "Țurcanu", "mihai", "andreea", "ardele", "cristea", "iordach",
+    "иванов", "кузнец", "петр", "smith", "müller", "garcía", "dacia", "logistic", "ion pop",
+    "maria ion", "vasile", "zamfir", "olga", "кате", "noah", "tanaka", "bianchi", "roxana",
+]  # fmt: skip
+
+
+def main() -> None:
+    args = arguments(__doc__.splitlines()[0])
+    print(machine())
+    with scratch_database(args.database_url, args.keep) as (url, _fresh):
+        ensure_seeded(url, args.clients)
+        use(url)
+        from sqlalchemy import select, text
+
+        from crm_core.auth.models import Team
+        from crm_core.auth.principal import Principal
+        from crm_core.clients.schemas import ClientFilter
+        from crm_core.clients.service import list_clients
+        from crm_core.database import session_factory
+        from crm_core.search.service import search_clients
+
+        db = session_factory()()
+        rng = random.Random(11)
+        admin = Principal(id=None, username="bench-admin", role="admin")
+        sales = db.scalar(select(Team.id).where(Team.name == "Sales"))
+        operator = Principal(id=None, username="bench-op", role="operator", team_id=sales)
+        top = db.execute(text("SELECT max(id) FROM client_phones")).scalar()
+        picks = rng.sample(range(1, top + 1), 200)
+        e164s = [
+            r[0]
+            for r in db.execute(
+                text(
+                    "SELECT e164 FROM client_phones WHERE id IN (" + ",".join(map(str, picks)) + ")"
+                )
+            )
+        ]
+        numbers = []
+        for e164 in e164s:  # a fragment of 6 to 9 digits, as typed in the search box
+            digits = e164[1:]
+            size = rng.randint(6, min(9, len(digits)))
+            start = rng.randint(0, len(digits) - size)
+            numbers.append(digits[start : start + size])
+        rounds = max(1, args.samples // (len(NAME_FRAGMENTS) + len(numbers)))
+        for q in NAME_FRAGMENTS[:5] + numbers[:5]:
+            search_clients(db, admin, q)
+        results = {}
+        for label, queries in (("name fragment", NAME_FRAGMENTS), ("partial number", numbers)):
+            for who, actor in (("admin", admin), ("operator", operator)):
+                samples, empty = [], 0
+                for _ in range(rounds):
+                    for q in queries:
+                        start = time.perf_counter_ns()
+                        found = search_clients(db, actor, q)
+                        samples.append(time.perf_counter_ns() - start)
+                        empty += not found.items
+                stats = percentiles(samples)
+                results[(label, who)] = stats
+                print(
+                    f"search {label:14} as {who:8} ({len(samples)} queries, {empty} empty): "
+                    f"{fmt(stats)}"
+                )
+        like_runs = []
+        for q in ["popesc", numbers[0], "иванов"]:
+            start = time.perf_counter_ns()
+            db.execute(
+                text(
+                    "SELECT id FROM clients WHERE search_text LIKE :p AND deleted_at IS NULL "
+                    "ORDER BY display_name LIMIT 20"
+                ),
+                {"p": f"%{q}%"},
+            ).all()
+            like_runs.append(time.perf_counter_ns() - start)
+        like_ms = statistics.median(like_runs) / 1e6
+        print(f"LIKE '%text%' scan baseline (median of {len(like_runs)}): {like_ms:.1f} ms")
+        page_runs = []
+        for sort in ["display_name", "-created_at", "display_name"] * 5:
+            start = time.perf_counter_ns()
+            list_clients(db, operator, ClientFilter(sort=sort, category="VIP", page_size=50))
+            page_runs.append(time.perf_counter_ns() - start)
+        print(f"client list, first page with count (operator, VIP): {fmt(percentiles(page_runs))}")
+        db.close()
+
+
+if __name__ == "__main__":
+    main()
