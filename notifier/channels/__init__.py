@@ -30,6 +30,10 @@ def channel_for(kind: str, settings: Settings) -> Channel:
         from notifier.channels.twilio import TwilioVoice
 
         return TwilioVoice(settings)
+    if choice == "asterisk" and kind == "voice":
+        from voicebots.asterisk_channel import AsteriskVoice
+
+        return AsteriskVoice(settings)
     if choice == "smtp" and kind == "email":
         from notifier.channels.email import SMTPEmail
 
