@@ -1,4 +1,4 @@
-"""crm_core commands: init, user add."""
+"""crm_core commands: init, user add, seed."""
 
 from __future__ import annotations
 
@@ -76,8 +76,39 @@ def user_add(
         raise typer.Exit(2) from None
 
 
+def seed(
+    clients: int = typer.Option(1_000_000, "--clients", min=1, help="How many clients to add"),
+    random_seed: int = typer.Option(1, "--seed", help="Random seed (same seed, same data)"),
+) -> None:
+    """Add synthetic clients in bulk, for benchmarks (not for production data)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from crm_core.seed import seed_clients
+
+    settings = get_settings()
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as bar:
+        task = bar.add_task("Seeding clients", total=clients)
+        report = seed_clients(
+            settings.database_url,
+            clients,
+            progress=lambda done: bar.advance(task, done),
+            seed=random_seed,
+        )
+    console.print(
+        f"[green]Added {report.clients:,} clients, {report.phones:,} phones and "
+        f"{report.emails:,} e-mails in {report.seconds:.1f} s ({report.backend}).[/green]"
+    )
+
+
 def register(app: typer.Typer) -> None:
     app.command()(init)
+    app.command()(seed)
     app.add_typer(user_app, name="user")
     from crm_core.exchange.cli import import_app
 
