@@ -373,3 +373,89 @@ def test_embedded_fastagi_server_runs_with_the_app(sqlite_database, monkeypatch)
     assert outcome(message_id)["outcome"] == "confirmed"
     with pytest.raises(OSError):  # stopped with the app
         asyncio.run(asyncio.open_connection("127.0.0.1", port))
+
+
+class RecordingPbx:
+    """CTI's AMI replay server (a real TCP AMI server) that also keeps each Originate."""
+
+    @staticmethod
+    async def start():
+        from cti.replay import AmiReplayServer
+
+        class Server(AmiReplayServer):
+            def _originate(self, session, action):
+                self.originates.append(dict(action))
+                super()._originate(session, action)
+
+        server = Server(username="crm", secret="s3cret")
+        server.originates = []
+        return await server.start()
+
+
+def _use_pbx(monkeypatch, port: int) -> None:
+    from crm_core.config import get_settings
+
+    for key, value in {
+        "VOICE_CHANNEL": "asterisk",
+        "AMI_HOST": "127.0.0.1",
+        "AMI_PORT": str(port),
+        "AMI_USERNAME": "crm",
+        "AMI_SECRET": "s3cret",
+        "VOICE_ORIGINATE_CALLER_ID": "+40312000000",
+    }.items():
+        monkeypatch.setenv(f"CALLCARD_{key}", value)
+    get_settings.cache_clear()
+
+
+def _dispatch() -> None:
+    from crm_core.config import get_settings
+    from notifier.dispatch import Dispatcher
+
+    dispatcher = Dispatcher(get_settings())
+    try:
+        dispatcher.drain(timeout=10)
+    finally:
+        dispatcher.close()
+
+
+def _status(message_id: int) -> tuple[str, str | None, str]:
+    from notifier.outbox.models import OutboxMessage
+
+    with session_scope() as db:
+        row = db.get(OutboxMessage, message_id)
+        return row.status, row.provider_id, row.error_code
+
+
+async def test_outbox_dials_through_asterisk_then_the_script_runs(asterisk, monkeypatch):
+    pbx = await RecordingPbx.start()
+    try:
+        _use_pbx(monkeypatch, pbx.port)
+        message_id, client_id, _ = make_call("reminder", language="en", quiet_hours=False)
+        await asyncio.to_thread(_dispatch)
+        (originate,) = pbx.originates
+        assert originate["channel"] == "PJSIP/40722123456@trunk"
+        assert (originate["context"], originate["exten"], originate["async"]) == (
+            "callcard-voice",
+            "s",
+            "true",
+        )
+        assert originate["variable"] == f"VOICE_SCRIPT=reminder,MESSAGE_ID={message_id}"
+        status, provider_id, _ = _status(message_id)
+        assert status == "sent" and provider_id == originate["actionid"]
+        # the client answers: the dialplan runs AGI(agi://.../${VOICE_SCRIPT},${MESSAGE_ID})
+        variables = dict(v.split("=", 1) for v in originate["variable"].split(","))
+        await asterisk.call(variables["VOICE_SCRIPT"], variables["MESSAGE_ID"], keys=["1"])
+        assert outcome(message_id)["outcome"] == "confirmed"
+        assert history(client_id)[0][2] == "confirmed"
+    finally:
+        await pbx.stop()
+
+
+def test_unreachable_pbx_means_retry_later_not_lost(sqlite_database, monkeypatch):
+    from tests.conftest import free_port
+
+    _use_pbx(monkeypatch, free_port())  # nobody listens there
+    message_id, _, _ = make_call("rating", language="en", quiet_hours=False)
+    _dispatch()
+    status, provider_id, error_code = _status(message_id)
+    assert (status, provider_id, error_code) == ("retry", None, "connect")

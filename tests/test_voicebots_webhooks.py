@@ -69,7 +69,9 @@ class Twilio:
         return ET.fromstring(answer.text)
 
 
-def make_call(script: str, *, language: str | None = None, body: str = "", client_language=""):
+def make_call(
+    script: str, *, language: str | None = None, body: str = "", client_language="", **options
+):
     from crm_core.clients.models import Client, Phone
     from crm_core.database import session_scope
     from voicebots.service import enqueue_call
@@ -94,6 +96,7 @@ def make_call(script: str, *, language: str | None = None, body: str = "", clien
             client_id=client.id,
             language=language,
             values={"company": "Dental Plus"},
+            **options,
         )
         return message.id, client.id, message.meta["twiml_url"]
 
