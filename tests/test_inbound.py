@@ -121,6 +121,14 @@ def test_opt_out_words_opt_the_number_out_and_start_opts_back_in(db, word):
     assert not is_opted_out(db, PHONE)
 
 
+def test_a_known_clients_opt_out_is_on_their_card(db):
+    client = make_client(db)
+    handle_inbound_sms(db, from_number=PHONE, to_number="", body="Stop", provider_id="SMk")
+    db.commit()
+    entry = db.scalar(select(Interaction).where(Interaction.client_id == client.id))
+    assert entry.subject == "SMS opt-out" and entry.body == "Stop"
+
+
 def test_stop_inside_a_sentence_is_an_ordinary_message(db):
     make_client(db)
     result = handle_inbound_sms(
@@ -171,9 +179,10 @@ def test_handset_shows_the_conversation_and_replies_through_the_inbound_path(
     assert response.status_code == 200, response.text
     assert response.json()["outcome"] == "rating" and response.json()["rating"] == 5
     convo = client.get(url, headers=admin).json()
-    assert [(m["direction"], m["body"]) for m in convo["messages"]][-2:] == [
+    assert [(m["direction"], m["body"]) for m in convo["messages"]] == [
         ("outbound", "How did we do? Reply 1-5"),
         ("inbound", "cinci"),
+        ("outbound", "Thank you for your rating!"),
     ]
     assert client.post(url + "/reply", json={"body": ""}, headers=admin).status_code == 422
     bad = client.get("/api/notifier/handset/not-a-number", headers=admin)

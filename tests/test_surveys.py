@@ -169,6 +169,8 @@ def test_a_reply_is_stored_as_the_rating_of_the_call_and_the_operator(db, team):
     assert rated[0]["operator_user_id"] == team["operator"].id and rated[0]["rating"] == 5
     assert not [e for e in events if e["type"] == "survey.low_rating"]
     assert db.scalar(select(Task.id)) is None
+    [thanks] = outbox_rows(db, f"survey:{survey.id}:thanks")
+    assert thanks.recipient == PHONE and "Thank you" in thanks.body
 
 
 def test_a_low_rating_creates_a_task_for_the_operators_manager(db, team):

@@ -115,13 +115,26 @@ def handle_inbound_sms(
         raise
     rating: int | None = None
     word = compliance.classify(body)
-    if word == "opt_out" and e164:
-        outbox.record_opt_out(db, e164, "sms", source=f"sms:{provider_id}")
-        row.outcome = "opt_out"
-        log.info("opt-out recorded for %s", e164)
-    elif word == "opt_in" and e164:
-        outbox.remove_opt_out(db, e164, "sms")
-        row.outcome = "opt_in"
+    if word in ("opt_out", "opt_in") and e164:
+        if word == "opt_out":
+            outbox.record_opt_out(db, e164, "sms", source=f"sms:{provider_id}")
+            log.info("opt-out recorded for %s", e164)
+        else:
+            outbox.remove_opt_out(db, e164, "sms")
+        row.outcome = word
+        if client is not None:  # the client's card shows when and how consent changed
+            item = add_interaction(
+                db,
+                SYSTEM,
+                client_id=client.id,
+                kind="sms",
+                direction="inbound",
+                occurred_at=now,
+                subject="SMS opt-out" if word == "opt_out" else "SMS opt-in",
+                body=body,
+                phone_number=e164[:32],
+            )
+            row.interaction_id = item.id
     elif word == "help" and e164:
         from notifier.templates import client_context, client_language
 
@@ -138,6 +151,7 @@ def handle_inbound_sms(
             rating = parse_rating(body)
             if rating is not None:
                 surveys.record_rating(db, survey, rating, body, now)
+                surveys.send_survey_sms(db, survey, "survey.thanks.sms", "thanks")
                 row.outcome = "rating"
                 row.client_id = survey.client_id
             elif not survey.clarified:
