@@ -30,7 +30,18 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import JSON, Integer, String, bindparam, select, text, update
+from sqlalchemy import (
+    JSON,
+    Integer,
+    String,
+    bindparam,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from crm_core.config import Settings, get_settings
@@ -348,7 +359,8 @@ class Dispatcher:
                     Change(row.id, "failed", "claim", error_code="opted-out", detail="opted out")
                 )
                 continue
-            if row.channel in ("sms", "voice") and meta.get("quiet_hours", True):
+            quiet = s.quiet_hours_start != s.quiet_hours_end
+            if quiet and row.channel in ("sms", "voice") and meta.get("quiet_hours", True):
                 zone = recipient_zone(row.recipient, client_zones.get(row.client_id, ""), s)
                 until = quiet_until(now, zone, s.quiet_hours_start, s.quiet_hours_end)
                 if until is not None:
@@ -504,39 +516,47 @@ class Dispatcher:
         return stats
 
     def _write(self, changes: list[Change], now: datetime, from_statuses: tuple[str, ...]) -> None:
-        """Write results; a row a status callback already moved on is left as it is."""
+        """Write results in one round trip; a row a status callback already moved on keeps its
+        status (the provider id is filled in if it was missing)."""
         if not changes:
             return
+        params = [
+            {
+                "_id": c.id,
+                "_status": c.status,
+                "_code": c.error_code[:20],
+                "_msg": c.detail,
+                "_next": c.values.get("next_attempt_at"),
+                "_pid": c.values.get("provider_id"),
+                "_sent": c.values.get("sent_at"),
+            }
+            for c in changes
+        ]
         with self._sessions.begin() as db:
-            written: list[Change] = []
-            for c in changes:
-                values: dict[str, Any] = {
-                    "status": c.status,
-                    "claimed_by": "",
-                    "claimed_until": None,
-                    "updated_at": now,
-                    "error_code": c.error_code[:20],
-                    "error_message": c.detail,
-                }
-                values.update({k: v for k, v in c.values.items() if v is not None})
-                if c.values.get("provider_id"):
-                    values["provider_id"] = c.values["provider_id"]
-                result = db.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id == c.id, OutboxMessage.status.in_(from_statuses))
-                    .values(**values)
-                    .execution_options(synchronize_session=False)
-                )
-                if result.rowcount:
-                    written.append(c)
-                elif c.values.get("provider_id"):
-                    # a callback got here first: keep its status, make sure the id is known
-                    db.execute(
-                        update(OutboxMessage)
-                        .where(OutboxMessage.id == c.id, OutboxMessage.provider_id.is_(None))
-                        .values(provider_id=c.values["provider_id"], sent_at=now)
-                        .execution_options(synchronize_session=False)
+            db.execute(_write_statement(from_statuses, now), params)
+            current = dict(
+                db.execute(
+                    select(OutboxMessage.id, OutboxMessage.status).where(
+                        OutboxMessage.id.in_([c.id for c in changes])
                     )
+                )
+                .tuples()
+                .all()
+            )
+            written = [c for c in changes if current.get(c.id) == c.status]
+            done = {c.id for c in written}
+            late = [
+                {"_id": c.id, "_pid": c.values["provider_id"]}
+                for c in changes
+                if c.id not in done and c.values.get("provider_id")
+            ]
+            if late:
+                db.execute(
+                    update(T)
+                    .where(T.c.id == bindparam("_id"), T.c.provider_id.is_(None))
+                    .values(provider_id=bindparam("_pid"), sent_at=now),
+                    late,
+                )
             _history(db, written, now)
         announce(written)
 
@@ -693,6 +713,30 @@ class Dispatcher:
             else:
                 idle = 0
         return stats
+
+
+def _write_statement(from_statuses: tuple[str, ...], now: datetime):
+    """One UPDATE for a whole batch of results (executemany)."""
+    return (
+        update(T)
+        .where(
+            T.c.id == bindparam("_id"),
+            or_(*(T.c.status == literal_column(f"'{status}'") for status in from_statuses)),
+        )
+        .values(
+            status=bindparam("_status"),
+            claimed_by="",
+            claimed_until=None,
+            updated_at=now,
+            error_code=bindparam("_code"),
+            error_message=bindparam("_msg"),
+            next_attempt_at=func.coalesce(
+                bindparam("_next", type_=UTCDateTime()), T.c.next_attempt_at
+            ),
+            provider_id=func.coalesce(bindparam("_pid", type_=String()), T.c.provider_id),
+            sent_at=func.coalesce(bindparam("_sent", type_=UTCDateTime()), T.c.sent_at),
+        )
+    )
 
 
 def _reconcile_delay(settings: Settings) -> timedelta:

@@ -8,6 +8,7 @@ setting, so a small ``http_client`` subclass rewrites the scheme and host of eac
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from datetime import timedelta
 from urllib.parse import urlsplit, urlunsplit
@@ -77,6 +78,14 @@ class RewritingHttpClient(TwilioHttpClient):
             adapter = HTTPAdapter(pool_connections=4, pool_maxsize=64)
             self.session.mount("http://", adapter)
             self.session.mount("https://", adapter)
+            # requests re-reads proxy settings from the whole environment on every request
+            # (a measurable share of a send): read them once here instead.
+            target = base_url or "https://api.twilio.com"
+            self.proxy = requests.utils.get_environ_proxies(target)
+            bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+            if bundle:
+                self.session.verify = bundle
+            self.session.trust_env = False
 
     def rewrite(self, url: str) -> str:
         if self._base is None:
