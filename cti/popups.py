@@ -25,9 +25,10 @@ from dataclasses import asdict, dataclass, field, is_dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from crm_core.auth.service import principal_of, user_for_extension
+from crm_core.auth.principal import Principal
+from crm_core.auth.service import principal_of
 from crm_core.bus import Bus
-from crm_core.database import session_scope, utcnow
+from crm_core.database import session_factory, session_scope, utcnow
 from cti.calllog.service import FinishedCall, _client_id_of, log_call
 
 log = logging.getLogger("callcard.cti.popups")
@@ -64,14 +65,55 @@ def card_as_dict(card: Any) -> dict[str, Any] | None:
     return dict(vars(card))
 
 
-def _lookup(db, number: str, actor) -> Any:
-    from crm_core.clients.lookup import caller_card
+def _lookup(db, number: str, actor, e164: str | None = None) -> Any:
+    from crm_core.clients.lookup import caller_card, card_for_e164
     from crm_core.phones import InvalidPhone
 
     try:
+        if e164:  # normalised by the tracker already: skip parsing it again
+            return card_for_e164(db, e164, actor)
         return caller_card(db, number, actor=actor)
     except InvalidPhone:
         return None  # a PBX may present anything (short codes, letters): an unknown caller
+
+
+class ExtensionDirectory:
+    """Which user is bound to which extension, kept in memory for the hot path.
+
+    Loaded with one query and reloaded when older than ``max_age`` seconds, so a ringing phone
+    costs no user query; a binding changed by an admin is seen within ``max_age``.
+    """
+
+    def __init__(self, max_age: float = 30.0) -> None:
+        self.max_age = max_age
+        self._users: dict[str, Principal] = {}
+        self._loaded_at = float("-inf")
+
+    def reload(self) -> None:
+        from sqlalchemy import select
+
+        from crm_core.auth.models import User
+
+        with session_scope() as db:
+            users = db.scalars(
+                select(User).where(User.extension.is_not(None), User.is_active.is_(True))
+            ).all()
+            self._users = {u.extension: principal_of(u) for u in users if u.extension}
+        self._loaded_at = time.monotonic()
+
+    def get(self, extension: str) -> Principal | None:
+        if time.monotonic() - self._loaded_at > self.max_age:
+            try:
+                self.reload()
+            except Exception:
+                log.exception("could not load the extension directory; using the last one")
+                self._loaded_at = time.monotonic()
+        return self._users.get(extension)
+
+    def user_of(self, extension: str) -> tuple[int | None, str | None]:
+        """For the presence board."""
+        user = self.get(extension)
+        return (user.id, user.username) if user is not None else (None, None)
 
 
 @dataclass
@@ -97,8 +139,15 @@ class _CallView:
 class CallPopups:
     """Turns tracker events into popups, wall events and call-log rows."""
 
-    def __init__(self, bus: Bus, presence: Any | None = None, log_calls: bool = True) -> None:
+    def __init__(
+        self,
+        bus: Bus,
+        presence: Any | None = None,
+        log_calls: bool = True,
+        directory: ExtensionDirectory | None = None,
+    ) -> None:
         self.bus = bus
+        self.directory = directory or ExtensionDirectory()
         self.presence = presence
         self.log_calls = log_calls
         self.calls: dict[str, _CallView] = {}
@@ -145,12 +194,15 @@ class CallPopups:
         number = None if withheld else _attr(call, "number", "caller_number", "remote_number")
         e164 = None if withheld else _attr(call, "e164", "remote_e164")
         started = time.perf_counter()
-        with session_scope() as db:
-            user = user_for_extension(db, extension)
-            card = None
-            if user is not None and direction == "inbound" and (e164 or number):
-                card = _lookup(db, e164 or number, principal_of(user))
-            user_id = user.id if user is not None else None
+        user = self.directory.get(extension)
+        card = None
+        if user is not None and direction == "inbound" and (e164 or number):
+            db = session_factory()()
+            try:
+                card = _lookup(db, e164 or number, user, e164)
+            finally:
+                db.close()
+        user_id = user.id if user is not None else None
         self.lookup_seconds.append(time.perf_counter() - started)
         if len(self.lookup_seconds) > 100_000:
             del self.lookup_seconds[:50_000]
@@ -218,8 +270,7 @@ class CallPopups:
         view.answered_by = extension
         answered_at = _iso(_attr(call, "answered_at")) or utcnow().isoformat()
         if extension not in view.rung:
-            with session_scope() as db:
-                user = user_for_extension(db, extension)
+            user = self.directory.get(extension)
             inbound = _attr(call, "direction") == "inbound"
             view.rung[extension] = _Rung(
                 extension, user.id if user is not None and inbound else None, "answered"
@@ -261,8 +312,7 @@ class CallPopups:
         if source is not None and source.user_id is not None:
             audience.append(f"user:{source.user_id}")
         if to_ext:
-            with session_scope() as db:
-                target = user_for_extension(db, to_ext)
+            target = self.directory.get(to_ext)
             if target is not None and f"user:{target.id}" not in audience:
                 audience.append(f"user:{target.id}")
         if audience:

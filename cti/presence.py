@@ -205,15 +205,6 @@ class PresenceBoard:
             self._store(op)
 
 
-def resolve_user_from_db(ext: str) -> tuple[int | None, str | None]:
-    from crm_core.auth.service import user_for_extension
-    from crm_core.database import session_scope
-
-    with session_scope() as db:
-        user = user_for_extension(db, ext)
-        return (user.id, user.username) if user else (None, None)
-
-
 #: the board of the CTI service running in this process (embedded default), if any
 current_board: PresenceBoard | None = None
 

@@ -26,8 +26,8 @@ from crm_core.bus import Bus, get_bus
 from crm_core.config import Settings
 from crm_core.services import BackgroundService
 from cti import clicktocall, presence
-from cti.popups import CallPopups
-from cti.presence import PresenceBoard, resolve_user_from_db
+from cti.popups import CallPopups, ExtensionDirectory
+from cti.presence import PresenceBoard
 
 log = logging.getLogger("callcard.cti")
 
@@ -86,12 +86,14 @@ class CtiService:
         from cti.listener import AmiListener
 
         settings = self.settings
+        directory = ExtensionDirectory()
+        await asyncio.to_thread(directory.reload)
         self.presence = PresenceBoard(
             publish=self.bus.publish_sync,
-            resolve_user=resolve_user_from_db,
+            resolve_user=directory.user_of,
             redis_url=settings.bus_url or None,
         )
-        self.popups = CallPopups(self.bus, presence=self.presence)
+        self.popups = CallPopups(self.bus, presence=self.presence, directory=directory)
         self.listener = AmiListener(
             settings,
             on_event=self.popups.on_event,
