@@ -244,10 +244,11 @@ class ExtensionMatcher:
         self.pattern = re.compile(pattern)
         self.trunk_contexts = {c.lower() for c in trunk_contexts}
         self.trunk_prefixes = tuple(trunk_prefixes)
-        self._local = re.compile(r"^Local/[^@]*@([^-;/]+)", re.IGNORECASE)
+        # Local/<exten>@<context>-<8 hex>;<1|2>; the context itself may contain dashes
+        self._local = re.compile(r"^Local/[^@]*@(.+?)(?:-[0-9a-fA-F]{8}(?:;\d+)?)?$", re.IGNORECASE)
 
     def _local_context(self, name: str) -> str | None:
-        m = self._local.match(name)
+        m = self._local.match(name.rstrip("-"))
         return m.group(1).lower() if m else None
 
     def channel(self, name: str | None) -> str | None:

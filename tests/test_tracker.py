@@ -100,6 +100,8 @@ def hangup_all(rec: Recorder, *channels: dict[str, str]) -> None:
         ("SIP/trunk-00000001", None),
         ("Local/0213100101@from-pstn-00000000;2", None),
         ("Local/+40311234567@pstn-out-00000021;1", None),
+        ("Local/123@from-trunk-0000abcd;2", None),  # a configured trunk context with a dash
+        ("Local/5834@from-internal-xfer-00000000;1", "5834"),  # FreePBX transfer leg
         ("", None),
     ],
 )
