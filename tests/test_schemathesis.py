@@ -50,7 +50,7 @@ def _failures_for(app, headers: dict[str, str], examples: int) -> list[str]:
             phases=[Phase.explicit, Phase.generate],
             suppress_health_check=list(HealthCheck),
         )
-        def run(case) -> None:
+        def run(case, key: tuple[str, str] = key) -> None:
             try:
                 response = case.call(headers=headers)
             except Exception:
