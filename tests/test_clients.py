@@ -328,3 +328,131 @@ def test_custom_field_values_are_saved_validated_and_filterable(client, admin, d
     assert unknown.json()["detail"][0]["loc"] == ["query", "cf.colour"]
     found = client.get("/api/search?q=2024-117", headers=admin).json()
     assert [c["id"] for c in found["items"]] == [a["id"]]
+
+
+@pytest.fixture
+def listing(client, admin, users, db):
+    """Six clients over two teams, owners, categories, tags, cities and creation times."""
+    from datetime import timedelta
+
+    from crm_core.auth.models import Team
+    from crm_core.clients.models import Client
+    from crm_core.database import utcnow
+
+    ana = users.add("ana", role="operator", team="Sales")
+    olga = users.add("olga", role="operator", team="Support")
+    sales = db.scalar(select(Team.id).where(Team.name == "Sales"))
+    support = db.scalar(select(Team.id).where(Team.name == "Support"))
+    specs = [
+        ("Ana", "Albu", sales, ana.id, "vip", "active", ["golf"], "Cluj-Napoca", 1),
+        ("Bogdan", "Barbu", sales, ana.id, "regular", "lead", ["golf", "b2b"], "Iași", 10),
+        ("Cornel", "Cazacu", support, olga.id, "vip", "inactive", [], "Cluj-Napoca", 20),
+        ("Dana", "Dinu", support, None, "prospect", "active", ["b2b"], "Brașov", 30),
+        ("Emil", "Enache", None, None, "regular", "active", [], "", 40),
+        ("Флорин", "Фёдоров", None, None, "regular", "lead", ["golf"], "Chișinău", 50),
+    ]
+    ids = {}
+    for first, last, team, owner, category, status, tags, city, days in specs:
+        created = make(
+            client,
+            admin,
+            first_name=first,
+            last_name=last,
+            team_id=team,
+            owner_id=owner,
+            category=category,
+            status=status,
+            tags=tags,
+            addresses=[{"city": city}] if city else [],
+        )
+        ids[first] = (created["id"], days)
+    for client_id, days in ids.values():
+        db.get(Client, client_id).created_at = utcnow() - timedelta(days=days)
+    db.commit()
+    ids = {first: client_id for first, (client_id, _) in ids.items()}
+    return {"ids": ids, "sales": sales, "support": support, "ana": ana.id, "olga": olga.id}
+
+
+def names(response) -> list[str]:
+    assert response.status_code == 200, response.text
+    return [c["display_name"].split()[0] for c in response.json()["items"]]
+
+
+def test_list_filters(client, admin, listing):
+    get = lambda q: names(client.get(f"/api/clients?{q}", headers=admin))  # noqa: E731
+    assert get(f"team={listing['sales']}") == ["Ana", "Bogdan"]
+    assert get(f"owner={listing['olga']}") == ["Cornel"]
+    assert get("category=vip") == ["Ana", "Cornel"]
+    assert get("tag=golf") == ["Ana", "Bogdan", "Флорин"]
+    assert get("tag=golf&status=lead") == ["Bogdan", "Флорин"]
+    assert get("city=Cluj-Napoca") == ["Ana", "Cornel"]
+    assert get("city=Chișinău") == ["Флорин"]
+    from datetime import UTC, datetime, timedelta
+
+    since = (datetime.now(UTC) - timedelta(days=25)).isoformat()
+    until = (datetime.now(UTC) - timedelta(days=5)).isoformat()
+    assert get(f"created_from={since.replace('+', '%2B')}") == ["Ana", "Bogdan", "Cornel"]
+    assert get(
+        f"created_from={since.replace('+', '%2B')}&created_to={until.replace('+', '%2B')}"
+    ) == ["Bogdan", "Cornel"]
+
+
+def test_list_sort_and_pagination(client, admin, listing):
+    everyone = ["Ana", "Bogdan", "Cornel", "Dana", "Emil", "Флорин"]
+    assert names(client.get("/api/clients", headers=admin)) == everyone
+    assert names(client.get("/api/clients?sort=-display_name", headers=admin)) == everyone[::-1]
+    assert names(client.get("/api/clients?sort=created_at", headers=admin)) == everyone[::-1]
+    by_category = names(client.get("/api/clients?sort=category,-display_name", headers=admin))
+    assert by_category == ["Dana", "Флорин", "Emil", "Bogdan", "Cornel", "Ana"]  # p < r < v
+    page = client.get("/api/clients?page=2&page_size=4", headers=admin).json()
+    assert [c["display_name"].split()[0] for c in page["items"]] == ["Emil", "Флорин"]
+    assert (page["total"], page["total_exact"], page["page"], page["offset"]) == (6, True, 2, 4)
+    window = client.get("/api/clients?limit=2&offset=1", headers=admin).json()
+    assert [c["display_name"].split()[0] for c in window["items"]] == ["Bogdan", "Cornel"]
+    assert window["total"] == 6
+
+
+def test_list_refuses_unknown_filters_and_sorts(client, admin, listing):
+    for query, loc in [
+        ("colour=red", ["query", "colour"]),
+        ("sort=password_hash", ["query", "sort"]),
+        ("sort=-nope", ["query", "sort"]),
+        ("status=vip", ["query", "status"]),
+        ("page_size=1000", ["query", "page_size"]),
+        ("team=abc", ["query", "team"]),
+    ]:
+        response = client.get(f"/api/clients?{query}", headers=admin)
+        assert response.status_code == 422, query
+        assert response.json()["detail"][0]["loc"] == loc, query
+    assert "allowed" in client.get("/api/clients?sort=x", headers=admin).json()["detail"][0]["msg"]
+
+
+def test_operator_rights(client, as_user, admin, listing):
+    sales_op = as_user("bianca", role="operator", team="Sales")
+    visible = names(client.get("/api/clients", headers=sales_op))
+    assert visible == ["Ana", "Bogdan", "Emil", "Флорин"]  # own team + unassigned
+    assert names(client.get(f"/api/clients?team={listing['support']}", headers=sales_op)) == []
+    cornel = listing["ids"]["Cornel"]
+    for method, url, body in [
+        ("get", f"/api/clients/{cornel}", None),
+        ("patch", f"/api/clients/{cornel}", {"comment": "x"}),
+        ("delete", f"/api/clients/{cornel}", None),
+        ("post", f"/api/clients/{listing['ids']['Ana']}/merge", {"source_id": cornel}),
+    ]:
+        response = client.request(method, url, json=body, headers=sales_op)
+        assert response.status_code in (403, 404, 422), (method, url)
+        if method != "post":
+            assert response.status_code == 404, (method, url)
+    ana = listing["ids"]["Ana"]
+    assert client.get(f"/api/clients/{ana}", headers=sales_op).status_code == 200
+    assert client.delete(f"/api/clients/{ana}", headers=sales_op).status_code == 403
+    moved = client.patch(
+        f"/api/clients/{ana}", json={"team_id": listing["support"]}, headers=sales_op
+    )
+    assert moved.status_code == 422 and moved.json()["detail"][0]["loc"] == ["body", "team_id"]
+    # an operator's new client lands in their team
+    created = make(client, sales_op, last_name="Nou")
+    assert created["team"]["name"] == "Sales"
+    manager = as_user("maria", role="manager", team=None)
+    assert len(names(client.get("/api/clients", headers=manager))) == 7
+    assert client.get(f"/api/clients/{cornel}", headers=manager).status_code == 200
