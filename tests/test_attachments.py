@@ -198,3 +198,22 @@ def test_filename_cannot_escape_the_store(client, people):
 
     root = Path(get_settings().attachments_dir).resolve()
     assert all(root in p.resolve().parents for p in stored_files())
+
+
+def test_files_of_a_deleted_task_stay_with_the_client(client, people):
+    cid = make_client()
+    task = client.post(
+        "/api/tasks", json={"title": "Sign", "client_id": cid}, headers=people["ana"]
+    ).json()
+    up = client.post(
+        f"/api/tasks/{task['id']}/attachments",
+        files={"file": ("contract.pdf", b"%PDF-1.4", "application/pdf")},
+        headers=people["ana"],
+    ).json()
+    assert up["owner_type"] == "task" and up["client_id"] == cid
+    assert client.delete(f"/api/tasks/{task['id']}", headers=people["boss"]).status_code == 204
+    kept = client.get(f"/api/attachments/{up['id']}", headers=people["ana"]).json()
+    assert (kept["owner_type"], kept["owner_id"]) == ("client", cid)
+    assert client.get(f"/api/attachments/{up['id']}/download", headers=people["ana"]).content == (
+        b"%PDF-1.4"
+    )

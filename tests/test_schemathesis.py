@@ -14,7 +14,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 
-EXAMPLES = {"admin": int(os.environ.get("CALLCARD_FUZZ_EXAMPLES", "10")), "operator": 4}
+EXAMPLES = {"admin": int(os.environ.get("CALLCARD_FUZZ_EXAMPLES", "8")), "operator": 3}
 #: operations whose side effects leave the process (none may run against real providers here)
 SKIP = {
     ("POST", "/api/auth/logout"),  # would end the session the run is using
@@ -32,44 +32,41 @@ def fuzz_app(sqlite_database, monkeypatch, tmp_path):
         yield app
 
 
+def _check_operation(operation, headers: dict[str, str], examples: int, failures: list[str]):
+    """Run ``examples`` generated requests against one operation; record server errors."""
+    name = f"{operation.method.upper()} {operation.path}"
+
+    @given(case=operation.as_strategy())
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    def run(case) -> None:
+        request = f"  request: path={case.path_parameters} query={case.query} body={case.body!r}"
+        try:
+            response = case.call(headers=headers)
+        except Exception:
+            failures.append(f"{name}: exception {traceback.format_exc(limit=-3)}\n{request}"[:1500])
+            return
+        if response.status_code >= 500:
+            failures.append(
+                f"{name}: {response.status_code} {response.text[:200]}\n{request}"[:1500]
+            )
+
+    run()
+
+
 def _failures_for(app, headers: dict[str, str], examples: int) -> list[str]:
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     failures: list[str] = []
     for result in schema.get_all_operations():
         operation = result.ok()
-        key = (operation.method.upper(), operation.path)
-        if key in SKIP:
-            continue
-
-        @given(case=operation.as_strategy())
-        @settings(
-            max_examples=examples,
-            deadline=None,
-            database=None,
-            derandomize=True,
-            phases=[Phase.explicit, Phase.generate],
-            suppress_health_check=list(HealthCheck),
-        )
-        def run(case, key: tuple[str, str] = key) -> None:
-            try:
-                response = case.call(headers=headers)
-            except Exception:
-                failures.append(
-                    f"{key[0]} {key[1]}: exception {traceback.format_exc(limit=-3)}\n"
-                    f"  request: path={case.path_parameters} query={case.query} body={case.body!r}"[
-                        :1500
-                    ]
-                )
-                return
-            if response.status_code >= 500:
-                failures.append(
-                    f"{key[0]} {key[1]}: {response.status_code} {response.text[:200]}\n"
-                    f"  request: path={case.path_parameters} query={case.query} body={case.body!r}"[
-                        :1500
-                    ]
-                )
-
-        run()
+        if (operation.method.upper(), operation.path) not in SKIP:
+            _check_operation(operation, headers, examples, failures)
     return failures
 
 

@@ -82,7 +82,9 @@ def clean_filename(name: str | None) -> str:
 
 def clean_content_type(value: str | None) -> str:
     value = (value or "").split(";", 1)[0].strip().lower()
-    return value if CONTENT_TYPE_RE.match(value) and len(value) <= 120 else "application/octet-stream"
+    return (
+        value if CONTENT_TYPE_RE.match(value) and len(value) <= 120 else "application/octet-stream"
+    )
 
 
 def owner_client_id(db: Session, actor: Principal, owner_type: str, owner_id: int) -> int | None:
@@ -186,3 +188,14 @@ def delete_attachment(db: Session, actor: Principal, attachment_id: int) -> Path
     db.flush()
     record(db, actor, "delete", "attachment", attachment_id, before, None)
     return path
+
+
+def rehome(db: Session, owner_type: str, owner_id: int, client_id: int | None) -> None:
+    """A record is being deleted: its files stay with the client (or, without one, go too)."""
+    from sqlalchemy import delete, update
+
+    where = (Attachment.owner_type == owner_type) & (Attachment.owner_id == owner_id)
+    if client_id is None:
+        db.execute(delete(Attachment).where(where))
+    else:
+        db.execute(update(Attachment).where(where).values(owner_type="client", owner_id=client_id))

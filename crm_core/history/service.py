@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm_core import signals
+from crm_core.attachments import service as attachments
 from crm_core.audit.service import record, snapshot
 from crm_core.auth.principal import Principal
 from crm_core.auth.rights import get_visible_client, visible_client_ids
@@ -201,6 +202,7 @@ def delete_interaction(db: Session, actor: Principal, interaction_id: int) -> No
         raise Forbidden("Only managers may delete history entries (authors: their own notes)")
     before = snapshot(item)
     customfields.delete_values(db, "interaction", item.id)
+    attachments.rehome(db, "interaction", item.id, item.client_id)
     db.delete(item)
     db.flush()
     record(db, actor, "delete", "interaction", interaction_id, before, None)

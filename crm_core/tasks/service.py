@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from crm_core import signals
+from crm_core.attachments import service as attachments
 from crm_core.audit.service import record, snapshot
 from crm_core.auth.models import Team, User
 from crm_core.auth.principal import Principal
@@ -281,6 +282,7 @@ def delete_task(db: Session, actor: Principal, task_id: int) -> None:
     before = snapshot(task)
     signals.task_deleted.send(db, task=task, actor=actor)
     customfields.delete_values(db, "task", task.id)
+    attachments.rehome(db, "task", task.id, task.client_id)
     db.delete(task)
     db.flush()
     record(db, actor, "delete", "task", task_id, before, None)
