@@ -22,6 +22,9 @@ def ami_replay(
     synthetic: float = typer.Option(
         0.0, help="Also generate synthetic calls at this many calls per second"
     ),
+    calls: int = typer.Option(
+        0, help="Stop making synthetic calls after this many (0 = no limit)", min=0
+    ),
     numbers: list[str] = typer.Option(
         None, "--number", help="Caller numbers for synthetic calls (repeat the option)"
     ),
@@ -46,7 +49,18 @@ def ami_replay(
     )
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(
-            serve(transcripts or [], port, speed, loop, synthetic, numbers, username, secret, host)
+            serve(
+                transcripts or [],
+                port,
+                speed,
+                loop,
+                synthetic,
+                numbers,
+                username,
+                secret,
+                host,
+                synthetic_calls=calls or None,
+            )
         )
 
 

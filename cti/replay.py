@@ -322,7 +322,9 @@ class CallFactory:
             return "anonymous", "Anonymous"
         if c.numbers and r >= c.withheld_share + c.unknown_share:
             return self.random.choice(c.numbers), self.random.choice(c.names)
-        return f"+40{self.random.choice('27')}{self.random.randint(10_000_000, 99_999_999)}", ""
+        # an unknown caller: a Romanian mobile (07xx) or a Bucharest landline (021)
+        prefix = self.random.choice(["+4072", "+4074", "+4075", "+4076", "+4021"])
+        return f"{prefix}{self.random.randint(1_000_000, 9_999_999)}", ""
 
     def make(self, kind: str | None = None, **kw: Any) -> tuple[str, list[tuple[float, dict]]]:
         """One call: ``(linkedid, timeline)``. ``kind`` defaults to a weighted random pick."""
@@ -1039,6 +1041,9 @@ class AmiReplayServer:
         """Synthetic calls at ``synthetic_rate`` calls/s (Poisson arrivals)."""
         started = 0
         while self.synthetic_calls is None or started < self.synthetic_calls:
+            # a simulator makes calls for someone: wait until a client is logged in
+            while not any(s.authenticated for s in self.sessions):
+                await asyncio.sleep(0.05)
             self.start_call()
             started += 1
             await asyncio.sleep(self.random.expovariate(self.synthetic_rate))
@@ -1401,6 +1406,7 @@ async def serve(
     username: str,
     secret: str,
     host: str = "127.0.0.1",
+    synthetic_calls: int | None = None,
 ) -> None:
     """Run the replay server until interrupted (the ``callcard ami-replay`` command)."""
     config = SyntheticConfig()
@@ -1415,6 +1421,7 @@ async def serve(
         speed=speed,
         loop=loop,
         synthetic_rate=synthetic,
+        synthetic_calls=synthetic_calls,
         synthetic=config,
     )
     await server.start()

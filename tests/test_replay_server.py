@@ -318,3 +318,58 @@ def test_synthetic_calls_look_like_the_recordings(kind):
             "queue_abandoned": "abandoned",
         }[kind]
     )
+
+
+async def test_cli_makes_synthetic_calls_from_the_given_numbers():
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from dashboard.cli import app; app()",
+            "ami-replay",
+            "--synthetic",
+            "20",
+            "--calls",
+            "4",
+            "--speed",
+            "50",
+            "--number",
+            "+40744333444",
+            "--port",
+            str(port),
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    ended = []
+    try:
+        listener = AmiListener(
+            ami_settings(port),
+            on_event=lambda kind, call, ext: ended.append(call) if kind == "ended" else None,
+            reconnect_min=0.1,
+        )
+        await listener.start()
+        await listener.wait_logged_in(30)
+        for _ in range(600):
+            if len(ended) >= 4:
+                break
+            await asyncio.sleep(0.05)
+        await listener.stop()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    # the simulator waits for a logged-in client, so every call is seen
+    assert len(ended) == 4, proc.stdout.read().decode() if proc.stdout else ""
+    for call in ended:
+        # the given number, an unknown Romanian mobile, or a withheld caller
+        assert (
+            call.withheld
+            or call.remote_number == "+40744333444"
+            or (call.remote_e164 and call.remote_e164.startswith("+407"))
+        )
+        assert call.disposition in ("answered", "missed", "busy", "abandoned")
