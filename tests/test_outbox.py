@@ -1,6 +1,6 @@
 """The outbox: enqueue/withdraw/opt-outs and the claim step (opt-outs, quiet hours, leases).
 
-Runs on SQLite and PostgreSQL (the ``db``/``database`` fixtures). The channel is the real
+Runs on SQLite and PostgreSQL (the ``db``/``database`` fixtures); validation-only tests on SQLite. The channel is the real
 console channel or the real Twilio channel against the local simulator.
 """
 
@@ -26,6 +26,17 @@ from tests.notifier_engine_support import (
     status_counts,
     twilio_settings,
 )
+
+
+@pytest.fixture
+def sqlite_db(sqlite_database):
+    """For tests whose subject is validation, not the database."""
+    from crm_core.database import session_factory
+
+    session = session_factory()()
+    yield session
+    session.rollback()
+    session.close()
 
 
 def _count(db) -> int:
@@ -106,21 +117,21 @@ def test_enqueue_duplicate_inside_the_same_transaction_keeps_the_callers_work(db
         ),
     ],
 )
-def test_enqueue_rejects_bad_input_naming_the_field(db, kwargs, field):
+def test_enqueue_rejects_bad_input_naming_the_field(sqlite_db, kwargs, field):
     from notifier.outbox.service import enqueue
 
     args = {"body": "hello", "idempotency_key": "k", **kwargs}
     with pytest.raises(Invalid) as info:
-        enqueue(db, **args)
+        enqueue(sqlite_db, **args)
     assert info.value.loc == [field]
-    assert _count(db) == 0
+    assert _count(sqlite_db) == 0
 
 
-def test_enqueue_email_keeps_a_normalised_address(db):
+def test_enqueue_email_keeps_a_normalised_address(sqlite_db):
     from notifier.outbox.service import enqueue
 
     row = enqueue(
-        db,
+        sqlite_db,
         channel="email",
         recipient="  Ana@Example.COM ",
         subject="Hello",
@@ -140,7 +151,7 @@ def test_enqueue_email_keeps_a_normalised_address(db):
         ["0721{d}", "+40721{d}", "0040721{d}", "(0721) {a}-{b}", "+40 721 {a} {b}"]
     ),
 )
-def test_any_way_of_typing_a_number_reaches_the_same_recipient(database, digits, style):
+def test_any_way_of_typing_a_number_reaches_the_same_recipient(sqlite_database, digits, style):
     """Numbers typed in any usual format land on the same E.164 recipient (one key, one row)."""
     from notifier.outbox.service import enqueue
 
@@ -203,33 +214,33 @@ def test_withdraw_cancels_only_what_has_not_left(db):
     assert [h.status for h in cancelled.history] == ["cancelled"]
 
 
-def test_withdraw_treats_like_wildcards_literally(db):
+def test_withdraw_treats_like_wildcards_literally(sqlite_db):
     from notifier.outbox.service import enqueue, withdraw
 
-    enqueue(db, channel="sms", recipient="+40721234567", body="a", idempotency_key="a_b:1")
-    enqueue(db, channel="sms", recipient="+40721234567", body="a", idempotency_key="axb:1")
-    enqueue(db, channel="sms", recipient="+40721234567", body="a", idempotency_key="100%:1")
-    enqueue(db, channel="sms", recipient="+40721234567", body="a", idempotency_key="1000:1")
-    assert withdraw(db, idempotency_key_prefix="a_b") == 1
-    assert withdraw(db, idempotency_key_prefix="100%") == 1
+    enqueue(sqlite_db, channel="sms", recipient="+40721234567", body="a", idempotency_key="a_b:1")
+    enqueue(sqlite_db, channel="sms", recipient="+40721234567", body="a", idempotency_key="axb:1")
+    enqueue(sqlite_db, channel="sms", recipient="+40721234567", body="a", idempotency_key="100%:1")
+    enqueue(sqlite_db, channel="sms", recipient="+40721234567", body="a", idempotency_key="1000:1")
+    assert withdraw(sqlite_db, idempotency_key_prefix="a_b") == 1
+    assert withdraw(sqlite_db, idempotency_key_prefix="100%") == 1
     with pytest.raises(Invalid):
-        withdraw(db, idempotency_key_prefix="")
+        withdraw(sqlite_db, idempotency_key_prefix="")
 
 
 # --------------------------------------------------------------------------- opt-outs
 
 
-def test_opt_out_matches_any_format_and_covers_voice(db):
+def test_opt_out_matches_any_format_and_covers_voice(sqlite_db):
     from notifier.outbox.service import is_opted_out, record_opt_out, remove_opt_out
 
-    record_opt_out(db, "0721 234 567", "sms", source="inbound STOP")
-    record_opt_out(db, "+40721234567", "sms", source="again")  # idempotent
-    assert is_opted_out(db, "+40 721 234 567", "sms")
-    assert is_opted_out(db, "0721234567", "voice")
-    assert not is_opted_out(db, "0721234568", "sms")
-    assert not is_opted_out(db, "ana@example.com", "email")
-    assert remove_opt_out(db, "+40721234567", "sms")
-    assert not is_opted_out(db, "+40721234567", "sms")
+    record_opt_out(sqlite_db, "0721 234 567", "sms", source="inbound STOP")
+    record_opt_out(sqlite_db, "+40721234567", "sms", source="again")  # idempotent
+    assert is_opted_out(sqlite_db, "+40 721 234 567", "sms")
+    assert is_opted_out(sqlite_db, "0721234567", "voice")
+    assert not is_opted_out(sqlite_db, "0721234568", "sms")
+    assert not is_opted_out(sqlite_db, "ana@example.com", "email")
+    assert remove_opt_out(sqlite_db, "+40721234567", "sms")
+    assert not is_opted_out(sqlite_db, "+40721234567", "sms")
 
 
 def test_an_opted_out_number_is_failed_at_claim_and_never_sent(database, sim):
