@@ -851,6 +851,9 @@ class AmiReplayServer:
         self.queue_members: dict[str, list[str]] = {
             self.factory.config.queue: [f"PJSIP/{e}" for e in self.factory.config.queue_members]
         }
+        if scripts:
+            # a recording's PBX has the queues its own QueueStatus answers showed, if any
+            self.queue_members = _recorded_queue_members(scripts)
         self.events_sent = 0
         self.calls_started = 0
         self.logins = 0
@@ -1333,6 +1336,23 @@ class AmiReplayServer:
         self._respond(session, action, {"Message": "Originate successfully queued"})
         self.calls_started += 1
         self._spawn(self.play_call(timeline))
+
+
+def _recorded_queue_members(scripts: Sequence[ConnectionScript]) -> dict[str, list[str]]:
+    members: dict[str, list[str]] = {}
+    for script in scripts:
+        for item in script.items:
+            if item.action != "queuestatus":
+                continue
+            for msg in item.messages:
+                queue = msg.get("queue")
+                if msg.get("event") == "QueueParams" and queue:
+                    members.setdefault(queue, [])
+                elif msg.get("event") == "QueueMember" and queue:
+                    name = msg.get("stateinterface") or msg.get("location") or msg.get("name", "")
+                    if name and name not in members.setdefault(queue, []):
+                        members[queue].append(name)
+    return members
 
 
 def _canon(key: str) -> str:
