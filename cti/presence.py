@@ -70,6 +70,7 @@ class PresenceBoard:
         publish: Publisher | None = None,
         resolve_user: UserResolver | None = None,
         redis_url: str | None = None,
+        background: Callable[[Callable[[], None]], None] | None = None,
     ) -> None:
         self.operators: dict[str, OperatorPresence] = {}
         self._announced: set[str] = set()
@@ -77,6 +78,7 @@ class PresenceBoard:
         self._resolve_user = resolve_user
         self._user_cache: dict[str, tuple[float, tuple[int | None, str | None]]] = {}
         self._redis = None
+        self._background = background  # runs Redis writes off the hot path, in order
         if redis_url:
             import redis
 
@@ -176,10 +178,18 @@ class PresenceBoard:
     def _store(self, op: OperatorPresence) -> None:
         if self._redis is None:
             return
-        try:
-            self._redis.hset(REDIS_KEY, op.extension, json.dumps(op.as_dict()))
-        except Exception as exc:  # Redis down: the bus will say so too; keep serving calls
-            log.warning("could not store presence of %s in Redis: %s", op.extension, exc)
+        ext, value = op.extension, json.dumps(op.as_dict())
+
+        def write() -> None:
+            try:
+                self._redis.hset(REDIS_KEY, ext, value)
+            except Exception as exc:  # Redis down: the bus will say so too; keep serving calls
+                log.warning("could not store presence of %s in Redis: %s", ext, exc)
+
+        if self._background is not None:
+            self._background(write)
+        else:
+            write()
 
     def _user(self, ext: str) -> tuple[int | None, str | None]:
         if self._resolve_user is None:

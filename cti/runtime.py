@@ -88,12 +88,14 @@ class CtiService:
         settings = self.settings
         directory = ExtensionDirectory()
         await asyncio.to_thread(directory.reload)
+        self.popups = CallPopups(self.bus, directory=directory)
         self.presence = PresenceBoard(
-            publish=self.bus.publish_sync,
+            publish=self.popups.publisher,
             resolve_user=directory.user_of,
             redis_url=settings.bus_url or None,
+            background=self.popups.publisher.run,
         )
-        self.popups = CallPopups(self.bus, presence=self.presence, directory=directory)
+        self.popups.presence = self.presence
         self.listener = AmiListener(
             settings,
             on_event=self.popups.on_event,
