@@ -489,3 +489,24 @@ def test_callbacks_for_unknown_messages_are_accepted_and_ignored(webhook_env, cl
     sig = _sign("https://crm.example.com" + path, params, sim.auth_token)
     assert client.post(path, data=params, headers={"X-Twilio-Signature": sig}).status_code == 204
     assert status_counts() == {}
+
+
+# --------------------------------------------------------------------------- embedded default
+
+
+def test_the_embedded_app_sends_due_messages_by_itself(sqlite_database, monkeypatch):
+    """`callcard serve` with no Redis: the web process's own loop claims and sends."""
+    from fastapi.testclient import TestClient
+
+    from crm_core.config import get_settings
+    from dashboard.app import create_app
+    from tests.notifier_engine_support import wait_until
+
+    monkeypatch.setenv("CALLCARD_DISPATCH_INTERVAL_SECONDS", "0.2")
+    monkeypatch.setenv("CALLCARD_QUIET_HOURS_START", "0")
+    monkeypatch.setenv("CALLCARD_QUIET_HOURS_END", "0")
+    get_settings.cache_clear()
+    ids = enqueue_sms(3, prefix="embedded")
+    with TestClient(create_app()):
+        wait_until(lambda: status_counts() == {"delivered": 3}, timeout=20)
+    assert message(ids[0]).provider_id == f"console-{ids[0]}"
