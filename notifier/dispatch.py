@@ -186,7 +186,6 @@ class Stats:
     retried: int = 0
     failed: int = 0
     unknown: int = 0
-    deferred: int = 0
     reconciled: int = 0
 
     def add(self, other: Stats) -> None:
