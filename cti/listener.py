@@ -62,6 +62,7 @@ class ListenerProtocol(AMIProtocol):
 
     def data_received(self, data: bytes) -> None:  # type: ignore[override]
         factory = self.factory
+        sink = factory.listener._on_event if factory is not None else None
         try:
             messages = self.parser.feed(data)
         except Exception:  # the parser is defensive; this is the last line of defence
@@ -75,8 +76,8 @@ class ListenerProtocol(AMIProtocol):
                 action_id = msg.get("actionid")
                 if action_id is not None and action_id in responses:
                     self._to_action(action_id, msg)
-                elif "event" in msg and factory is not None:
-                    factory.on_ami_event(msg)
+                elif sink is not None and "event" in msg:
+                    sink(msg)
             except Exception:
                 self.log.exception("AMI message could not be handled: %r", dict(msg))
 
@@ -159,9 +160,6 @@ class _Manager(Manager):
 
     def ping(self):  # panoramisk's fire-and-forget ping is replaced by our watchdog
         return None
-
-    def on_ami_event(self, msg: AmiMessage) -> None:
-        self.listener._on_event(msg)
 
     def connection_lost(self, exc):
         self._connected = False
