@@ -13,6 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from crm_core.apitypes import BodyId, RowId
+from crm_core.apitypes import text as bounded
 from crm_core.auth.deps import admins, managers, staff
 from crm_core.auth.principal import Principal
 from crm_core.config import get_settings
@@ -39,7 +41,7 @@ class Strict(BaseModel):
 
 
 class SegmentsIn(Strict):
-    text: Annotated[str, Field(max_length=10_000)]
+    text: bounded(10_000)
     transliterate: bool = False
 
 
@@ -70,14 +72,14 @@ def get_segments(
 
 
 class RuleIn(Strict):
-    event_type: Annotated[str, Field(min_length=1, max_length=40)]
+    event_type: bounded(40, 1)
     channel: Literal["sms", "email"]
     offset_minutes: Annotated[int, Field(ge=1, le=reminders.MAX_OFFSET_MINUTES)]
     active: bool = True
 
 
 class RuleUpdate(Strict):
-    event_type: Annotated[str, Field(min_length=1, max_length=40)] | None = None
+    event_type: bounded(40, 1) | None = None
     channel: Literal["sms", "email"] | None = None
     offset_minutes: Annotated[int, Field(ge=1, le=reminders.MAX_OFFSET_MINUTES)] | None = None
     active: bool | None = None
@@ -97,7 +99,7 @@ def add_rule(
 
 @router.patch("/reminder-rules/{rule_id}", summary="Change a reminder rule")
 def update_rule(
-    rule_id: int,
+    rule_id: RowId,
     data: RuleUpdate,
     actor: Principal = Depends(admins),
     db: Session = Depends(get_db),
@@ -107,7 +109,7 @@ def update_rule(
 
 @router.delete("/reminder-rules/{rule_id}", status_code=204, summary="Remove a reminder rule")
 def delete_rule(
-    rule_id: int, actor: Principal = Depends(admins), db: Session = Depends(get_db)
+    rule_id: RowId, actor: Principal = Depends(admins), db: Session = Depends(get_db)
 ) -> Response:
     reminders.delete_rule(db, actor, rule_id)
     return Response(status_code=204)
@@ -117,8 +119,8 @@ def delete_rule(
 
 
 class TemplateIn(Strict):
-    subject: Annotated[str, Field(max_length=250)] = ""
-    body: Annotated[str, Field(min_length=1, max_length=20_000)]
+    subject: bounded(250) = ""
+    body: bounded(20_000, 1)
 
 
 def _sample_for(key: str) -> dict[str, Any]:
@@ -311,7 +313,7 @@ def twilio_inbound(
 
 
 class ReplyIn(Strict):
-    body: Annotated[str, Field(min_length=1, max_length=1600)]
+    body: bounded(1600, 1)
 
 
 def _handset_number(number: str) -> str:
@@ -401,7 +403,7 @@ def handset_reply(
 
 
 class SavedSegmentIn(Strict):
-    name: Annotated[str, Field(min_length=1, max_length=120)]
+    name: bounded(120, 1)
     filters: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -422,23 +424,23 @@ def create_saved_segment(
 
 
 class NewsletterIn(Strict):
-    name: Annotated[str, Field(min_length=1, max_length=200)]
-    subject: Annotated[str, Field(min_length=1, max_length=250)]
-    body: Annotated[str, Field(min_length=1, max_length=200_000)]
+    name: bounded(200, 1)
+    subject: bounded(250, 1)
+    body: bounded(200_000, 1)
     filters: dict[str, Any] = Field(default_factory=dict)
-    segment_id: int | None = None
+    segment_id: BodyId | None = None
 
 
 class NewsletterUpdate(Strict):
-    name: Annotated[str, Field(min_length=1, max_length=200)] | None = None
-    subject: Annotated[str, Field(min_length=1, max_length=250)] | None = None
-    body: Annotated[str, Field(min_length=1, max_length=200_000)] | None = None
+    name: bounded(200, 1) | None = None
+    subject: bounded(250, 1) | None = None
+    body: bounded(200_000, 1) | None = None
     filters: dict[str, Any] | None = None
-    segment_id: int | None = None
+    segment_id: BodyId | None = None
 
 
 class TestSendIn(Strict):
-    email: Annotated[str, Field(min_length=3, max_length=254)]
+    email: bounded(254, 3)
 
 
 @router.get("/newsletters", summary="Newsletters, newest first")
@@ -459,14 +461,14 @@ def create_newsletter(
 
 @router.get("/newsletters/{newsletter_id}", summary="One newsletter")
 def get_newsletter(
-    newsletter_id: int, _: Principal = Depends(managers), db: Session = Depends(get_db)
+    newsletter_id: RowId, _: Principal = Depends(managers), db: Session = Depends(get_db)
 ) -> dict:
     return newsletters.newsletter_out(newsletters.get_newsletter(db, newsletter_id))
 
 
 @router.patch("/newsletters/{newsletter_id}", summary="Edit a draft (a new test send is needed)")
 def update_newsletter(
-    newsletter_id: int,
+    newsletter_id: RowId,
     data: NewsletterUpdate,
     actor: Principal = Depends(managers),
     db: Session = Depends(get_db),
@@ -479,7 +481,7 @@ def update_newsletter(
 
 @router.get("/newsletters/{newsletter_id}/recipients", summary="How many clients it would reach")
 def newsletter_recipients(
-    newsletter_id: int, actor: Principal = Depends(managers), db: Session = Depends(get_db)
+    newsletter_id: RowId, actor: Principal = Depends(managers), db: Session = Depends(get_db)
 ) -> dict:
     row = newsletters.get_newsletter(db, newsletter_id)
     targets = newsletters.recipients(db, actor, row)
@@ -488,7 +490,7 @@ def newsletter_recipients(
 
 @router.post("/newsletters/{newsletter_id}/test", summary="Send a test to one address")
 def test_newsletter(
-    newsletter_id: int,
+    newsletter_id: RowId,
     data: TestSendIn,
     actor: Principal = Depends(managers),
     db: Session = Depends(get_db),
@@ -498,7 +500,7 @@ def test_newsletter(
 
 @router.post("/newsletters/{newsletter_id}/send", summary="Send to every recipient")
 def send_newsletter(
-    newsletter_id: int, actor: Principal = Depends(managers), db: Session = Depends(get_db)
+    newsletter_id: RowId, actor: Principal = Depends(managers), db: Session = Depends(get_db)
 ) -> dict:
     return newsletters.send(db, actor, newsletter_id)
 
