@@ -68,6 +68,7 @@ def main() -> None:
             f"{report.emails:,} e-mails in {report.seconds:.1f} s "
             f"({report.clients / report.seconds:,.0f} clients/s, {report.backend}); target 120 s"
         )
+        print("  phases (s): " + ", ".join(f"{k} {v}" for k, v in report.phases.items()))
         per_client = orm_baseline(url)
         print(
             f"ORM baseline: {1 / per_client:,.0f} clients/s "

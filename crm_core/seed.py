@@ -81,6 +81,7 @@ class SeedReport:
     emails: int
     seconds: float
     backend: str
+    phases: dict[str, float]
 
 
 def _valid_blocks(rng: random.Random) -> list[tuple[int, str, int]]:
@@ -282,13 +283,14 @@ def seed_clients(
     sqlite = engine.dialect.name == "sqlite"
     started = time.perf_counter()
     totals = [0, 0, 0]
+    phases: dict[str, float] = {}
     raw = engine.raw_connection()
     try:
         driver = raw.driver_connection
         if sqlite:
-            _seed_sqlite(driver, n, seed, progress, totals)
+            _seed_sqlite(driver, n, seed, progress, totals, phases)
         else:
-            _seed_postgresql(driver, n, seed, progress, totals)
+            _seed_postgresql(driver, n, seed, progress, totals, phases)
     finally:
         raw.close()
         engine.dispose()
@@ -298,10 +300,25 @@ def seed_clients(
         emails=totals[2],
         seconds=time.perf_counter() - started,
         backend=engine.dialect.name,
+        phases={k: round(v, 1) for k, v in phases.items()},
     )
 
 
-def _seed_sqlite(conn, n, seed, progress, totals) -> None:
+class _Clock:
+    """Adds the seconds spent in each phase of a seed run to ``phases``."""
+
+    def __init__(self, phases: dict[str, float]) -> None:
+        self.phases = phases
+        self.last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.phases[name] = self.phases.get(name, 0.0) + now - self.last
+        self.last = now
+
+
+def _seed_sqlite(conn, n, seed, progress, totals, phases) -> None:
+    clock = _Clock(phases)
     conn.isolation_level = None  # explicit BEGIN/COMMIT below
     conn.execute("PRAGMA synchronous=OFF")
     conn.execute("PRAGMA cache_size=-1000000")
@@ -324,8 +341,10 @@ def _seed_sqlite(conn, n, seed, progress, totals) -> None:
     for name, _ in indexes:
         cur.execute(f"DROP INDEX {name}")
     conn.commit()
+    clock.lap("prepare")
     try:
         for clients, phones, emails in generate(n, start, teams, seed, sqlite=True):
+            clock.lap("generate rows")
             cur.execute("BEGIN")
             cur.executemany(
                 f"INSERT INTO clients ({CLIENT_COLUMNS}) VALUES ({', '.join('?' * 26)})", clients
@@ -342,19 +361,25 @@ def _seed_sqlite(conn, n, seed, progress, totals) -> None:
             totals[2] += len(emails)
             if progress:
                 progress(len(clients))
+            clock.lap("insert rows")
     finally:
         cur.execute("BEGIN")
         for _, sql in indexes:
             cur.execute(sql)
+        clock.lap("create indexes")
         cur.execute("INSERT INTO clients_fts(clients_fts) VALUES ('rebuild')")
         for _, sql in triggers:
             cur.execute(sql)
         conn.commit()
+        clock.lap("build search index")
+        cur.execute("PRAGMA analysis_limit=2000")
         cur.execute("ANALYZE")
         conn.commit()
+        clock.lap("analyze")
 
 
-def _seed_postgresql(conn, n, seed, progress, totals) -> None:
+def _seed_postgresql(conn, n, seed, progress, totals, phases) -> None:
+    clock = _Clock(phases)
     with conn.cursor() as cur:
         teams = _teams(cur, False)
         cur.execute("SELECT coalesce(max(id), 0) + 1 FROM clients")
@@ -362,8 +387,10 @@ def _seed_postgresql(conn, n, seed, progress, totals) -> None:
         cur.execute("SET maintenance_work_mem = '1GB'")
         cur.execute("DROP INDEX IF EXISTS ix_clients_search_trgm")
         conn.commit()
+        clock.lap("prepare")
         try:
             for clients, phones, emails in generate(n, start, teams, seed, sqlite=False):
+                clock.lap("generate rows")
                 with cur.copy(f"COPY clients ({CLIENT_COLUMNS}) FROM STDIN") as copy:
                     for row in clients:
                         copy.write_row(row)
@@ -379,6 +406,7 @@ def _seed_postgresql(conn, n, seed, progress, totals) -> None:
                 totals[2] += len(emails)
                 if progress:
                     progress(len(clients))
+                clock.lap("copy rows")
         finally:
             cur.execute(
                 "SELECT setval(pg_get_serial_sequence('clients', 'id'), "
@@ -389,7 +417,9 @@ def _seed_postgresql(conn, n, seed, progress, totals) -> None:
                 "USING gin (search_text gin_trgm_ops)"
             )
             conn.commit()
+            clock.lap("build search index")
             cur.execute("ANALYZE clients")
             cur.execute("ANALYZE client_phones")
             cur.execute("ANALYZE client_emails")
             conn.commit()
+            clock.lap("analyze")

@@ -1,8 +1,9 @@
 """What goes into ``clients.search_text``, and how a query is folded the same way.
 
 The text is lower-cased and stripped of diacritics (``Ștefan`` -> ``stefan``), so a query typed
-without them finds the name with them. Phone numbers are added as digit runs in international
-and national form, so any fragment of the digits matches whatever format the caller types.
+without them finds the name with them. Phone numbers are added as their E.164 digits; a
+query is reduced to digits the same way (international prefix and national trunk prefix
+dropped), so any fragment matches whatever format it is typed in.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import phonenumbers
 _SPACES = re.compile(r"\s+")
 _PHONE_QUERY = re.compile(r"^[\d\s()+\-./]+$")
 _NON_DIGITS = re.compile(r"\D")
-_NATIONAL_PREFIX = {"RO": "0", "MD": "0", "UA": "0", "GB": "0", "DE": "0", "FR": "0", "IT": ""}
 
 
 def fold(text: str) -> str:
@@ -32,29 +32,20 @@ def fold(text: str) -> str:
 
 
 def phone_digits(e164: str) -> str:
-    """``+40721234567`` -> ``40721234567 0721234567`` (international and national digits)."""
-    try:
-        parsed = phonenumbers.parse(e164, None)
-    except phonenumbers.NumberParseException:
-        return e164.lstrip("+")
-    return digit_runs(parsed.country_code, str(parsed.national_number))
+    """``+40721234567`` -> ``40721234567``: any fragment of the number is in there."""
+    return e164.lstrip("+")
 
 
 def digit_runs(country_code: int, national_number: str) -> str:
-    """The digits of a number as dialled abroad and at home (``7916...`` and ``8916...``)."""
-    trunk = _trunk_prefix(country_code)
-    international = f"{country_code}{national_number}"
-    return f"{international} {trunk}{national_number}" if trunk else international
+    """The digits of a number as stored in the search text (bulk seeding builds them so)."""
+    return f"{country_code}{national_number}"
 
 
-@lru_cache(maxsize=512)
-def _trunk_prefix(country_code: int) -> str:
-    if country_code == 7:
-        return "8"
-    if country_code == 1:
-        return ""
-    region = phonenumbers.region_code_for_country_code(country_code)
-    return _NATIONAL_PREFIX.get(region, "0")
+@lru_cache(maxsize=64)
+def _trunk_prefix(region: str) -> str:
+    """The national (trunk) prefix dialled before a number at home: ``0`` in Romania."""
+    meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    return (meta.national_prefix or "") if meta is not None else ""
 
 
 def build_search_text(
@@ -97,5 +88,13 @@ def query_terms(q: str) -> str:
             return e164[1:]
         digits = _NON_DIGITS.sub("", q)
         # 0040... and +40... are the same digits once the international prefix is gone
-        return digits[2:] if digits.startswith("00") and len(digits) > 4 else digits
+        if digits.startswith("00") and len(digits) > 4:
+            return digits[2:]
+        # a national fragment (0721 23...): the stored digits carry no trunk prefix
+        from crm_core.config import get_settings
+
+        trunk = _trunk_prefix(get_settings().default_region)
+        if trunk and q.lstrip(" (").startswith(trunk) and len(digits) > len(trunk) + 2:
+            return digits[len(trunk) :]
+        return digits
     return fold(q)
