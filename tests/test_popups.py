@@ -219,3 +219,34 @@ def test_click_to_call_outbound_pops_nothing_but_is_logged(live_server, users, p
         call = s.scalars(select(Call)).one()
     assert (call.direction, call.e164, call.disposition) == ("outbound", "+40311234567", "answered")
     sock.close()
+
+
+def test_demo_simulator_pops_calls_within_seconds(sqlite_database, monkeypatch):
+    """CALLCARD_SIMULATOR=true: the web process starts an AMI replay server making up calls from
+    the client base to the bound extensions, and its own listener pops them up."""
+    from crm_core import config
+    from dashboard.app import create_app
+    from tests.conftest import LiveServer, Users, free_port
+
+    users = Users()
+    users.add("ana", extension="101")
+    users.add("bob", extension="102")
+    _client_with_phone("Maria", "+40721234567")
+    monkeypatch.setenv("CALLCARD_SIMULATOR", "true")
+    config.get_settings.cache_clear()
+    server = LiveServer(create_app(), free_port())
+    server.start()
+    try:
+        sockets = [Socket(server, users.token(n)) for n in ("ana", "bob")]
+        deadline = time.monotonic() + 20
+        ringing = []
+        while not ringing and time.monotonic() < deadline:
+            for sock in sockets:
+                sock.collect(until="call.ringing", timeout=0.5)
+                ringing += [m for m in sock.messages if m["type"] == "call.ringing"]
+        assert ringing, "no simulated call within 20 s"
+        assert ringing[0]["extension"] in ("101", "102")
+        for sock in sockets:
+            sock.close()
+    finally:
+        server.stop()
