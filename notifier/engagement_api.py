@@ -26,7 +26,7 @@ from notifier.engagement_models import InboundSms, MessageTemplate, Newsletter, 
 from notifier.inbound.service import handle_inbound_sms
 from notifier.newsletters import service as newsletters
 from notifier.reminders import service as reminders
-from notifier.segments import count_segments
+from notifier.segments import count_segments, transliterate_romanian
 from notifier.surveys import service as surveys
 from notifier.webhooks import verified_twilio_form
 
@@ -121,6 +121,9 @@ def delete_rule(
 class TemplateIn(Strict):
     subject: bounded(250) = ""
     body: bounded(20_000, 1)
+    transliterate: bool = Field(
+        False, description="Store Romanian diacritics as plain letters (GSM-7: fewer segments)"
+    )
 
 
 def _sample_for(key: str) -> dict[str, Any]:
@@ -173,6 +176,13 @@ def save_template(
     db: Session = Depends(get_db),
 ) -> dict:
     _known_key(key, language)
+    if data.transliterate:
+        data = data.model_copy(
+            update={
+                "body": transliterate_romanian(data.body),
+                "subject": transliterate_romanian(data.subject),
+            }
+        )
     sample = _sample_for(key)
     templates.validate(data.body, sample, field="body")
     if data.subject:

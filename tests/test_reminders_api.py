@@ -62,6 +62,13 @@ def test_template_edit_shows_segments_and_refuses_unsafe_templates(client, as_us
     assert saved.json()["custom"] is True
     assert saved.json()["segments"]["encoding"] == "UCS-2"
     assert "Bună Ana" in saved.json()["preview"]
+    plain = client.put(
+        url,
+        json={"body": "Bună {{ first_name }}, programarea e pe {{ date }}.", "transliterate": True},
+        headers=admin,
+    )
+    assert plain.json()["body"].startswith("Buna ")
+    assert plain.json()["segments"]["encoding"] == "GSM-7"
     escape = client.put(url, json={"body": "{{ first_name.__class__.__base__ }}"}, headers=admin)
     assert escape.status_code == 422 and escape.json()["detail"][0]["loc"] == ["body", "body"]
     unknown = client.put(url, json={"body": "{{ secret_key }}"}, headers=admin)
@@ -76,7 +83,7 @@ def test_template_edit_shows_segments_and_refuses_unsafe_templates(client, as_us
     mine = next(
         t for t in listing if t["key"] == "reminder.appointment.sms" and t["language"] == "ro"
     )
-    assert mine["body"].startswith("Bună")
+    assert mine["body"].startswith("Buna ") and mine["custom"] is True
     assert client.delete(url, headers=admin).status_code == 204
     listing = client.get("/api/notifier/templates", headers=admin).json()
     mine = next(
