@@ -70,10 +70,10 @@ def _check_run(path: Path, run: TraceRun) -> None:
         if run.complete:
             # the recorded times travel in Timestamp headers: timings are the real ones
             if exp.ring_to_answer_s is not None:
-                assert call.ring_s == pytest.approx(exp.ring_to_answer_s, abs=0.05), label
+                assert call.ring_s == pytest.approx(exp.ring_to_answer_s, abs=0.25), label
             if exp.answer_to_end_s is not None:
                 talk = (call.ended_at - call.answered_at).total_seconds()
-                assert talk == pytest.approx(exp.answer_to_end_s, abs=0.05), label
+                assert talk == pytest.approx(exp.answer_to_end_s, abs=0.25), label
             assert not call.partial, label
 
 
