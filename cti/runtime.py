@@ -76,11 +76,20 @@ class CtiService:
     async def _run_with_lock(self) -> None:
         while True:
             await self.lock.acquire()
+            failed = False
             try:
                 await self._start_listening()
                 await self.lock.lost.wait()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                failed = True
+                log.exception("the CTI service failed; handing the PBX lock over")
             finally:
                 await self._stop_listening()
+                await self.lock.release()
+            if failed:
+                await asyncio.sleep(5)
 
     async def _start_listening(self) -> None:
         from cti.listener import AmiListener

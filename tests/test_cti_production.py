@@ -256,3 +256,31 @@ def test_popup_crosses_processes_and_the_listener_fails_over(
     assert len(linkedids) == len(set(linkedids))
     ana_ws.close()
     bob_ws.close()
+
+
+async def test_lock_is_exclusive_expires_and_tells_a_holder_that_lost_it(redis9):
+    import asyncio
+
+    from cti.lock import RedisLock
+
+    first = RedisLock(REDIS_DB_URL, "callcard:cti:lock:test", ttl=0.6, poll=0.05)
+    second = RedisLock(REDIS_DB_URL, "callcard:cti:lock:test", ttl=0.6, poll=0.05)
+    await first.acquire()
+    assert not await second.try_acquire()
+    await asyncio.sleep(1.0)  # longer than the expiry: the holder keeps it fresh
+    assert await second.holder() == first.token
+    # the second waits, and gets it as soon as the first lets go
+    waiting = asyncio.create_task(second.acquire())
+    await asyncio.sleep(0.2)
+    assert not waiting.done()
+    await first.release()
+    await asyncio.wait_for(waiting, 2)
+    assert await first.holder() == second.token
+    await first.release()  # releasing a lock one does not hold leaves it alone
+    assert await first.holder() == second.token
+    # a holder whose key vanished (Redis flushed, taken over after a long pause) is told
+    redis9.delete("callcard:cti:lock:test")
+    redis9.set("callcard:cti:lock:test", "someone-else")
+    await asyncio.wait_for(second.lost.wait(), 2)
+    await first.close()
+    await second.close()
