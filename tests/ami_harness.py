@@ -227,6 +227,7 @@ def expected_calls(json_path: str | Path) -> list[ExpectedCall]:
     meta = json.loads(Path(json_path).read_text())
     truth = meta.get("ground_truth", {}).get("calls", [])
     facts = _facts_by_linkedid(meta)
+    reference_seen = any(c.get("label") == "reference" for c in meta.get("connections", []))
     out = []
     for index, (lid, f) in enumerate(facts.items()):
         gt = next(
@@ -242,6 +243,13 @@ def expected_calls(json_path: str | Path) -> list[ExpectedCall]:
         direction = f.get("direction") or str(gt.get("direction", "inbound")).split(" ")[0]
         rang = [e for e in (_extension(x) for x in f.get("rang", [])) if e]
         answered = [e for e in (_extension(x) for x in f.get("answered_by", [])) if e]
+        if f.get("partial") or (f.get("ended_t") is None and not reference_seen):
+            # no connection saw the whole call: the intended ground truth says what happened
+            rang = [e for e in (_extension(x) for x in gt.get("rang", [])) if e] or rang
+            answered = re.findall(
+                r"(?<![\d+])\d{2,6}(?![\d.]| ?s\b)", str(gt.get("answered_by") or "")
+            )
+            f = {**f, "missed": gt.get("missed", f.get("missed"))}
         if direction == "inbound":
             number = f.get("caller_number")
             withheld = (

@@ -106,3 +106,21 @@ async def test_reconnect_scenario_gives_one_answered_call():
     call = reconnect.ended[0]
     assert call.answered_by == "101" and call.disposition == "answered"
     assert [k for k, _cid, _e in reconnect.events].count("ended") == 1
+
+
+async def test_reconnect_recording_without_an_observer_stream(tmp_path):
+    """A future recording of a reconnect may lack the ``reference`` observer: the expectations
+    then come from the intended ground truth and the replay must still match them."""
+    import json
+
+    source = next(p for p in TRACE_FILES if p.name.startswith("10-"))
+    meta = json.loads(source.read_text())
+    meta["connections"] = [c for c in meta["connections"] if c.get("label") != "reference"]
+    for conn in meta["connections"]:
+        conn["transcript"] = str(source.parent / conn["transcript"])
+    path = tmp_path / "10-without-reference.json"
+    path.write_text(json.dumps(meta))
+    (expected,) = expected_calls(path)
+    assert expected.answered == ["101"] and expected.disposition == "answered"
+    (run,) = await run_trace(path)
+    _check_run(path, run)
