@@ -54,8 +54,19 @@ def free_port() -> int:
 
 def start_redis(port: int, workdir: str) -> subprocess.Popen:
     proc = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", workdir],
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            workdir,
+        ],
         stdout=subprocess.DEVNULL,
     )
     client = redis.Redis(port=port)
@@ -70,11 +81,12 @@ def start_redis(port: int, workdir: str) -> subprocess.Popen:
 
 def prepare(url: str, operators: int, walls: int) -> tuple[list[tuple[int, str, str]], list[str]]:
     """Operators (id, extension, bearer token) and wall tokens."""
+    from sqlalchemy.orm import Session
+
     from crm_core.auth.principal import SYSTEM
     from crm_core.auth.service import create_user, open_session
     from crm_core.database import make_engine, migrate
     from dashboard.wall.tokens import create_wall_token
-    from sqlalchemy.orm import Session
 
     migrate(url)
     engine = make_engine(url)
@@ -82,8 +94,14 @@ def prepare(url: str, operators: int, walls: int) -> tuple[list[tuple[int, str, 
     with Session(engine) as db:
         for i in range(operators):
             ext = str(2000 + i)
-            user = create_user(db, username=f"op{i}", password="bench-password", team="Sales",
-                               extension=ext, full_name=f"Operator {i}")
+            user = create_user(
+                db,
+                username=f"op{i}",
+                password="bench-password",
+                team="Sales",
+                extension=ext,
+                full_name=f"Operator {i}",
+            )
             out.append((user.id, ext, open_session(db, user, "bearer")))
         for i in range(walls):
             wall_tokens.append(create_wall_token(db, SYSTEM, label=f"TV {i}").token)
@@ -104,9 +122,21 @@ def start_server(url: str, port: int, bus_url: str) -> subprocess.Popen:
         "PYTHONPATH": str(ROOT),
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "dashboard.app:create_app", "--factory",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-         "--ws-ping-interval", "0"],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "dashboard.app:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--ws-ping-interval",
+            "0",
+        ],
         env=env,
         cwd=str(ROOT),
     )
@@ -129,8 +159,10 @@ def pct(values: list[float], q: float) -> float:
 def line(label: str, ms: list[float]) -> str:
     if not ms:
         return f"{label:34} no samples"
-    return (f"{label:34} p50 {statistics.median(ms):6.1f} ms  p99 {pct(ms, 0.99):6.1f} ms  "
-            f"max {max(ms):6.1f} ms  (n={len(ms)})")
+    return (
+        f"{label:34} p50 {statistics.median(ms):6.1f} ms  p99 {pct(ms, 0.99):6.1f} ms  "
+        f"max {max(ms):6.1f} ms  (n={len(ms)})"
+    )
 
 
 async def run(port: int, bus_url: str, ops, walls, calls: int, rate: float) -> dict:
@@ -150,7 +182,11 @@ async def run(port: int, bus_url: str, ops, walls, calls: int, rate: float) -> d
                 if msg.get("type") != "wall.counters":
                     continue
                 for kind, key, phase in msg.get("events", []):
-                    if kind == "wall.call" and (key, phase) in published and (key, phase) not in seen:
+                    if (
+                        kind == "wall.call"
+                        and (key, phase) in published
+                        and (key, phase) not in seen
+                    ):
                         seen.add((key, phase))
                         wall_ms.append((now - published[(key, phase)]) * 1000)
                 if stop.is_set():
@@ -199,31 +235,92 @@ async def run(port: int, bus_url: str, ops, walls, calls: int, rate: float) -> d
     async def one_call(i: int) -> None:
         user_id, ext, _ = ops[i % len(ops)]
         call_id = f"bench-{i}"
-        wall = {"type": "wall.call", "audience": ["wall"], "call_id": call_id,
-                "direction": "inbound", "queue": "support", "extensions": [ext]}
+        wall = {
+            "type": "wall.call",
+            "audience": ["wall"],
+            "call_id": call_id,
+            "direction": "inbound",
+            "queue": "support",
+            "extensions": [ext],
+        }
         me = [f"user:{user_id}"]
         started = time.time()
-        await publish({"type": "call.ringing", "audience": me, "sticky": f"call:{call_id}",
-                       "call_id": call_id, "extension": ext, "number": "+40721000000",
-                       "card": None, "known": False})
+        await publish(
+            {
+                "type": "call.ringing",
+                "audience": me,
+                "sticky": f"call:{call_id}",
+                "call_id": call_id,
+                "extension": ext,
+                "number": "+40721000000",
+                "card": None,
+                "known": False,
+            }
+        )
         await publish({**wall, "phase": "ringing", "started_at": started}, (call_id, "ringing"))
-        await publish({"type": "operator.state", "audience": ["wall", *me], "extension": ext,
-                       "user_id": user_id, "state": "ringing"})
+        await publish(
+            {
+                "type": "operator.state",
+                "audience": ["wall", *me],
+                "extension": ext,
+                "user_id": user_id,
+                "state": "ringing",
+            }
+        )
         await asyncio.sleep(1.0)
-        await publish({"type": "call.answered", "audience": me, "sticky": f"call:{call_id}",
-                       "call_id": call_id, "extension": ext, "by_me": True})
+        await publish(
+            {
+                "type": "call.answered",
+                "audience": me,
+                "sticky": f"call:{call_id}",
+                "call_id": call_id,
+                "extension": ext,
+                "by_me": True,
+            }
+        )
         await publish({**wall, "phase": "answered", "answered_by": ext}, (call_id, "answered"))
-        await publish({"type": "operator.state", "audience": ["wall", *me], "extension": ext,
-                       "user_id": user_id, "state": "in_call"})
+        await publish(
+            {
+                "type": "operator.state",
+                "audience": ["wall", *me],
+                "extension": ext,
+                "user_id": user_id,
+                "state": "in_call",
+            }
+        )
         await asyncio.sleep(2.0)
-        await publish({"type": "call.ended", "audience": me, "sticky": f"call:{call_id}",
-                       "final": True, "call_id": call_id, "disposition": "answered",
-                       "talk_s": 2.0})
-        await publish({**wall, "phase": "ended", "answered_by": ext, "disposition": "answered",
-                       "wait_s": 1.0, "talk_s": 2.0, "started_at": started},
-                      (call_id, "ended"))
-        await publish({"type": "operator.state", "audience": ["wall", *me], "extension": ext,
-                       "user_id": user_id, "state": "available"})
+        await publish(
+            {
+                "type": "call.ended",
+                "audience": me,
+                "sticky": f"call:{call_id}",
+                "final": True,
+                "call_id": call_id,
+                "disposition": "answered",
+                "talk_s": 2.0,
+            }
+        )
+        await publish(
+            {
+                **wall,
+                "phase": "ended",
+                "answered_by": ext,
+                "disposition": "answered",
+                "wait_s": 1.0,
+                "talk_s": 2.0,
+                "started_at": started,
+            },
+            (call_id, "ended"),
+        )
+        await publish(
+            {
+                "type": "operator.state",
+                "audience": ["wall", *me],
+                "extension": ext,
+                "user_id": user_id,
+                "state": "available",
+            }
+        )
 
     started = time.perf_counter()
     replay = []
@@ -234,17 +331,31 @@ async def run(port: int, bus_url: str, ops, walls, calls: int, rate: float) -> d
     elapsed = time.perf_counter() - started
     await asyncio.sleep(1.0)  # the last updates
     stop.set()
-    await bus.publish(CHANNEL, json.dumps({"type": "wall.call", "audience": ["wall"],
-                                           "call_id": "bench-stop", "phase": "ringing",
-                                           "bench_t": time.time()}))
+    await bus.publish(
+        CHANNEL,
+        json.dumps(
+            {
+                "type": "wall.call",
+                "audience": ["wall"],
+                "call_id": "bench-stop",
+                "phase": "ringing",
+                "bench_t": time.time(),
+            }
+        ),
+    )
     await asyncio.sleep(0.5)
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
     await bus.aclose()
     expected = calls * 3 * len(walls)
-    return {"wall": wall_ms, "popup": popup_ms, "base": base_ms, "expected": expected,
-            "elapsed": elapsed}
+    return {
+        "wall": wall_ms,
+        "popup": popup_ms,
+        "base": base_ms,
+        "expected": expected,
+        "elapsed": elapsed,
+    }
 
 
 def main() -> None:
@@ -266,13 +377,21 @@ def main() -> None:
     try:
         ops, walls = prepare(url, args.operators, args.walls)
         web = start_server(url, web_port, bus_url)
-        print(f"{args.walls} wall screens + {args.operators} operator pages connected, "
-              f"{args.calls} calls at {args.rate:g}/s (each: ringing, answered 1 s later, "
-              f"ended 2 s after that); load average {os.getloadavg()[0]:.1f} at start\n")
+        print(
+            f"{args.walls} wall screens + {args.operators} operator pages connected, "
+            f"{args.calls} calls at {args.rate:g}/s (each: ringing, answered 1 s later, "
+            f"ended 2 s after that); load average {os.getloadavg()[0]:.1f} at start\n"
+        )
         result = asyncio.run(run(web_port, bus_url, ops, walls, args.calls, args.rate))
-        print(line("wall update delay (20 screens)" if args.walls == 20 else "wall update delay",
-                   result["wall"]))
-        print(f"{'':34} {len(result['wall'])} of {result['expected']} call events seen on the walls")
+        print(
+            line(
+                "wall update delay (20 screens)" if args.walls == 20 else "wall update delay",
+                result["wall"],
+            )
+        )
+        print(
+            f"{'':34} {len(result['wall'])} of {result['expected']} call events seen on the walls"
+        )
         print(line("popup delay (operator pages)", result["popup"]))
         print(line("baseline: Redis pub/sub alone", result["base"]))
         print(f"\nreplay lasted {result['elapsed']:.1f} s")

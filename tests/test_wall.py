@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import timedelta
 
 import pytest
 from websockets.sync.client import connect
@@ -14,6 +13,13 @@ from tests.conftest import SHARED
 from tests.test_popups import drain, feed_trace
 
 TRACES = SHARED / "ami-traces"
+
+
+@pytest.fixture
+def database(sqlite_database):
+    """Websockets and tokens are the subject here: SQLite only (the rebuild from the database
+    runs on both backends in test_wall_rebuild.py)."""
+    return sqlite_database
 
 
 class WallScreen:
@@ -93,8 +99,17 @@ def test_ringing_and_waiting_show_while_the_call_lasts(live_server, users):
         assert snap["now"]["longest_since"] is not None
         publish({**base, "call_id": "L1", "phase": "answered", "answered_by": "101"})
         screen.wait_for(lambda s: s["now"]["ringing"] == 0 and s["now"]["in_progress"] == 1)
-        publish({**base, "call_id": "L1", "phase": "ended", "disposition": "answered",
-                 "answered_by": "101", "wait_s": 4, "talk_s": 33})
+        publish(
+            {
+                **base,
+                "call_id": "L1",
+                "phase": "ended",
+                "disposition": "answered",
+                "answered_by": "101",
+                "wait_s": 4,
+                "talk_s": 33,
+            }
+        )
         snap = screen.wait_for(lambda s: s["now"]["in_progress"] == 0)
         assert snap["today"]["avg_talk_s"] == 33
     finally:
@@ -106,8 +121,16 @@ def test_operator_pages_do_not_receive_wall_counters(live_server, users):
     operator = connect(f"{live_server.ws_url}/ws?token={users.token('ana')}", open_timeout=5)
     try:
         assert json.loads(operator.recv(timeout=5))["type"] == "hello"
-        publish({"type": "wall.call", "audience": ["wall"], "call_id": "Z", "phase": "ringing",
-                 "direction": "inbound", "queue": ""})
+        publish(
+            {
+                "type": "wall.call",
+                "audience": ["wall"],
+                "call_id": "Z",
+                "phase": "ringing",
+                "direction": "inbound",
+                "queue": "",
+            }
+        )
         with pytest.raises(TimeoutError):
             while True:
                 message = json.loads(operator.recv(timeout=1))
@@ -116,58 +139,12 @@ def test_operator_pages_do_not_receive_wall_counters(live_server, users):
         operator.close()
 
 
-def test_restarted_server_rebuilds_today_from_the_database(database, users):
-    """Calls, ratings and overdue tasks stored before the start are on the wall at once."""
-    from fastapi.testclient import TestClient
-
-    from crm_core.clients.models import Client, Phone
-    from crm_core.database import session_scope, utcnow
-    from crm_core.tasks.models import Task
-    from cti.calllog.models import Call
-    from dashboard.app import create_app
-    from notifier.engagement_models import Survey
-
-    ana = users.add("ana", extension="101")
-    users.add("boss", role="manager")
-    now = utcnow()
-    with session_scope() as db:
-        client = Client(display_name="Ion", first_name="Ion",
-                        phones=[Phone(number="+40721000001", e164="+40721000001")])
-        db.add(client)
-        db.flush()
-        common = {"started_at": now - timedelta(minutes=5), "ended_at": now - timedelta(minutes=1)}
-        db.add_all([
-            Call(linkedid="r1", direction="inbound", disposition="answered", rang=["101"],
-                 answered_extension="101", answered_user_id=ana.id, wait_s=6, talk_s=100, **common),
-            Call(linkedid="r2", direction="inbound", disposition="missed", rang=["101"], wait_s=25,
-                 **common),
-            Call(linkedid="r3", direction="outbound", disposition="answered", rang=["101"],
-                 answered_extension="101", talk_s=50, **common),
-            Call(linkedid="old", direction="inbound", disposition="missed", rang=["101"],
-                 started_at=now - timedelta(days=2), ended_at=now - timedelta(days=2)),
-        ])
-        db.add(Survey(client_id=client.id, phone_e164="+40721000001", source="call",
-                      source_ref="r1", operator_user_id=ana.id, status="answered", rating=4,
-                      answered_at=now - timedelta(minutes=1)))
-        db.add(Task(title="Call Ion back", assignee_id=ana.id, status="open",
-                    due_at=now - timedelta(hours=2)))
-        db.add(Task(title="Later", assignee_id=ana.id, status="open", due_at=now + timedelta(hours=2)))
-    with TestClient(create_app()) as http:
-        headers = {"Authorization": f"Bearer {users.token('boss')}"}
-        snap = http.get("/api/wall/snapshot", headers=headers).json()
-    today = snap["today"]
-    assert (today["inbound_answered"], today["inbound_missed"], today["outbound"]) == (1, 1, 1)
-    assert today["service_level"] == 0.5
-    tile = next(op for op in snap["operators"] if op["extension"] == "101")
-    assert tile["calls_today"] == 2 and tile["rating"] == {"avg": 4.0, "count": 1}
-    assert snap["csat"]["today"] == {"avg": 4.0, "count": 1}
-    assert snap["overdue"] == [{"user_id": ana.id, "name": "Ana", "count": 1}]
-
-
 def test_wall_tokens_open_the_wall_read_only(client, as_user, users):
     admin = as_user("root", role="admin")
     operator = as_user("ana", role="operator")
-    assert client.post("/api/wall/tokens", json={"label": "TV"}, headers=operator).status_code == 403
+    assert (
+        client.post("/api/wall/tokens", json={"label": "TV"}, headers=operator).status_code == 403
+    )
     bad = client.post("/api/wall/tokens", json={"label": "", "days": 0}, headers=admin)
     assert bad.status_code == 422
     assert {tuple(e["loc"]) for e in bad.json()["detail"]} >= {("body", "label"), ("body", "days")}
@@ -181,7 +158,9 @@ def test_wall_tokens_open_the_wall_read_only(client, as_user, users):
     assert "Nivel de serviciu" in page.text and 'lang="ro"' in page.text
     assert client.get(f"/wall?token={token}x").status_code == 401
     # a wall token is read-only: it opens no API
-    assert client.get("/api/clients", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    assert (
+        client.get("/api/clients", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    )
     listed = client.get("/api/wall/tokens", headers=admin).json()
     assert [t["label"] for t in listed] == ["TV room"] and listed[0]["token"] is None
     assert client.delete(f"/api/wall/tokens/{listed[0]['id']}", headers=admin).status_code == 204

@@ -94,8 +94,13 @@ def local_zone() -> ZoneInfo:
     return _zone(get_settings().timezone)
 
 
+@lru_cache
+def _parsed_locale(code: str) -> Locale:
+    return Locale.parse(code)
+
+
 def _locale() -> Locale:
-    return Locale.parse(_current.get())
+    return _parsed_locale(_current.get())
 
 
 def format_datetime(value: datetime | None, fmt: str = "short") -> str:

@@ -48,12 +48,13 @@ def _int(value: str | None) -> int | None:
         raise Invalid(["query"], "must be a whole number") from None
 
 
-def _lookups(db: Session, actor: Principal) -> dict:
+def _lookups(db: Session, actor: Principal, *, sources: bool = True) -> dict:
+    """The lists the filters and forms offer (teams, colleagues, categories, ...)."""
     return {
         "teams": users.list_teams(db),
         "colleagues": users.list_users(db, actor),
         "categories": choices.items(db, "client_category"),
-        "sources": choices.items(db, "client_source"),
+        "sources": choices.items(db, "client_source") if sources else [],
         "custom_fields": customfields.fields_for(db, clients.ENTITY),
     }
 
@@ -106,7 +107,7 @@ def client_list(
         error = exc.message
     active = {k: v for k, v in values.items() if v}
     active.update({f"cf.{k}": v for k, v in custom.items()})
-    lookups = _lookups(db, user)
+    lookups = _lookups(db, user, sources=False)
     owner_names = {u.id: u.full_name or u.username for u in lookups["colleagues"]}
     team_names = {t.id: t.name for t in lookups["teams"]}
 
@@ -134,12 +135,8 @@ def client_list(
     )
 
 
-def _timeline(db: Session, user: Principal, client_id: int) -> list[dict]:
+def _timeline(db: Session, user: Principal, client_id: int, authors: dict[int, str]) -> list[dict]:
     rows, _total = history.list_for_client(db, user, client_id, limit=100)
-    authors = {
-        u.id: u.full_name or u.username
-        for u in users.list_users(db, user, include_inactive=user.is_admin)
-    }
     items = [
         {
             "kind": r.kind,
@@ -240,20 +237,20 @@ def client_card(
     open_tasks, _n = tasks.list_tasks(
         db, user, client_id=client_id, status=["open", "in_progress"], limit=50
     )
-    done_tasks, _m = tasks.list_tasks(db, user, client_id=client_id, status=["done"], limit=10)
-    lookups = _lookups(db, user)
+    colleagues = users.list_users(db, user)
+    authors = {u.id: u.full_name or u.username for u in colleagues}
+    fields = customfields.fields_for(db, clients.ENTITY)
     return render(
         request,
         "client.html",
         {
             "client": client,
-            "timeline": _timeline(db, user, client_id),
+            "timeline": _timeline(db, user, client_id, authors),
             "open_tasks": open_tasks,
-            "done_tasks": done_tasks,
             "overdue_ids": {t.id for t in open_tasks if tasks.is_overdue(t)},
-            "field_labels": {f.key: f for f in lookups["custom_fields"]},
-            "colleagues": lookups["colleagues"],
-            "category_labels": {c.code: c.label for c in lookups["categories"]},
+            "field_labels": {f.key: f for f in fields},
+            "colleagues": colleagues,
+            "category_labels": {c.code: c.label for c in choices.items(db, "client_category")},
             "result_labels": {c.code: c.label for c in choices.items(db, "interaction_result")},
         },
         user=user,

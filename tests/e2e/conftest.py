@@ -89,79 +89,197 @@ def seed() -> dict:
     from crm_core.tasks.models import Task
 
     with session_scope() as db:
-        ana = create_user(db, username="ana", password="password-ana", role="operator",
-                          team="Sales", extension="101", full_name="Ana Popescu")
-        bob = create_user(db, username="bob", password="password-bob", role="operator",
-                          team="Sales", extension="102", full_name="Bogdan Ionescu")
-        create_user(db, username="boss", password="password-boss", role="manager",
-                    full_name="Maria Dumitru")
-        for username, full_name, ext in (("cristina", "Cristina Dobre", "103"),
-                                         ("dan", "Dan Marinescu", "104"),
-                                         ("elena", "Elena Georgescu", "105"),
-                                         ("florin", "Florin Stoica", "106")):
-            create_user(db, username=username, password=f"password-{username}",
-                        team="Sales", extension=ext, full_name=full_name)
-        org = create_client(db, SYSTEM, ClientIn(
-            kind="organization", org_name="Transilvania Logistic SRL", team_id=ana.team_id,
-            category="partner", phones=[{"kind": "work", "number": "+40 264 450 000"}],
-            addresses=[{"kind": "work", "street": "Str. Fabricii 12", "city": "Cluj-Napoca",
-                        "country": "RO"}]))
-        vip = create_client(db, SYSTEM, ClientIn(
-            first_name="Ștefan", last_name="Țurcanu", job_title="Director achiziții",
-            organization_id=org.id, owner_id=ana.id, team_id=ana.team_id, category="vip",
-            tags=["contract-2026"],
-            phones=[{"kind": "mobile", "number": "+40 721 234 567"},
-                    {"kind": "work", "number": "0264 450 001"}],
-            emails=[{"kind": "work", "address": "stefan.turcanu@translog.ro"}],
-            addresses=[{"kind": "work", "street": "Str. Fabricii 12", "city": "Cluj-Napoca",
-                        "country": "RO"}]))
-        create_client(db, SYSTEM, ClientIn(first_name="Elena", last_name="Matei",
-                                           team_id=ana.team_id,
-                                           phones=[{"number": "0744 333 444"}]))
+        ana = create_user(
+            db,
+            username="ana",
+            password="password-ana",
+            role="operator",
+            team="Sales",
+            extension="101",
+            full_name="Ana Popescu",
+        )
+        bob = create_user(
+            db,
+            username="bob",
+            password="password-bob",
+            role="operator",
+            team="Sales",
+            extension="102",
+            full_name="Bogdan Ionescu",
+        )
+        create_user(
+            db, username="boss", password="password-boss", role="manager", full_name="Maria Dumitru"
+        )
+        for username, full_name, ext in (
+            ("cristina", "Cristina Dobre", "103"),
+            ("dan", "Dan Marinescu", "104"),
+            ("elena", "Elena Georgescu", "105"),
+            ("florin", "Florin Stoica", "106"),
+        ):
+            create_user(
+                db,
+                username=username,
+                password=f"password-{username}",
+                team="Sales",
+                extension=ext,
+                full_name=full_name,
+            )
+        org = create_client(
+            db,
+            SYSTEM,
+            ClientIn(
+                kind="organization",
+                org_name="Transilvania Logistic SRL",
+                team_id=ana.team_id,
+                category="partner",
+                phones=[{"kind": "work", "number": "+40 264 450 000"}],
+                addresses=[
+                    {
+                        "kind": "work",
+                        "street": "Str. Fabricii 12",
+                        "city": "Cluj-Napoca",
+                        "country": "RO",
+                    }
+                ],
+            ),
+        )
+        vip = create_client(
+            db,
+            SYSTEM,
+            ClientIn(
+                first_name="Ștefan",
+                last_name="Țurcanu",
+                job_title="Director achiziții",
+                organization_id=org.id,
+                owner_id=ana.id,
+                team_id=ana.team_id,
+                category="vip",
+                tags=["contract-2026"],
+                phones=[
+                    {"kind": "mobile", "number": "+40 721 234 567"},
+                    {"kind": "work", "number": "0264 450 001"},
+                ],
+                emails=[{"kind": "work", "address": "stefan.turcanu@translog.ro"}],
+                addresses=[
+                    {
+                        "kind": "work",
+                        "street": "Str. Fabricii 12",
+                        "city": "Cluj-Napoca",
+                        "country": "RO",
+                    }
+                ],
+            ),
+        )
+        create_client(
+            db,
+            SYSTEM,
+            ClientIn(
+                first_name="Elena",
+                last_name="Matei",
+                team_id=ana.team_id,
+                phones=[{"number": "0744 333 444"}],
+            ),
+        )
         now = utcnow()
         for days, kind, extra in (
-            (9, "call", {"direction": "inbound", "result_code": "answered", "duration_s": 312,
-                         "subject": "Întrebare despre factura 2026-114"}),
+            (
+                9,
+                "call",
+                {
+                    "direction": "inbound",
+                    "result_code": "answered",
+                    "duration_s": 312,
+                    "subject": "Întrebare despre factura 2026-114",
+                },
+            ),
             (6, "meeting", {"subject": "Prezentare ofertă transport frigorific"}),
-            (3, "sms", {"direction": "outbound",
-                        "body": "Bună ziua! Vă reamintim întâlnirea de mâine la 10:00."}),
+            (
+                3,
+                "sms",
+                {
+                    "direction": "outbound",
+                    "body": "Bună ziua! Vă reamintim întâlnirea de mâine la 10:00.",
+                },
+            ),
             (2, "call", {"direction": "outbound", "result_code": "no_answer", "duration_s": 0}),
             (1, "note", {"body": "Dorește ofertă pentru 12 camioane până vineri."}),
         ):
-            add_interaction(db, SYSTEM, client_id=vip.id, kind=kind,
-                            occurred_at=now - timedelta(days=days), **extra)
-        db.add(Task(title="Trimite oferta pentru 12 camioane", client_id=vip.id,
-                    assignee_id=ana.id, team_id=ana.team_id, status="open",
-                    due_at=now + timedelta(hours=3)))
+            add_interaction(
+                db,
+                SYSTEM,
+                client_id=vip.id,
+                kind=kind,
+                occurred_at=now - timedelta(days=days),
+                **extra,
+            )
+        db.add(
+            Task(
+                title="Trimite oferta pentru 12 camioane",
+                client_id=vip.id,
+                assignee_id=ana.id,
+                team_id=ana.team_id,
+                status="open",
+                due_at=now + timedelta(hours=3),
+            )
+        )
+        from crm_core.clients.models import Client
         from notifier.engagement_models import Survey
 
+        vip_row = db.get(Client, vip.id)
+        vip_row.last_rating, vip_row.last_rated_at = 5, now - timedelta(days=9)
+
         for n, (rating, operator) in enumerate(((5, ana), (4, bob), (5, ana), (3, bob))):
-            db.add(Survey(client_id=vip.id, phone_e164="+40721234567", source="call",
-                          source_ref=f"seed-{n}", operator_user_id=operator.id,
-                          status="answered", rating=rating,
-                          answered_at=now - timedelta(minutes=30 + n)))
-        db.add(Task(title="Confirmă datele de facturare", client_id=vip.id, assignee_id=ana.id,
-                    team_id=ana.team_id, status="open", due_at=now - timedelta(days=1)))
+            db.add(
+                Survey(
+                    client_id=vip.id,
+                    phone_e164="+40721234567",
+                    source="call",
+                    source_ref=f"seed-{n}",
+                    operator_user_id=operator.id,
+                    status="answered",
+                    rating=rating,
+                    answered_at=now - timedelta(minutes=30 + n),
+                )
+            )
+        db.add(
+            Task(
+                title="Confirmă datele de facturare",
+                client_id=vip.id,
+                assignee_id=ana.id,
+                team_id=ana.team_id,
+                status="open",
+                due_at=now - timedelta(days=1),
+            )
+        )
         return {"vip_id": vip.id, "org_id": org.id, "ana_id": ana.id, "bob_id": bob.id}
 
 
 @pytest.fixture(scope="module")
 def site(sqlite_url) -> Iterator[Site]:
-    keys = ("CALLCARD_DATABASE_URL", "CALLCARD_AMI_HOST", "CALLCARD_AMI_PORT",
-            "CALLCARD_AMI_USERNAME", "CALLCARD_AMI_SECRET", "CALLCARD_BUS_URL",
-            "CALLCARD_ATTACHMENTS_DIR", "CALLCARD_SIMULATOR")
+    keys = (
+        "CALLCARD_DATABASE_URL",
+        "CALLCARD_AMI_HOST",
+        "CALLCARD_AMI_PORT",
+        "CALLCARD_AMI_USERNAME",
+        "CALLCARD_AMI_SECRET",
+        "CALLCARD_BUS_URL",
+        "CALLCARD_ATTACHMENTS_DIR",
+        "CALLCARD_SIMULATOR",
+    )
     saved = {k: os.environ.get(k) for k in keys}
     pbx = AmiPbx()
     port = pbx.start()
-    os.environ.update({
-        "CALLCARD_DATABASE_URL": sqlite_url,
-        "CALLCARD_AMI_HOST": "127.0.0.1",
-        "CALLCARD_AMI_PORT": str(port),
-        "CALLCARD_AMI_USERNAME": AMI_USER,
-        "CALLCARD_AMI_SECRET": AMI_SECRET,
-        "CALLCARD_BUS_URL": "",
-        "CALLCARD_SIMULATOR": "false",
-    })
+    os.environ.update(
+        {
+            "CALLCARD_DATABASE_URL": sqlite_url,
+            "CALLCARD_AMI_HOST": "127.0.0.1",
+            "CALLCARD_AMI_PORT": str(port),
+            "CALLCARD_AMI_USERNAME": AMI_USER,
+            "CALLCARD_AMI_SECRET": AMI_SECRET,
+            "CALLCARD_BUS_URL": "",
+            "CALLCARD_SIMULATOR": "false",
+        }
+    )
     _reset_caches()
     _wipe(sqlite_url)
     data = seed()
@@ -195,7 +313,8 @@ def browser():
 def sign_in(browser, site: Site, username: str, viewport=None):
     """A new browser context signed in through the login form; returns its page."""
     context = browser.new_context(
-        viewport=viewport or {"width": 1440, "height": 900}, locale="en-US",
+        viewport=viewport or {"width": 1440, "height": 900},
+        locale="en-US",
         timezone_id="Europe/Bucharest",
     )
     page = context.new_page()

@@ -146,8 +146,9 @@ def test_wall_counts_change_as_calls_come_and_go(browser, site):
 
     answered = value("today.inbound_answered")
     site.pbx.call("queue_answered", "+40721234567", "", ring_s=2.5, talk_s=3)
-    wall.wait_for_function("document.querySelector(\"[data-k='now.ringing']\").textContent === '1'",
-                           timeout=3000)
+    wall.wait_for_function(
+        "document.querySelector(\"[data-k='now.ringing']\").textContent === '1'", timeout=3000
+    )
     wall.wait_for_timeout(400)
     wall.screenshot(path=str(SCREENSHOTS / "wall.png"))
     wall.wait_for_function(
@@ -168,8 +169,9 @@ def test_switch_language_to_romanian(browser, site):
     from crm_core.database import session_scope
 
     with session_scope() as db:
-        create_user(db, username="carmen", password="password-carmen", team="Sales",
-                    full_name="Carmen Stan")
+        create_user(
+            db, username="carmen", password="password-carmen", team="Sales", full_name="Carmen Stan"
+        )
     page = sign_in(browser, site, "carmen")
     page.select_option("select[name=language]", "ro")
     page.wait_for_selector("html[lang=ro]")
@@ -193,11 +195,17 @@ def test_task_reminder_shows_only_to_the_assignee(browser, site):
 
     ana = sign_in(browser, site, "ana")
     bob = sign_in(browser, site, "bob")
-    get_bus().publish_sync({
-        "type": "task.due", "audience": [f"user:{site.data['ana_id']}"], "task_id": 1,
-        "title": "Sună clientul înapoi", "due_at": "2026-11-26T16:00:00Z", "client_id": None,
-        "kind": "task",
-    })
+    get_bus().publish_sync(
+        {
+            "type": "task.due",
+            "audience": [f"user:{site.data['ana_id']}"],
+            "task_id": 1,
+            "title": "Sună clientul înapoi",
+            "due_at": "2026-11-26T16:00:00Z",
+            "client_id": None,
+            "kind": "task",
+        }
+    )
     toast = ana.wait_for_selector(".toast:has-text('Sună clientul înapoi')", timeout=3000)
     assert "Reminder" in toast.inner_text()
     bob.wait_for_timeout(500)
