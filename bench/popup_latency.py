@@ -276,8 +276,9 @@ async def run_mode(
     numbers: list[str],
     rounds: int,
     spreads: tuple[float, ...] = (0.0, 1.0),
-) -> dict[float, tuple[list[float], int]]:
-    """Latencies (ms) and missing popups for each arrival spread (0 = every call in the same ms)."""
+) -> dict[float, tuple[list[float], int, float]]:
+    """Per arrival spread (0 = every call in the same ms): latencies (ms), missing popups and the
+    CPU seconds the Callcard processes spent (whole calls: ring, answer, end, call log)."""
     import redis
     from websockets.asyncio.client import connect
 
@@ -311,7 +312,7 @@ async def run_mode(
         procs.append(subprocess.Popen([sys.executable, "-c", CLI, "cti"], env=cti_env, cwd=ROOT))
     else:
         procs.append(subprocess.Popen(uvicorn, env=env, cwd=ROOT))
-    results: dict[float, tuple[list[float], int]] = {}
+    results: dict[float, tuple[list[float], int, float]] = {}
     try:
         wait_port(web_port)
         deadline = time.monotonic() + 30
@@ -335,8 +336,16 @@ async def run_mode(
 
         readers = [asyncio.create_task(reader(ws)) for ws in sockets]
         extensions = sorted(toks)
+        import psutil
+
+        watched = [psutil.Process(proc.pid) for proc in procs]
+
+        def cpu_seconds() -> float:
+            return sum(sum(p.cpu_times()[:2]) for p in watched)
+
         for spread, r in [(sp, r) for sp in spreads for r in range(rounds)]:
-            latencies, missing = results.setdefault(spread, ([], 0))
+            latencies, missing, cpu = results.setdefault(spread, ([], 0, 0.0))
+            cpu_before = cpu_seconds()
             calls = []
             for i, number in enumerate(numbers):
                 ext = extensions[(i * 2 + r) % len(extensions)]
@@ -358,8 +367,8 @@ async def run_mode(
                     latencies.append((arrived[lid] - replay.sent[lid]) * 1000)
                 else:
                     missing += 1
-            results[spread] = (latencies, missing)
-            await asyncio.sleep(5.0)  # let the round's calls end
+            await asyncio.sleep(5.0)  # let the round's calls end (their CPU counts too)
+            results[spread] = (latencies, missing, cpu + cpu_seconds() - cpu_before)
         for task in readers:
             task.cancel()
         for ws in sockets:
@@ -401,18 +410,22 @@ def main() -> None:
         f"{args.clients:,} clients (SQLite), {len(toks)} operator websockets, "
         f"{len(numbers)} calls ringing at once x {args.rounds} round(s)\n"
     )
-    print("| path | 100 calls start | samples | p50 ms | p99 ms | max ms | target p99 |")
-    print("|---|---|---:|---:|---:|---:|---|")
+    print(
+        "| path | 100 calls start | samples | p50 ms | p99 ms | max ms | target p99 "
+        "| server CPU ms per call |"
+    )
+    print("|---|---|---:|---:|---:|---:|---|---:|")
     modes = ["embedded", "redis"] if args.mode == "both" else [args.mode]
     targets = {"embedded": "<= 5 ms", "redis": "<= 15 ms"}
     for mode in modes:
         results = asyncio.run(run_mode(mode, url, toks, numbers, args.rounds))
-        for spread, (lat, missing) in results.items():
+        for spread, (lat, missing, cpu) in results.items():
             note = f" ({missing} missing)" if missing else ""
             when = "in the same ms" if spread == 0 else f"over {spread:g} s"
+            per_call = cpu * 1000 / (len(lat) + missing)
             print(
                 f"| {mode} | {when} | {len(lat)}{note} | {statistics.median(lat):.2f} | "
-                f"{pct(lat, 99):.2f} | {max(lat):.2f} | {targets[mode]} |",
+                f"{pct(lat, 99):.2f} | {max(lat):.2f} | {targets[mode]} | {per_call:.2f} |",
                 flush=True,
             )
     print(
