@@ -593,6 +593,8 @@ class Dispatcher:
                     OutboxMessage.claimed_by == claim.token,
                 )
             ).all()
+        if not rows:
+            return Stats()
         now = utcnow()
         stats = Stats()
         changes: list[Change] = []
@@ -608,8 +610,17 @@ class Dispatcher:
             )
             for r in rows
         ]
-        lookups = list(self.pool.map(self._lookup, messages))
+        taken = self._taken_provider_ids(rows, claim.ids)
+        lookups = list(self.pool.map(lambda m: self._lookup(m, taken), messages))
+        matched: dict[str, int] = {}
         for r, found in zip(rows, lookups, strict=True):
+            if found is not None and found.provider_id and not found.unknown:
+                if found.provider_id in matched:  # two rows matched one provider message
+                    found = SendResult.unanswered(
+                        f"matched the same provider message as #{matched[found.provider_id]}"
+                    )
+                else:
+                    matched[found.provider_id] = r.id
             if found is not None and found.unknown:
                 changes.append(
                     Change(
@@ -672,9 +683,25 @@ class Dispatcher:
         self._write(changes, now, from_statuses=("reconciling",))
         return stats
 
-    def _lookup(self, message: OutgoingMessage) -> SendResult | None:
+    def _taken_provider_ids(self, rows, own_ids: list[int]) -> frozenset[str]:
+        """Provider ids other outbox rows to the same recipients already own."""
+        recipients = sorted({r.recipient for r in rows})
+        since = min(_aware(r.created_at) for r in rows) - timedelta(days=1)
+        with self._sessions() as db:
+            return frozenset(
+                db.scalars(
+                    select(OutboxMessage.provider_id).where(
+                        OutboxMessage.recipient.in_(recipients),
+                        OutboxMessage.provider_id.is_not(None),
+                        OutboxMessage.created_at >= since,
+                        OutboxMessage.id.not_in(own_ids),
+                    )
+                )
+            )
+
+    def _lookup(self, message: OutgoingMessage, taken: frozenset[str]) -> SendResult | None:
         try:
-            return self.channel(message.channel).reconcile(message)
+            return self.channel(message.channel).reconcile(message, taken)
         except Exception as exc:
             log.exception("reconcile of outbox #%d failed", message.id)
             return SendResult.unanswered(f"lookup error: {exc}")

@@ -510,3 +510,31 @@ def test_the_embedded_app_sends_due_messages_by_itself(sqlite_database, monkeypa
     with TestClient(create_app()):
         wait_until(lambda: status_counts() == {"delivered": 3}, timeout=20)
     assert message(ids[0]).provider_id == f"console-{ids[0]}"
+
+
+def test_the_same_text_twice_to_one_number_is_not_mistaken_for_the_unanswered_one(database, sim):
+    """Reconciliation matches by recipient and text: it must skip a message another row owns."""
+    from notifier.outbox.service import enqueue
+
+    def same_text(key: str) -> int:
+        with session_scope() as db:
+            return enqueue(
+                db,
+                channel="sms",
+                recipient="+40721234567",
+                body="Your order is ready",
+                idempotency_key=key,
+            ).id
+
+    first = same_text("order:1:ready")
+    d = _dispatcher(twilio_settings(sim, unknown_grace_seconds=0.5))
+    d.run_once()
+    assert message(first).status == "queued"
+    second = same_text("order:2:ready")
+    sim.add_fault("drop_before")  # the second one never reaches Twilio
+    d.run_once()
+    assert message(second).status == "unknown"
+    run_until(d, lambda: message(second).status == "queued")
+    d.close()
+    assert message(second).provider_id != message(first).provider_id
+    assert sim.count("+40721234567", "Your order is ready") == 2

@@ -63,8 +63,13 @@ class Channel(Protocol):
 
     def send(self, message: OutgoingMessage) -> SendResult: ...
 
-    def reconcile(self, message: OutgoingMessage) -> SendResult | None:
+    def reconcile(
+        self, message: OutgoingMessage, taken: frozenset[str] = frozenset()
+    ) -> SendResult | None:
         """Ask the provider whether an unanswered send arrived.
+
+        ``taken``: provider ids already recorded for other outbox rows; never matched (the same
+        text sent twice to one number must not make the second one look sent).
 
         Returns the provider's view when it has the message, ``None`` when it has no trace of
         it (then, after the grace period, a resend is safe).

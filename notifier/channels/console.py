@@ -21,5 +21,7 @@ class ConsoleChannel:
         log.info("%s to %s: %s", message.channel, message.recipient, message.body[:200])
         return SendResult("delivered", f"console-{message.id}")
 
-    def reconcile(self, message: OutgoingMessage) -> SendResult | None:
+    def reconcile(
+        self, message: OutgoingMessage, taken: frozenset[str] = frozenset()
+    ) -> SendResult | None:
         return SendResult("delivered", f"console-{message.id}")

@@ -103,7 +103,9 @@ class SMTPEmail:
             return _refused(code, reply, "message refused")
         return SendResult("sent", message_id(message, self.settings).strip("<>"))
 
-    def reconcile(self, message: OutgoingMessage) -> SendResult | None:
+    def reconcile(
+        self, message: OutgoingMessage, taken: frozenset[str] = frozenset()
+    ) -> SendResult | None:
         """SMTP offers no lookup: after the grace period the message is sent again with the
         same Message-ID (mail clients show one copy)."""
         return None

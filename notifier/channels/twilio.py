@@ -178,7 +178,9 @@ class TwilioSMS(_TwilioBase):
 
         return self._guarded(create)
 
-    def reconcile(self, message: OutgoingMessage) -> SendResult | None:
+    def reconcile(
+        self, message: OutgoingMessage, taken: frozenset[str] = frozenset()
+    ) -> SendResult | None:
         """Look the message up by To/From among the recent ones, matching the text and time.
 
         Twilio messages carry no idempotency key, so this is the lookup key we have.
@@ -188,7 +190,7 @@ class TwilioSMS(_TwilioBase):
             since = message.first_attempt_at
             found = self.client.messages.list(to=message.recipient, from_=self.sender, limit=50)
             for item in found:
-                if item.body != message.body:
+                if item.body != message.body or item.sid in taken:
                     continue
                 created = item.date_created
                 if since and created and created < since - timedelta(minutes=5):
@@ -224,10 +226,14 @@ class TwilioVoice(_TwilioBase):
 
         return self._guarded(create)
 
-    def reconcile(self, message: OutgoingMessage) -> SendResult | None:
+    def reconcile(
+        self, message: OutgoingMessage, taken: frozenset[str] = frozenset()
+    ) -> SendResult | None:
         try:
             since = message.first_attempt_at
             for item in self.client.calls.list(to=message.recipient, from_=self.sender, limit=50):
+                if item.sid in taken:
+                    continue
                 created = item.date_created
                 if since and created and created < since - timedelta(minutes=5):
                     continue
