@@ -103,10 +103,13 @@ class Originator:
         ami: AmiActions,
         settings: Settings | None = None,
         busy: Any | None = None,
+        publish: Any | None = None,
     ) -> None:
         self.ami = ami
         self.settings = settings or get_settings()
         self.busy = busy  # callable(extension) -> bool
+        self.publish = publish  # callable(bus message): progress to the operator's browser
+        self._following: set[asyncio.Task] = set()
 
     async def originate(self, request: OriginateRequest) -> dict[str, Any]:
         if not self.ami.connected:
@@ -131,6 +134,9 @@ class Originator:
             "Async": "true",
             "Variable": f"CALLCARD_USER={request.user_id or ''}",
         }
+        from panoramisk.actions import Action
+
+        action = Action(action)
         try:
             response = await asyncio.wait_for(self.ami.send_action(action), 5)
         except TimeoutError:
@@ -146,6 +152,10 @@ class Originator:
                 f"The PBX refused the call: {_get(answer, 'Message') or 'no reason given'}"
             )
         log.info("originate %s -> %s (%s)", request.extension, request.e164, action_id)
+        if self.publish is not None and request.user_id is not None:
+            task = asyncio.ensure_future(self._follow(action, request, action_id))
+            self._following.add(task)
+            task.add_done_callback(self._following.discard)
         return {
             "status": "ringing_operator",
             "extension": request.extension,
@@ -155,6 +165,44 @@ class Originator:
             "message": f"Your phone ({request.extension}) rings now; pick it up to call "
             f"{request.number}.",
         }
+
+    async def _follow(self, action: Any, request: OriginateRequest, action_id: str) -> None:
+        """Tell the operator how it went: ``call.originate`` {status connected|failed, reason}."""
+        from cti.listener import ORIGINATE_REASONS
+
+        try:
+            result = await asyncio.wait_for(action.future, self.settings.originate_timeout + 10)
+            final = result[-1] if isinstance(result, list) else result
+            ok = str(_get(final, "Response") or "").lower() == "success"
+            code = str(_get(final, "Reason") or "")
+            reason = "answered" if ok else ORIGINATE_REASONS.get(code, "failed")
+        except TimeoutError:
+            ok, reason = False, "no outcome from the PBX"
+        except Exception as exc:  # connection lost meanwhile
+            ok, reason = False, f"PBX connection lost ({exc.__class__.__name__})"
+        words = {
+            "busy": f"your phone ({request.extension}) is busy",
+            "no answer": f"your phone ({request.extension}) was not picked up",
+            "hung up": "the call was hung up before it connected",
+            "congestion": "the line is congested; try again",
+        }
+        self.publish(
+            {
+                "type": "call.originate",
+                "audience": [f"user:{request.user_id}"],
+                "action_id": action_id,
+                "extension": request.extension,
+                "number": request.number,
+                "e164": request.e164,
+                "status": "connected" if ok else "failed",
+                "reason": reason,
+                "message": (
+                    f"Calling {request.number}."
+                    if ok
+                    else f"Call to {request.number} failed: {words.get(reason, reason)}."
+                ),
+            }
+        )
 
 
 def _first(response: Any) -> Any:

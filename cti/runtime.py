@@ -111,7 +111,9 @@ class CtiService:
             on_presence=self.presence.on_presence,
             **self.listener_options,
         )
-        self.originator = clicktocall.Originator(self.listener, settings, busy=self.extension_busy)
+        self.originator = clicktocall.Originator(
+            self.listener, settings, busy=self.extension_busy, publish=self.popups.publisher
+        )
         await self.listener.start()
         clicktocall.current_originator = self.originator
         presence.current_board = self.presence

@@ -133,6 +133,40 @@ def test_originate_rings_my_phone_then_the_number_and_the_call_is_logged(people,
         assert call.answered_extension == "101" and call.disposition == "answered"
 
 
+@pytest.mark.parametrize(
+    "mode, status, reason",
+    [
+        ("answer", "connected", "answered"),
+        ("busy", "failed", "busy"),
+        ("noanswer", "failed", "no answer"),
+    ],
+)
+def test_the_outcome_reaches_the_operators_browser(people, monkeypatch, mode, status, reason):
+    from tests.conftest import Users
+
+    _, h = people
+    server = ReplayThread(speed=20.0, originate_mode=mode)
+    try:
+        with TestClient(_app_with_pbx(monkeypatch, server.port)) as client:
+            _wait_connected()
+            token = Users().token("ana")
+            with client.websocket_connect(f"/ws?token={token}") as ws:
+                assert ws.receive_json()["type"] == "hello"
+                r = client.post(
+                    "/api/calls/originate", json={"number": "+40311234567"}, headers=h["ana"]
+                )
+                assert r.status_code == 202
+                while True:
+                    message = ws.receive_json()
+                    if message["type"] == "call.originate":
+                        break
+            assert message["action_id"] == r.json()["action_id"]
+            assert (message["status"], message["reason"]) == (status, reason), message
+            assert "+40311234567" in message["message"]
+    finally:
+        server.stop()
+
+
 def test_busy_extension_is_409(people, pbx, monkeypatch):
     ids, h = people
     with TestClient(_app_with_pbx(monkeypatch, pbx.port)) as client:
