@@ -326,3 +326,8 @@ def test_periodic_jobs_survey_new_calls_and_expire_unanswered_surveys(db, team):
         db, from_number="+40712999999", to_number="", body="5", provider_id="SMx"
     )
     assert result.outcome == "history"
+
+
+@pytest.mark.parametrize("reply", ["-3", "3.5", "4,5", "-4/5", "5 or 4", "10/10"])
+def test_negative_decimal_and_ambiguous_numbers_are_not_ratings(reply):
+    assert parse_rating(reply) is None

@@ -28,7 +28,7 @@ WORDS: dict[str, int] = {
 }  # fmt: skip
 NEGATIONS = {"not", "nu", "не"}
 STARS = "⭐★🌟✩☆✭✮"
-DIGIT = re.compile(r"(?<![\d.,])(\d+)(?![\d])")
+DIGIT = re.compile(r"(?<![\d.,\-−])(\d+)(?!\d|[.,]\d)")  # not -3, not 3.5
 
 
 def _fold(text: str) -> str:
@@ -47,9 +47,11 @@ def parse_rating(reply: str) -> int | None:
     if not reply or len(reply) > 500:
         return None
     text = _fold(reply.strip())
+    if re.search(r"[\-−]\d", text):
+        return None  # a negative number or a range ("1-5"): ask
     found: set[int] = set()
     # "4/5", "4 out of 5", "4 din 5", "4 из 5": the first number is the rating
-    scale = re.fullmatch(r"\D*?([1-5])\s*(?:/|out of|din|из)\s*5\D*", text)
+    scale = re.fullmatch(r"[^\d\-−]*?([1-5])\s*(?:/|out of|din|из)\s*5\D*", text)
     if scale:
         return int(scale.group(1))
     for match in DIGIT.finditer(text):
