@@ -64,24 +64,19 @@ def test_signed_webhook_lands_in_the_clients_history(twilio_env, client):
         assert entry.body == "Can we move my appointment to Friday?"
 
 
-@pytest.mark.parametrize(
-    "headers",
-    [
-        {},
-        {"X-Twilio-Signature": "bm90IGEgc2lnbmF0dXJl"},
-        "internal-url",  # signed for the URL the app sees, not the public one Twilio used
-        "tampered",
-    ],
-)
-def test_bad_or_missing_signature_is_refused_and_nothing_is_stored(twilio_env, client, headers):
+def test_bad_or_missing_signature_is_refused_and_nothing_is_stored(twilio_env, client):
     params = _form("STOP", "SM101")
-    if headers == "internal-url":
-        headers = _signed(params, "http://testserver" + PATH)
-    elif headers == "tampered":
-        headers = _signed(params)
-        params = {**params, "Body": "START"}
-    response = client.post(PATH, data=params, headers=headers)
-    assert response.status_code == 403
+    tampered = {**params, "Body": "START"}
+    cases = [
+        (params, {}),
+        (params, {"X-Twilio-Signature": "bm90IGEgc2lnbmF0dXJl"}),
+        # signed for the URL the app sees, not the public one Twilio used
+        (params, _signed(params, "http://testserver" + PATH)),
+        (tampered, _signed(params)),
+    ]
+    for data, headers in cases:
+        response = client.post(PATH, data=data, headers=headers)
+        assert response.status_code == 403, headers
     with session_scope() as s:
         assert s.scalar(select(InboundSms.id)) is None
         assert not is_opted_out(s, PHONE)
@@ -107,9 +102,7 @@ def test_signed_webhook_rating_end_to_end(twilio_env, client, users):
         assert (survey.status, survey.rating) == ("answered", 4)
 
 
-@pytest.mark.parametrize(
-    "word", ["STOP", "stop", " Unsubscribe ", "QUIT", "Dezabonare", "СТОП", "отписаться"]
-)
+@pytest.mark.parametrize("word", [" Unsubscribe ", "Dezabonare", "отписаться"])
 def test_opt_out_words_opt_the_number_out_and_start_opts_back_in(db, word):
     result = handle_inbound_sms(db, from_number=PHONE, to_number="", body=word, provider_id="SM1")
     db.commit()
