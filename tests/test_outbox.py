@@ -429,3 +429,34 @@ def test_future_messages_are_not_claimed(database):
     assert message(later).status == "pending"
     claim = d.claim(now=utcnow() + timedelta(hours=1, seconds=1))
     assert claim.ids == [later]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    instant=st.datetimes(
+        min_value=datetime(2024, 1, 1), max_value=datetime(2030, 12, 31), timezones=st.just(UTC)
+    ),
+    zone=st.sampled_from(
+        ["Europe/Bucharest", "Europe/Moscow", "America/New_York", "Asia/Kolkata", "Pacific/Chatham"]
+    ),
+    start=st.integers(0, 23),
+    end=st.integers(0, 23),
+)
+def test_quiet_hours_always_defer_to_the_next_end_of_the_window(instant, zone, start, end):
+    """Property: inside the window -> the next local ``end`` o'clock, later and within a day;
+    outside -> not deferred. Holds across DST changes."""
+    from notifier.dispatch import quiet_until
+
+    tz = ZoneInfo(zone)
+    local = instant.astimezone(tz)
+    until = quiet_until(instant, tz, start, end)
+    inside = start != end and (
+        (start <= local.hour < end) if start < end else (local.hour >= start or local.hour < end)
+    )
+    if not inside:
+        assert until is None
+        return
+    assert until is not None
+    assert instant < until <= instant + timedelta(hours=25)
+    assert until.astimezone(tz).hour == end or until.astimezone(tz).hour == (end + 1) % 24
+    assert until.astimezone(tz).minute == 0
