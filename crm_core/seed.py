@@ -10,6 +10,7 @@ the end. Not for production data: no audit entries are written.
 from __future__ import annotations
 
 import random
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -323,7 +324,10 @@ def _seed_sqlite(conn, n, seed, progress, totals, phases) -> None:
     # a bulk load writes new pages only: a rollback journal costs next to nothing, where WAL
     # would write every page twice (log, then checkpoint). Back to WAL at the end.
     journal = conn.execute("PRAGMA journal_mode").fetchone()[0]
-    conn.execute("PRAGMA journal_mode=TRUNCATE")
+    try:
+        conn.execute("PRAGMA journal_mode=TRUNCATE")
+    except sqlite3.OperationalError:  # another connection is open: stay in WAL
+        journal = None
     conn.execute("PRAGMA synchronous=OFF")
     conn.execute("PRAGMA cache_size=-1000000")
     conn.execute("PRAGMA temp_store=MEMORY")
@@ -379,7 +383,8 @@ def _seed_sqlite(conn, n, seed, progress, totals, phases) -> None:
         cur.execute("PRAGMA analysis_limit=2000")
         cur.execute("ANALYZE")
         conn.commit()
-        conn.execute(f"PRAGMA journal_mode={journal}")
+        if journal:
+            conn.execute(f"PRAGMA journal_mode={journal}")
         clock.lap("analyze")
 
 
