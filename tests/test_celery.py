@@ -110,3 +110,29 @@ def test_the_rate_limiter_keeps_limiting_when_redis_is_down():
     waits = [limiter.reserve("sms:x") for _ in range(3)]
     assert waits[0] == 0
     assert 0.3 <= waits[2] <= 0.41
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_beat_stops_claiming_while_the_queue_is_full(database, engine_redis, monkeypatch):
+    """A backlog is claimed as fast as workers take it, not faster (leases would run out)."""
+    import notifier.celery_app as tasks
+
+    monkeypatch.setattr(tasks.app.conf, "broker_url", engine_redis["broker"])
+    monkeypatch.setattr(tasks, "_dispatcher", None)
+    monkeypatch.setenv("CALLCARD_QUIET_HOURS_START", "0")
+    monkeypatch.setenv("CALLCARD_QUIET_HOURS_END", "0")
+    from crm_core.config import get_settings
+
+    get_settings.cache_clear()
+    enqueue_sms(50, prefix="backlog")
+    queue = redis.Redis.from_url(engine_redis["broker"])
+    for _ in range(tasks.MAX_BATCHES_PER_TICK):
+        tasks.deliver.apply_async(args=([0], "stale-token"))
+    assert tasks.queued_batches() == tasks.MAX_BATCHES_PER_TICK
+    assert tasks.claim_and_dispatch() == 0
+    assert status_counts() == {"pending": 50}
+    queue.flushdb()
+    assert tasks.claim_and_dispatch() == 50
+    assert status_counts() == {"claimed": 50}
+    assert tasks.queued_batches() == 1
+    tasks._dispatcher.close()
