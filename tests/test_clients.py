@@ -420,6 +420,10 @@ def test_list_refuses_unknown_filters_and_sorts(client, admin, listing):
         ("status=vip", ["query", "status"]),
         ("page_size=1000", ["query", "page_size"]),
         ("team=abc", ["query", "team"]),
+        ("created_from=0001-01-01T00:00:00%2B14:00", ["query", "created_from"]),
+        ("created_to=9999-12-31T23:59:59-14:00", ["query", "created_to"]),
+        ("category=a%00b", ["query", "category"]),
+        ("cf.contract=a%00b", ["query", "cf.contract"]),
     ]:
         response = client.get(f"/api/clients?{query}", headers=admin)
         assert response.status_code == 422, query

@@ -130,3 +130,25 @@ def test_renamed_client_is_found_by_new_name_only(client, admin, base):
     client.patch(f"/api/clients/{base['ivan']}", json={"last_name": "Sidorov"}, headers=admin)
     assert [c["id"] for c in search(client, admin, "sidorov")] == [base["ivan"]]
     assert search(client, admin, "петров") == []
+
+
+def test_odd_queries_are_answered_not_crashed(client, admin, base):
+    for q in [
+        '"',
+        '"popescu',
+        "pop*",
+        "AND OR NOT",
+        "NEAR(a b)",
+        "%_\\",
+        "ion -popescu",
+        "^^^",
+        "a:b",
+        "()",
+        "+",
+        "🎧🎧🎧",
+        "x" * 200,
+    ]:
+        response = client.get("/api/search", params={"q": q}, headers=admin)
+        assert response.status_code == 200, (q, response.text)
+    assert client.get("/api/search", params={"q": "x" * 201}, headers=admin).status_code == 422
+    assert client.get("/api/search", params={"q": "a\x00b"}, headers=admin).status_code == 422

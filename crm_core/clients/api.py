@@ -36,6 +36,13 @@ LIST_PARAMS = set(ClientFilter.model_fields) - {"custom"}
 CUSTOM_PREFIX = "cf."
 
 
+def _query_loc(loc: tuple) -> tuple:
+    """``("custom", "seats")`` is the ``cf.seats`` parameter."""
+    if len(loc) >= 2 and loc[0] == "custom":
+        return (f"{CUSTOM_PREFIX}{loc[1]}",)
+    return tuple(loc)
+
+
 def query_error(loc: list, message: str) -> RequestValidationError:
     return RequestValidationError([{"loc": ("query", *loc), "msg": message, "type": "value_error"}])
 
@@ -103,7 +110,11 @@ def list_clients(
         errors = exc.errors()
         raise RequestValidationError(
             [
-                {"loc": ("query", *e.get("loc", ())), "msg": e.get("msg"), "type": "value_error"}
+                {
+                    "loc": ("query", *_query_loc(e.get("loc", ()))),
+                    "msg": e.get("msg"),
+                    "type": "value_error",
+                }
                 for e in errors
             ]
         ) from None

@@ -313,7 +313,7 @@ class ClientFilter(BaseModel):
     created_from: datetime | None = None
     created_to: datetime | None = None
     deleted: bool = Field(False, description="Admins only: list deleted clients instead")
-    custom: dict[str, str] = Field(default_factory=dict)
+    custom: dict[Text(60), Text(2000)] = Field(default_factory=dict)
     sort: Annotated[str, Field(max_length=40)] = "display_name"
     limit: Annotated[int, Field(ge=1, le=200)] | None = None
     offset: Annotated[int, Field(ge=0, le=10_000_000)] | None = None

@@ -604,8 +604,15 @@ def merge_clients(db: Session, actor: Principal, target_id: int, source_id: int)
 # --- listing ----------------------------------------------------------------------------
 
 
-def _as_utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+def _as_utc(value: datetime, field: str) -> datetime:
+    """Naive means UTC; an instant no backend can store is a 422, not a crash."""
+    try:
+        moment = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except (OverflowError, ValueError):
+        raise Invalid(field, "date out of range") from None
+    if not 1900 <= moment.year <= 9000:
+        raise Invalid(field, "year must be between 1900 and 9000")
+    return moment
 
 
 def list_query(db: Session, actor: Principal, f: ClientFilter) -> Select:
@@ -636,9 +643,9 @@ def list_query(db: Session, actor: Principal, f: ClientFilter) -> Select:
             exists().where(Address.client_id == Client.id, Address.city == f.city.strip())
         )
     if f.created_from is not None:
-        conditions.append(Client.created_at >= _as_utc(f.created_from))
+        conditions.append(Client.created_at >= _as_utc(f.created_from, "created_from"))
     if f.created_to is not None:
-        conditions.append(Client.created_at < _as_utc(f.created_to))
+        conditions.append(Client.created_at < _as_utc(f.created_to, "created_to"))
     for key, raw in f.custom.items():
         try:
             conditions.append(customfields.filter_clause(db, ENTITY, key, raw))
