@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from crm_core.apitypes import QueryId, RowId
 from crm_core.auth.deps import staff
 from crm_core.auth.principal import Principal
 from crm_core.database import get_db
@@ -40,11 +41,11 @@ def list_calls(
     until: datetime | None = Query(None, description="calls that started before"),
     disposition: str | None = Query(None, description="answered|missed|abandoned|busy|failed"),
     extension: str | None = Query(None, max_length=32),
-    client_id: int | None = None,
+    client_id: QueryId = None,
     direction: str | None = Query(None, description="inbound|outbound|internal"),
     number: str | None = Query(None, max_length=64),
     limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=10_000_000),
     actor: Principal = Depends(staff),
     db: Session = Depends(get_db),
 ) -> CallPage:
@@ -80,7 +81,7 @@ def to_return(actor: Principal = Depends(staff), db: Session = Depends(get_db)):
     status_code=204,
     summary="Mark a call to return as done (called back by other means)",
 )
-def callback_done(task_id: int, actor: Principal = Depends(staff), db: Session = Depends(get_db)):
+def callback_done(task_id: RowId, actor: Principal = Depends(staff), db: Session = Depends(get_db)):
     service.complete_callback(db, actor, task_id)
 
 
@@ -124,5 +125,5 @@ def put_note(
 
 
 @router.get("/api/calls/{call_id}", response_model=CallOut, summary="One call")
-def get_call(call_id: int, actor: Principal = Depends(staff), db: Session = Depends(get_db)):
+def get_call(call_id: RowId, actor: Principal = Depends(staff), db: Session = Depends(get_db)):
     return service.get_call(db, actor, call_id)

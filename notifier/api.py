@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from crm_core.apitypes import MAX_ID, QueryId, RowId
 from crm_core.auth.deps import admins
 from crm_core.auth.principal import Principal
 from crm_core.database import get_db, utcnow
@@ -32,8 +33,8 @@ def list_outbox(
     channel: str | None = Query(None, description=f"one of {', '.join(CHANNELS)}"),
     purpose: str | None = None,
     recipient: str | None = None,
-    client_id: int | None = None,
-    before_id: int | None = Query(None, description="page: ids below this one"),
+    client_id: QueryId = None,
+    before_id: int | None = Query(None, ge=1, le=MAX_ID, description="page: ids below this one"),
     limit: int = Query(50, ge=1, le=500),
     db: Session = Depends(get_db),
     _: Principal = Depends(admins),
@@ -89,7 +90,7 @@ def _message(db: Session, message_id: int) -> OutboxMessage:
     summary="One message with its status history",
 )
 def get_outbox_message(
-    message_id: int, db: Session = Depends(get_db), _: Principal = Depends(admins)
+    message_id: RowId, db: Session = Depends(get_db), _: Principal = Depends(admins)
 ) -> OutboxMessage:
     return _message(db, message_id)
 
@@ -101,7 +102,7 @@ def get_outbox_message(
     summary="Send a failed or cancelled message again",
 )
 def retry_outbox_message(
-    message_id: int, db: Session = Depends(get_db), _: Principal = Depends(admins)
+    message_id: RowId, db: Session = Depends(get_db), _: Principal = Depends(admins)
 ) -> OutboxMessage:
     row = _message(db, message_id)
     if row.status not in ("failed", "cancelled"):
@@ -127,7 +128,7 @@ def retry_outbox_message(
     summary="Withdraw a message that has not left yet",
 )
 def cancel_outbox_message(
-    message_id: int, db: Session = Depends(get_db), _: Principal = Depends(admins)
+    message_id: RowId, db: Session = Depends(get_db), _: Principal = Depends(admins)
 ) -> OutboxMessage:
     from notifier.outbox.service import WITHDRAWABLE
 

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.orm import Session
 
+from crm_core.apitypes import RowId
 from crm_core.attachments import service as attachments
 from crm_core.auth.deps import staff
 from crm_core.auth.principal import Principal
@@ -289,7 +290,7 @@ def create_saved(
 
 @api.delete("/{filter_id}", status_code=204, summary="Delete one of my saved filters")
 def delete_saved(
-    filter_id: int, actor: Principal = Depends(staff), db: Session = Depends(get_db)
+    filter_id: RowId, actor: Principal = Depends(staff), db: Session = Depends(get_db)
 ) -> None:
     saved_filters.delete(db, actor, filter_id)
 

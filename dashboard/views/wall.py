@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from crm_core.apitypes import RowId
 from crm_core.auth.deps import admins, managers
 from crm_core.auth.principal import Principal
 from crm_core.auth.service import resolve_token
@@ -109,6 +110,6 @@ def list_wall_tokens(_: Principal = Depends(admins), db: Session = Depends(get_d
 
 @router.delete("/api/wall/tokens/{token_id}", tags=["wall"], status_code=204)
 def revoke_wall_token(
-    token_id: int, actor: Principal = Depends(admins), db: Session = Depends(get_db)
+    token_id: RowId, actor: Principal = Depends(admins), db: Session = Depends(get_db)
 ) -> None:
     tokens.revoke_wall_token(db, actor, token_id)
