@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from crm_core.apitypes import MAX_ID, QueryId, RowId
+from crm_core.apitypes import MAX_ID, QueryId, RowId, text
 from crm_core.auth.deps import admins
 from crm_core.auth.principal import Principal
 from crm_core.database import get_db, utcnow
@@ -31,8 +31,8 @@ engine_router = APIRouter(prefix="/api/notifier")
 def list_outbox(
     status: str | None = Query(None, description=f"one of {', '.join(STATUSES)}"),
     channel: str | None = Query(None, description=f"one of {', '.join(CHANNELS)}"),
-    purpose: str | None = None,
-    recipient: str | None = None,
+    purpose: text(40) | None = None,
+    recipient: text(320) | None = None,
     client_id: QueryId = None,
     before_id: int | None = Query(None, ge=1, le=MAX_ID, description="page: ids below this one"),
     limit: int = Query(50, ge=1, le=500),
@@ -152,7 +152,7 @@ def cancel_outbox_message(
     summary="Twilio message status callback (signed)",
 )
 def twilio_message_status(
-    outbox_id: int | None = None,
+    outbox_id: QueryId = None,
     form: dict[str, str] = Depends(verified_twilio_form),
     db: Session = Depends(get_db),
 ) -> Response:
@@ -174,7 +174,7 @@ def twilio_message_status(
     summary="Twilio call status callback (signed)",
 )
 def twilio_call_status(
-    outbox_id: int | None = None,
+    outbox_id: QueryId = None,
     form: dict[str, str] = Depends(verified_twilio_form),
     db: Session = Depends(get_db),
 ) -> Response:
