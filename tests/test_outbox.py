@@ -460,3 +460,24 @@ def test_quiet_hours_always_defer_to_the_next_end_of_the_window(instant, zone, s
     assert instant < until <= instant + timedelta(hours=25)
     assert until.astimezone(tz).hour == end or until.astimezone(tz).hour == (end + 1) % 24
     assert until.astimezone(tz).minute == 0
+
+
+def test_an_unsubscribed_address_gets_no_email_whatever_its_case(database):
+    from notifier.dispatch import Dispatcher
+    from notifier.outbox.service import enqueue, record_opt_out
+
+    with session_scope() as db:
+        record_opt_out(db, "ana@example.com", "email", source="newsletter unsubscribe")
+        mid = enqueue(
+            db,
+            channel="email",
+            recipient="Ana@Example.com",
+            subject="News",
+            body="Hello",
+            idempotency_key="news:1:ana",
+        ).id
+    d = Dispatcher(engine_settings(email_channel="console"))
+    d.run_once()
+    d.close()
+    row = message(mid)
+    assert (row.status, row.error_message) == ("failed", "opted out")

@@ -250,6 +250,17 @@ def is_opted_out(db: Session, number: str, channel: str = "sms") -> bool:
 
 def opted_out_numbers(db: Session, numbers: Iterable[str], channel: str) -> set[str]:
     """The subset of (already normalised) recipients that opted out of ``channel``."""
+    given = set(numbers)
+    if channel == "email":  # addresses are opted out in lower case
+        lowered: dict[str, set[str]] = {}
+        for address in given:
+            lowered.setdefault(address.lower(), set()).add(address)
+        found_lower = _opted_out(db, lowered, channel)
+        return {address for key in found_lower for address in lowered[key]}
+    return _opted_out(db, given, channel)
+
+
+def _opted_out(db: Session, numbers: Iterable[str], channel: str) -> set[str]:
     wanted = sorted(set(numbers))
     if not wanted:
         return set()
