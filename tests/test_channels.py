@@ -538,3 +538,32 @@ def test_the_same_text_twice_to_one_number_is_not_mistaken_for_the_unanswered_on
     d.close()
     assert message(second).provider_id != message(first).provider_id
     assert sim.count("+40721234567", "Your order is ready") == 2
+
+
+def test_call_status_callbacks_complete_a_voice_message(webhook_env, client, monkeypatch):
+    from notifier.outbox.service import enqueue
+
+    sim = webhook_env
+    _public(monkeypatch, "https://crm.example.com")
+    with session_scope() as db:
+        mid = enqueue(
+            db,
+            channel="voice",
+            recipient="+40721234567",
+            body="",
+            meta={"twiml_url": "https://crm.example.com/api/voicebots/twiml/1"},
+            idempotency_key="call:42",
+        ).id
+    d = _dispatcher(twilio_settings(sim))
+    d.run_once()
+    d.close()
+    sid = message(mid).provider_id
+    assert sim.messages[sid].body == "https://crm.example.com/api/voicebots/twiml/1"
+    path = f"/api/notifier/twilio/call-status?outbox_id={mid}"
+    for status, expected in (("ringing", "sent"), ("no-answer", "undelivered")):
+        params = {"CallSid": sid, "CallStatus": status}
+        sig = _sign("https://crm.example.com" + path, params, sim.auth_token)
+        assert (
+            client.post(path, data=params, headers={"X-Twilio-Signature": sig}).status_code == 204
+        )
+        assert message(mid).status == expected
