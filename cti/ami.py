@@ -166,6 +166,8 @@ class FrameParser:
                     if key in ("event", "response"):
                         return self._slow(lines, out)
                     self._add_multi(msg, key, value)
+                elif key == "response" and not msg.get("event", "Response").endswith("Response"):
+                    return self._slow(lines, out)  # two messages without a blank line
                 else:
                     msg[key] = value
             self.stats.messages += 1
@@ -206,7 +208,18 @@ class FrameParser:
                 junk += 1
                 continue
             value = value[1:] if value.startswith(" ") else value
-            if key_l in ("event", "response"):
+            if key_l in ("event", "response") and not value.strip():
+                junk += 1  # "Event:" with no name is noise, not a message
+                continue
+            # a message starts with Event/Response. OriginateResponse carries a Response key
+            # too: inside an event named ...Response it is a field, anywhere else a Response
+            # or Event line means a new message began without the blank line
+            if key_l in ("event", "response") and (
+                msg is None
+                or key_l in msg
+                or "response" in msg
+                or not msg.get("event", "").endswith("Response")
+            ):
                 if msg is not None:
                     self._finish(msg, body, out)
                 msg = AmiMessage()

@@ -140,6 +140,24 @@ def test_missing_blank_line_between_messages_is_repaired():
     assert [(m["event"], m["uniqueid"]) for m in msgs] == [("Newchannel", "1.1"), ("Hangup", "1.1")]
 
 
+def test_an_event_carrying_a_response_key_stays_one_message_after_junk():
+    # OriginateResponse has both Event and Response; junk in front sends it down the slow path
+    data = (
+        b"junk\r\nEvent: OriginateResponse\r\nActionID: 1\r\nResponse: Success\r\nReason: 4\r\n\r\n"
+    )
+    (msg,) = FrameParser().feed(data)
+    assert msg["event"] == "OriginateResponse" and msg["response"] == "Success"
+
+
+def test_a_junk_event_line_does_not_swallow_the_next_message():
+    # found by Hypothesis: a stray "Event:" line right before a response
+    data = b"Event:\r\nResponse: Goodbye\r\nActionID: 3\r\n\r\n"
+    (msg,) = FrameParser().feed(data)
+    assert dict(msg) == {"response": "Goodbye", "actionid": "3"}
+    data = b"Event: Junk\r\nResponse: Goodbye\r\nActionID: 3\r\n\r\n"
+    assert [m.name for m in FrameParser().feed(data)] == ["Junk", "Goodbye"]
+
+
 def test_junk_glued_in_front_of_a_message_costs_only_the_junk():
     data = b"\x00\xffgarbage\r\nNot: a message\r\nEvent: Hangup\r\nUniqueid: 2.2\r\n\r\n"
     (msg,) = FrameParser().feed(data)
