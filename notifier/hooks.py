@@ -20,5 +20,10 @@ def _task_deleted(db, *, task, actor=None) -> None:
     reminders.on_task_deleted(db, task=task, actor=actor)
 
 
+def _client_saved(db, *, client, actor=None, created=False) -> None:
+    reminders.on_client_saved(db, client=client, actor=actor, created=created)
+
+
 signals.task_saved.connect(_task_saved)
+signals.client_saved.connect(_client_saved)
 signals.task_deleted.connect(_task_deleted)

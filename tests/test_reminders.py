@@ -217,3 +217,23 @@ def test_bulk_scheduling_matches_the_one_by_one_path(db):
     assert reminders.schedule_events(db, rows) == 0  # nothing changed: nothing written twice
     db.commit()
     assert len(outbox_rows(db, "reminder:")) == 40
+
+
+def test_a_new_phone_number_moves_the_pending_reminders_to_it(db):
+    from crm_core.clients.schemas import ClientUpdate
+    from crm_core.clients.service import update_client
+
+    client = make_client(db)
+    _event(db, client, later(days=3))
+    db.commit()
+    update_client(db, SYSTEM, client.id, ClientUpdate(comment="prefers mornings"))
+    db.commit()
+    assert len(outbox_rows(db, "reminder:", status="pending")) == 2  # nothing relevant changed
+    assert outbox_rows(db, "reminder:", status="cancelled") == []
+    update_client(
+        db, SYSTEM, client.id, ClientUpdate(phones=[{"kind": "mobile", "number": "0722 111 222"}])
+    )
+    db.commit()
+    pending = outbox_rows(db, "reminder:", status="pending")
+    assert {r.recipient for r in pending} == {"+40722111222"} and len(pending) == 2
+    assert len(outbox_rows(db, "reminder:", status="cancelled")) == 2

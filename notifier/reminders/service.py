@@ -165,11 +165,16 @@ class Contact:
     phone_kind: str = ""
 
 
-def _signature(task: EventRow) -> str:
+def _signature(task: EventRow, contact: Contact | None = None) -> str:
+    """What the reminders are computed from: the task and its client's name, numbers, language."""
+    client = contact.client if contact is not None else None
     parts = (
         task.kind, task.event_type, task.status, task.client_id, task.title, task.location,
         task.starts_at.isoformat() if task.starts_at else "",
         task.assignee_id, task.remind_at.isoformat() if task.remind_at else "",
+        contact.phone if contact else None, contact.email if contact else None,
+        (client.first_name, client.last_name, client.display_name, client.language,
+         client.timezone) if client else None,
     )  # fmt: skip
     return hashlib.sha1(repr(parts).encode()).hexdigest()
 
@@ -453,7 +458,8 @@ def _schedule(db: Session, tasks: list[EventRow], now: datetime) -> int:
     messages: list[dict[str, Any]] = []
     new_states: list[dict[str, Any]] = []
     for task in tasks:
-        signature = _signature(task)
+        contact = contacts.get(task.client_id) if task.client_id else None
+        signature = _signature(task, contact)
         state = states.get(task.id)
         if state is not None and state.signature == signature:
             continue
@@ -465,7 +471,6 @@ def _schedule(db: Session, tasks: list[EventRow], now: datetime) -> int:
         else:
             revision = 1
             new_states.append({"task_id": task.id, "revision": 1, "signature": signature})
-        contact = contacts.get(task.client_id) if task.client_id else None
         messages.extend(planner.client_messages(task, contact, revision))
         client_name = contact.client.display_name if contact and contact.client else ""
         messages.extend(
@@ -486,6 +491,26 @@ def on_task_saved(db: Session, *, task: Task, actor=None, created: bool = False,
 
 def on_task_deleted(db: Session, *, task: Task, actor=None) -> None:
     _withdraw(db, task.id)
+
+
+def on_client_saved(db: Session, *, client: Client, actor=None, created: bool = False) -> None:
+    """A client's number, address, name or language may have changed: their upcoming reminders
+    are recomputed where that changes them (the schedule signature includes those fields)."""
+    if created:
+        return
+    rows = [
+        EventRow(*row)
+        for row in db.execute(
+            select(*TASK_COLUMNS).where(
+                Task.client_id == client.id,
+                Task.status.in_(OPEN),
+                ((Task.kind == "event") & (Task.starts_at > utcnow()))
+                | Task.remind_at.is_not(None),
+            )
+        )
+    ]
+    if rows:
+        _schedule(db, rows, utcnow())
 
 
 # --- assignee in-app reminders (periodic job) ------------------------------------------
