@@ -53,3 +53,36 @@ def loc(response) -> list:
     """The ``loc`` of each error of a 422 answer."""
     assert response.status_code == 422, response.text
     return [e["loc"] for e in response.json()["detail"]]
+
+
+_SHARED_HASH: list[str] = []
+
+
+def colleagues(**specs: tuple[str, str | None]) -> dict[str, dict[str, str]]:
+    """``colleagues(ana=("operator", "Sales"))`` -> {"ana": bearer headers}.
+
+    Users are written directly with one argon2 hash shared by all of them (computed once per
+    run): these tests sign in with bearer tokens, and hashing a password per user per test
+    would cost more than the tests themselves. Password sign-in is tested in test_auth/test_users.
+    """
+    from crm_core.auth.models import User
+    from crm_core.auth.security import hash_password
+    from crm_core.auth.service import get_or_create_team, open_session
+    from crm_core.database import session_scope
+
+    if not _SHARED_HASH:
+        _SHARED_HASH.append(hash_password("password-shared"))
+    out = {}
+    with session_scope() as s:
+        for name, (role, team) in specs.items():
+            user = User(
+                username=name,
+                full_name=name.title(),
+                password_hash=_SHARED_HASH[0],
+                role=role,
+                team_id=get_or_create_team(s, team).id if team else None,
+            )
+            s.add(user)
+            s.flush()
+            out[name] = {"Authorization": f"Bearer {open_session(s, user, 'bearer')}"}
+    return out

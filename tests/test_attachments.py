@@ -7,15 +7,20 @@ from pathlib import Path
 
 import pytest
 
-from tests._records import audit_entries, make_client
+from tests._records import audit_entries, colleagues, make_client
 
 
 @pytest.fixture
-def people(as_user):
+def people(client):
+    made = colleagues(
+        boss=("manager", "Sales"),
+        ana=("operator", "Sales"),
+        vlad=("operator", "Support"),
+    )
     return {
-        "boss": as_user("boss", role="manager", team="Sales"),
-        "ana": as_user("ana", role="operator", team="Sales"),
-        "vlad": as_user("vlad", role="operator", team="Support"),
+        "boss": made["boss"],
+        "ana": made["ana"],
+        "vlad": made["vlad"],
     }
 
 

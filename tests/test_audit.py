@@ -6,15 +6,20 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests._records import user_id
+from tests._records import colleagues, user_id
 
 
 @pytest.fixture
-def people(as_user):
+def people(client):
+    made = colleagues(
+        root=("admin", None),
+        boss=("manager", "Sales"),
+        ana=("operator", "Sales"),
+    )
     return {
-        "admin": as_user("root", role="admin", team=None),
-        "boss": as_user("boss", role="manager", team="Sales"),
-        "ana": as_user("ana", role="operator", team="Sales"),
+        "admin": made["root"],
+        "boss": made["boss"],
+        "ana": made["ana"],
     }
 
 

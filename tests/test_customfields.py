@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from tests._records import audit_entries, loc
+from tests._records import audit_entries, colleagues, loc
 
 
 @pytest.fixture
-def people(as_user):
+def people(client):
+    made = colleagues(
+        root=("admin", None),
+        ana=("operator", "Sales"),
+    )
     return {
-        "admin": as_user("root", role="admin", team=None),
-        "ana": as_user("ana", role="operator", team="Sales"),
+        "admin": made["root"],
+        "ana": made["ana"],
     }
 
 

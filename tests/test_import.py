@@ -8,15 +8,20 @@ import json
 
 import pytest
 
-from tests._records import audit_entries, make_client
+from tests._records import audit_entries, colleagues, make_client
 
 
 @pytest.fixture
-def people(as_user):
+def people(client):
+    made = colleagues(
+        root=("admin", None),
+        boss=("manager", "Sales"),
+        ana=("operator", "Sales"),
+    )
     return {
-        "admin": as_user("root", role="admin", team=None),
-        "boss": as_user("boss", role="manager", team="Sales"),
-        "ana": as_user("ana", role="operator", team="Sales"),
+        "admin": made["root"],
+        "boss": made["boss"],
+        "ana": made["ana"],
     }
 
 

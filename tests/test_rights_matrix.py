@@ -170,7 +170,7 @@ def classify(status: int, headers) -> str:
 
 
 @pytest.fixture
-def world(client, users):
+def world(client):
     """Two teams' clients with history, tasks and files; one credential per role."""
     from crm_core.attachments import service as files
     from crm_core.auth.models import User
@@ -181,15 +181,15 @@ def world(client, users):
     from crm_core.history import choices
     from crm_core.history.service import add_interaction
     from crm_core.tasks.service import create_task
+    from tests._records import colleagues
 
-    for name, role, team in (
-        ("root", "admin", None),
-        ("boss", "manager", "Sales"),
-        ("ana", "operator", "Sales"),
-        ("vlad", "operator", "Support"),
-        ("spare", "operator", None),
-    ):
-        users.add(name, role=role, team=team)
+    colleagues(
+        root=("admin", None),
+        boss=("manager", "Sales"),
+        ana=("operator", "Sales"),
+        vlad=("operator", "Support"),
+        spare=("operator", None),
+    )
     ids: dict[str, dict] = {"own": {}, "other": {}}
     with session_scope() as db:
         by_name = {u.username: u for u in db.query(User)}

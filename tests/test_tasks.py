@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests._records import audit_entries, loc, make_client, user_id
+from tests._records import audit_entries, colleagues, loc, make_client, user_id
 
 
 def iso(dt: datetime) -> str:
@@ -17,13 +17,20 @@ NOW = datetime.now(UTC)
 
 
 @pytest.fixture
-def people(as_user):
+def people(client):
+    made = colleagues(
+        root=("admin", None),
+        boss=("manager", "Sales"),
+        ana=("operator", "Sales"),
+        ion=("operator", "Sales"),
+        vlad=("operator", "Support"),
+    )
     return {
-        "admin": as_user("root", role="admin", team=None),
-        "boss": as_user("boss", role="manager", team="Sales"),
-        "ana": as_user("ana", role="operator", team="Sales"),
-        "ion": as_user("ion", role="operator", team="Sales"),
-        "vlad": as_user("vlad", role="operator", team="Support"),
+        "admin": made["root"],
+        "boss": made["boss"],
+        "ana": made["ana"],
+        "ion": made["ion"],
+        "vlad": made["vlad"],
     }
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests._records import audit_entries, loc
+from tests._records import audit_entries, colleagues, loc
 
 
 @pytest.fixture
-def admin(as_user):
-    return as_user("root", role="admin", team=None)
+def admin(client):
+    return colleagues(root=("admin", None))["root"]
 
 
 def test_admin_creates_a_user_with_team_extension_and_language(client, admin, as_user):
