@@ -2,7 +2,8 @@
 
 - ``RowId``: a path id within the range every backend's integer column holds;
 - ``Moment``: a timezone-aware instant, converted to UTC (naive or out-of-range: 422);
-- ``text(n)``: a string of at most ``n`` characters without NUL (PostgreSQL refuses NUL).
+- ``text(n)``: a string of at most ``n`` characters without NUL or lone surrogates (which
+  PostgreSQL refuses).
 """
 
 from __future__ import annotations
@@ -29,9 +30,14 @@ def _utc(value: datetime) -> datetime:
     return moment
 
 
-def _no_nul(value: str) -> str:
+def no_bad_characters(value: str) -> str:
+    """What no database column holds: NUL characters and lone surrogates."""
     if "\x00" in value:
         raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text") from None
     return value
 
 
@@ -43,5 +49,5 @@ def text(max_length: int, min_length: int = 0):
     return Annotated[
         str,
         StringConstraints(max_length=max_length, min_length=min_length),
-        AfterValidator(_no_nul),
+        AfterValidator(no_bad_characters),
     ]

@@ -195,3 +195,17 @@ def test_category_and_source_lists_have_defaults(client, people):
     sources = client.get("/api/choices/client_source", headers=people["ana"]).json()
     assert "referral" in {c["code"] for c in sources}
     assert client.get("/api/choices/planets", headers=people["ana"]).status_code == 422
+
+
+def test_text_values_no_database_can_hold_are_422(client, people):
+    define(client, people["admin"], entity="task", key="memo", label="Memo", kind="text")
+    # as JSON escapes: a lone surrogate cannot even be encoded by the test client
+    for bad in ("a\\u0000b", "\\ud800"):
+        r = client.post(
+            "/api/tasks",
+            content='{"title": "t", "custom": {"memo": "' + bad + '"}}',
+            headers={**people["ana"], "Content-Type": "application/json"},
+        )
+        assert loc(r) == [["body", "custom", "memo"]]
+    r = client.post("/api/tasks", json={"title": "nul\x00title"}, headers=people["ana"])
+    assert loc(r) == [["body", "title"]]

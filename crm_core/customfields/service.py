@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
+from crm_core.apitypes import no_bad_characters
 from crm_core.audit.service import record, snapshot
 from crm_core.auth.principal import Principal
 from crm_core.customfields.models import FIELD_KINDS, CustomField, CustomFieldValue, FieldLabel
@@ -148,6 +149,10 @@ def _coerce(field: CustomField, raw: Any, loc: list) -> Any:
         text = str(raw)
         if len(text) > MAX_TEXT:
             raise Invalid(loc, f"must be at most {MAX_TEXT} characters")
+        try:
+            no_bad_characters(text)
+        except ValueError as exc:
+            raise Invalid(loc, str(exc)) from None
         return text
     if kind == "number":
         if isinstance(raw, bool):
