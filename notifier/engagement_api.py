@@ -294,6 +294,22 @@ def unknown_inbox(
     return {"total": total, "items": [_inbound_out(r) for r in rows]}
 
 
+class FileIn(Strict):
+    client_id: BodyId
+
+
+@router.post("/inbox/unknown/{inbound_id}/file", summary="File an unknown-number SMS on a client")
+def file_unknown(
+    inbound_id: RowId,
+    data: FileIn,
+    actor: Principal = Depends(managers),
+    db: Session = Depends(get_db),
+) -> dict:
+    from notifier.inbound.service import file_unknown_message
+
+    return _inbound_out(file_unknown_message(db, actor, inbound_id, data.client_id))
+
+
 TWIML_EMPTY = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 

@@ -153,6 +153,16 @@ def test_unknown_number_goes_to_the_unknown_inbox(database, client, as_user):
         ).status_code
         == 403
     )
+    with session_scope() as s:
+        known_id = s.scalar(select(Interaction.client_id))
+    url = f"/api/notifier/inbox/unknown/{data['items'][0]['id']}/file"
+    filed = client.post(url, json={"client_id": known_id}, headers=manager)
+    assert filed.status_code == 200 and filed.json()["outcome"] == "history"
+    assert client.get("/api/notifier/inbox/unknown", headers=manager).json()["total"] == 0
+    assert client.post(url, json={"client_id": known_id}, headers=manager).status_code == 409
+    with session_scope() as s:
+        bodies = set(s.scalars(select(Interaction.body).where(Interaction.client_id == known_id)))
+    assert "Who is this?" in bodies
 
 
 def test_handset_shows_the_conversation_and_replies_through_the_inbound_path(

@@ -189,3 +189,30 @@ def handle_inbound_sms(
             )
     db.flush()
     return _result(row, rating=rating)
+
+
+def file_unknown_message(db: Session, actor, inbound_id: int, client_id: int) -> InboundSms:
+    """Move a message from the unknown-numbers inbox to a client's history (rights of ``actor``)."""
+    from crm_core.errors import Conflict, NotFound
+    from crm_core.history.service import add_interaction
+
+    row = db.get(InboundSms, inbound_id)
+    if row is None:
+        raise NotFound(f"inbound message {inbound_id} not found")
+    if row.outcome != "unknown":
+        raise Conflict("this message is not in the unknown-numbers inbox")
+    item = add_interaction(
+        db,
+        actor,
+        client_id=client_id,
+        kind="sms",
+        direction="inbound",
+        occurred_at=row.received_at,
+        body=row.body,
+        phone_number=(row.from_e164 or row.from_number)[:32],
+    )
+    row.client_id = client_id
+    row.interaction_id = item.id
+    row.outcome = "history"
+    db.flush()
+    return row
