@@ -21,6 +21,9 @@ import pytest
 os.environ.setdefault("CALLCARD_SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("CALLCARD_DEFAULT_REGION", "RO")
 os.environ.setdefault("CALLCARD_SIMULATOR", "false")
+# no quiet hours unless a test sets them: CI may run at night in the default time zone
+os.environ.setdefault("CALLCARD_QUIET_HOURS_START", "0")
+os.environ.setdefault("CALLCARD_QUIET_HOURS_END", "0")
 
 PG_ADMIN_URL = os.environ.get(
     "CALLCARD_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
