@@ -342,25 +342,39 @@ class ReplyIn(Strict):
     body: bounded(1600, 1)
 
 
-def _handset_number(number: str) -> str:
+def _handset_number(db: Session, actor: Principal, number: str) -> str:
+    """The number as E.164; operators only for numbers of clients they may see (else 404)."""
     if get_settings().sms_channel != "console":
         raise NotFound("the simulated handset exists only with the console SMS channel")
     try:
-        return to_e164(number)
+        e164 = to_e164(number)
     except InvalidPhone as exc:
         raise Invalid("number", f"not a phone number: {exc}") from None
+    if not actor.sees_all_clients:
+        from crm_core.auth.rights import visible_clients
+        from crm_core.clients.models import Client, Phone
+
+        visible = db.scalar(
+            select(Client.id)
+            .join(Phone, Phone.client_id == Client.id)
+            .where(Phone.e164 == e164, visible_clients(actor))
+            .limit(1)
+        )
+        if visible is None:
+            raise NotFound(f"no client of yours has the number {e164}")
+    return e164
 
 
 @router.get("/handset/{number}", summary="Simulated handset: the SMS conversation with a number")
 def handset_messages(
     number: str,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    _: Principal = Depends(staff),
+    actor: Principal = Depends(staff),
     db: Session = Depends(get_db),
 ) -> dict:
     from notifier.outbox.models import OutboxMessage
 
-    e164 = _handset_number(number)
+    e164 = _handset_number(db, actor, number)
     items: list[dict[str, Any]] = []
     for m in db.scalars(
         select(OutboxMessage)
@@ -404,12 +418,12 @@ def handset_messages(
 def handset_reply(
     number: str,
     data: ReplyIn,
-    _: Principal = Depends(staff),
+    actor: Principal = Depends(staff),
     db: Session = Depends(get_db),
 ) -> dict:
     import uuid
 
-    e164 = _handset_number(number)
+    e164 = _handset_number(db, actor, number)
     result = handle_inbound_sms(
         db,
         from_number=e164,

@@ -188,6 +188,18 @@ def test_handset_shows_the_conversation_and_replies_through_the_inbound_path(
         ("outbound", "Thank you for your rating!"),
     ]
     assert client.post(url + "/reply", json={"body": ""}, headers=admin).status_code == 422
+    # operators: only numbers of clients they may see (this client is another team's)
+    with session_scope() as s:
+        from crm_core.auth.models import Team
+        from crm_core.clients.models import Client
+
+        other = Team(name="Support")
+        s.add(other)
+        s.flush()
+        s.scalar(select(Client)).team_id = other.id
+    operator = as_user("ion", role="operator", team="Sales")
+    assert client.get(url, headers=operator).status_code == 404
+    assert client.post(url + "/reply", json={"body": "1"}, headers=operator).status_code == 404
     bad = client.get("/api/notifier/handset/not-a-number", headers=admin)
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][-1] == "number"
 
