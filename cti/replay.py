@@ -1134,7 +1134,9 @@ class AmiReplayServer:
                 session, action, {"Response": "Error", "Message": "Authentication failed"}
             )
             await session.writer.drain()
-            session.abort()
+            # Asterisk closes the socket (FIN, not a reset: the client reads the answer first)
+            session.closed = True
+            session.writer.close()
             if script is not None and not self._scripts:
                 self.finished.set()
             return
