@@ -13,6 +13,7 @@ import random
 import statistics
 import time
 
+import phonenumbers
 from _crm_core import arguments, ensure_seeded, fmt, machine, percentiles, scratch_database, use
 
 NAME_FRAGMENTS = [
@@ -53,11 +54,18 @@ def main() -> None:
             )
         ]
         numbers = []
-        for e164 in e164s:  # a fragment of 6 to 9 digits, as typed in the search box
-            digits = e164[1:]
-            size = rng.randint(6, min(9, len(digits)))
-            start = rng.randint(0, len(digits) - size)
-            numbers.append(digits[start : start + size])
+        for e164 in e164s:  # part of a number, as typed in the search box
+            parsed = phonenumbers.parse(e164, None)
+            nsn, cc = str(parsed.national_number), str(parsed.country_code)
+            style = rng.randrange(3)
+            if style == 0:  # the start, as dialled at home or abroad: 0721 23 / +40 721 23
+                size = rng.randint(4, len(nsn) - 1)
+                prefix = "0" if cc == "40" else f"+{cc} "
+                numbers.append(prefix + nsn[:size])
+            else:  # a run of 5 to 8 digits from anywhere in the number
+                size = rng.randint(5, min(8, len(nsn)))
+                start = rng.randint(0, len(nsn) - size)
+                numbers.append(nsn[start : start + size])
         rounds = max(1, args.samples // (len(NAME_FRAGMENTS) + len(numbers)))
         for q in NAME_FRAGMENTS[:5] + numbers[:5]:
             search_clients(db, admin, q)

@@ -240,6 +240,33 @@ def generate(n: int, start_id: int, team_ids: list[int | None], seed: int = 1, s
         next_id += size
 
 
+_END = object()
+
+
+def prefetched(chunks, depth: int = 2):
+    """Make the next chunks in a thread while the current one is written: the driver releases
+    the GIL while the database works, so generating and writing overlap."""
+    import queue
+    import threading
+
+    pipe: queue.Queue = queue.Queue(maxsize=depth)
+
+    def produce() -> None:
+        try:
+            for chunk in chunks:
+                pipe.put(chunk)
+        except BaseException as exc:  # handed to the consumer
+            pipe.put(exc)
+            return
+        pipe.put(_END)
+
+    threading.Thread(target=produce, name="seed-rows", daemon=True).start()
+    while (item := pipe.get()) is not _END:
+        if isinstance(item, BaseException):
+            raise item
+        yield item
+
+
 CLIENT_COLUMNS = (
     "id, kind, first_name, last_name, middle_name, org_name, display_name, job_title, "
     "organization_id, owner_id, team_id, category, status, source, birthday, discount_percent, "
@@ -351,8 +378,8 @@ def _seed_sqlite(conn, n, seed, progress, totals, phases) -> None:
     conn.commit()
     clock.lap("prepare")
     try:
-        for clients, phones, emails in generate(n, start, teams, seed, sqlite=True):
-            clock.lap("generate rows")
+        for clients, phones, emails in prefetched(generate(n, start, teams, seed, sqlite=True)):
+            clock.lap("wait for rows")
             cur.execute("BEGIN")
             cur.executemany(
                 f"INSERT INTO clients ({CLIENT_COLUMNS}) VALUES ({', '.join('?' * 26)})", clients
@@ -408,8 +435,10 @@ def _seed_postgresql(conn, n, seed, progress, totals, phases) -> None:
         conn.commit()
         clock.lap("prepare")
         try:
-            for clients, phones, emails in generate(n, start, teams, seed, sqlite=False):
-                clock.lap("generate rows")
+            for clients, phones, emails in prefetched(
+                generate(n, start, teams, seed, sqlite=False)
+            ):
+                clock.lap("wait for rows")
                 with cur.copy(f"COPY clients ({CLIENT_COLUMNS}) FROM STDIN") as copy:
                     for row in clients:
                         copy.write_row(row)

@@ -15,22 +15,20 @@ trigrams) match name prefixes only.
 from __future__ import annotations
 
 from pydantic import BaseModel, Field
-from sqlalchemy import and_, column, or_, select, table, text
+from sqlalchemy import and_, or_, select, text
 from sqlalchemy.orm import Session
 
 from crm_core.auth.principal import Principal
 from crm_core.auth.rights import visible_clients
-from crm_core.clients.models import Client
+from crm_core.clients.models import Client, Phone
 from crm_core.clients.schemas import ClientSummary
 from crm_core.clients.service import summaries
 from crm_core.errors import Invalid
-from crm_core.search.text import fold, is_phone_query, query_terms
+from crm_core.search.text import PhoneQuery, fold, is_phone_query, phone_query, query_terms
 
 CANDIDATES = 150
 PREFIX_CANDIDATES = 50
 MAX_QUERY = 200
-
-_fts = table("clients_fts", column("rowid"), column("rank"))
 
 
 class SearchHit(ClientSummary):
@@ -62,52 +60,88 @@ def _like(word: str) -> str:
 Row = tuple[int, str, str]  # id, display_name, search_text
 
 
-def _candidates(db: Session, actor: Principal, needles: list[str], raw: str) -> list[Row]:
-    """Matching clients the actor may see (see the module docstring)."""
-    visible = visible_clients(actor)
-    columns = (Client.id, Client.display_name, Client.search_text)
-    rows: dict[int, Row] = {}
-    for row in db.execute(_name_prefix_query(raw, visible, columns)):
-        rows[row[0]] = tuple(row)
-    alternatives = [words for words in (_words(n) for n in needles) if words]
-    if not alternatives:
-        return list(rows.values())
+def _visible_sql(db: Session, actor: Principal) -> str:
+    """The actor's row rights (crm_core.auth.rights) as SQL text on the ``clients`` table."""
+    clause = visible_clients(actor)
+    return str(
+        clause.compile(dialect=db.get_bind().dialect, compile_kwargs={"literal_binds": True})
+    )
+
+
+def _fts_rows(db: Session, actor: Principal, alternatives: list[list[str]]) -> list[Row]:
+    """Substring matches from the trigram index, the index driving the join (CROSS JOIN keeps
+    SQLite from starting at the team index and probing the full-text table per client)."""
     if db.get_bind().dialect.name == "sqlite":
-        match = text("clients_fts MATCH :fts").bindparams(fts=_fts_query(alternatives))
-        query = select(*columns).join(_fts, _fts.c.rowid == Client.id).where(match, visible)
-    else:
-        matches = [
-            and_(*(Client.search_text.like(_like(w), escape="\\") for w in words))
-            for words in alternatives
+        sql = text(
+            "SELECT clients.id, clients.display_name, clients.search_text "
+            "FROM clients_fts CROSS JOIN clients ON clients.id = clients_fts.rowid "
+            f"WHERE clients_fts MATCH :fts AND {_visible_sql(db, actor)} LIMIT :n"
+        )
+        return [
+            tuple(r) for r in db.execute(sql, {"fts": _fts_query(alternatives), "n": CANDIDATES})
         ]
-        query = select(*columns).where(or_(*matches), visible)
-    for row in db.execute(query.limit(CANDIDATES)):
-        rows.setdefault(row[0], tuple(row))
-    return list(rows.values())
+    matches = [
+        and_(*(Client.search_text.like(_like(w), escape="\\") for w in words))
+        for words in alternatives
+    ]
+    query = (
+        select(Client.id, Client.display_name, Client.search_text)
+        .where(or_(*matches), visible_clients(actor))
+        .limit(CANDIDATES)
+    )
+    return [tuple(r) for r in db.execute(query)]
 
 
-def _name_prefix_query(raw: str, visible, columns):
-    """Display names starting with what was typed, in a few capitalisations (index range)."""
+def _phone_rows(db: Session, actor: Principal, pq: PhoneQuery) -> list[tuple[Row, str]]:
+    """Clients with a number equal to, or starting with, ``pq.e164_prefix`` (E.164 index)."""
+    low = pq.e164_prefix
+    high = low if pq.exact else low + ":"  # ':' sorts right after '9'
+    if db.get_bind().dialect.name == "sqlite":
+        sql = text(
+            "SELECT clients.id, clients.display_name, clients.search_text, p.e164 "
+            "FROM client_phones p CROSS JOIN clients ON clients.id = p.client_id "
+            f"WHERE p.e164 >= :low AND p.e164 <= :high AND {_visible_sql(db, actor)} LIMIT :n"
+        )
+        result = db.execute(sql, {"low": low, "high": high, "n": CANDIDATES})
+    else:
+        result = db.execute(
+            select(Client.id, Client.display_name, Client.search_text, Phone.e164)
+            .join(Phone, Phone.client_id == Client.id)
+            .where(Phone.e164 >= low, Phone.e164 <= high, visible_clients(actor))
+            .limit(CANDIDATES)
+        )
+    return [((r[0], r[1], r[2]), r[3]) for r in result]
+
+
+def _name_prefix_rows(db: Session, actor: Principal, raw: str) -> list[Row]:
+    """Display names starting with what was typed, in a few capitalisations (index range;
+    SQLite is told which index, or it would walk the team index for an operator)."""
     raw = raw.strip()
-    starts = {raw, raw.capitalize(), raw.title(), raw.lower(), raw.upper()} - {""}
+    starts = sorted({raw, raw.capitalize(), raw.title(), raw.lower(), raw.upper()} - {""})
+    rows: list[Row] = []
+    if db.get_bind().dialect.name == "sqlite":
+        sql = text(
+            "SELECT clients.id, clients.display_name, clients.search_text "
+            "FROM clients INDEXED BY ix_clients_display_name "
+            "WHERE clients.display_name >= :low AND clients.display_name < :high "
+            f"AND {_visible_sql(db, actor)} LIMIT :n"
+        )
+        for start in starts:
+            params = {"low": start, "high": start + "\U0010ffff", "n": PREFIX_CANDIDATES}
+            rows += [tuple(r) for r in db.execute(sql, params)]
+        return rows
     ranges = [(Client.display_name >= s) & (Client.display_name < s + "\U0010ffff") for s in starts]
-    return select(*columns).where(or_(*ranges), visible).limit(PREFIX_CANDIDATES)
+    query = (
+        select(Client.id, Client.display_name, Client.search_text)
+        .where(or_(*ranges), visible_clients(actor))
+        .limit(PREFIX_CANDIDATES)
+    )
+    return [tuple(r) for r in db.execute(query)]
 
 
-def _tier(row: Row, needle: str, phone_query: bool) -> tuple[int, str]:
-    """0 best: name equal, then name prefix, word prefix, name contains; then phone; other."""
-    _, display_name, search_text = row
-    if phone_query:
-        runs = [r for part in search_text.split(" | ") for r in part.split(" ")]
-        digit_runs = [r for r in runs if r.isdigit()]
-        if needle in digit_runs:
-            return 0, "phone"
-        if any(r.startswith(needle) for r in digit_runs):
-            return 2, "phone"
-        if any(needle in r for r in digit_runs):
-            return 4, "phone"
-        return 6, "other"
-    name = search_text.split(" | ", 1)[0]  # the folded display name comes first
+def _name_tier(row: Row, needle: str) -> tuple[int, str]:
+    """0 best: name equal, then name prefix, word prefix, name contains; other."""
+    name = row[2].split(" | ", 1)[0]  # the folded display name comes first
     if name == needle:
         return 0, "name"
     if name.startswith(needle):
@@ -118,7 +152,48 @@ def _tier(row: Row, needle: str, phone_query: bool) -> tuple[int, str]:
         return 2, "name"
     if needle in name:
         return 3, "name"
-    return 5, "other"
+    return 6, "other"
+
+
+def _fragment_tier(row: Row, fragment: str) -> tuple[int, str]:
+    runs = [r for part in row[2].split(" | ") for r in part.split(" ") if r.isdigit()]
+    if any(r.startswith(fragment) for r in runs):
+        return 2, "phone"
+    if any(fragment in r for r in runs):
+        return 4, "phone"
+    return 6, "other"
+
+
+def _ranked(db: Session, actor: Principal, q: str) -> list[tuple[tuple[int, str], Row]]:
+    tiers: dict[int, tuple[tuple[int, str], Row]] = {}
+
+    def offer(tier: tuple[int, str], row: Row) -> None:
+        if row[0] not in tiers or tier[0] < tiers[row[0]][0][0]:
+            tiers[row[0]] = (tier, row)
+
+    if is_phone_query(q):
+        pq = phone_query(q)
+        if pq.e164_prefix:
+            for row, e164 in _phone_rows(db, actor, pq):
+                offer((0 if e164 == pq.e164_prefix else 1, "phone"), row)
+        alternatives = [_words(pq.fragment)] if pq.fragment else []
+        folded = fold(q)
+        if _words(folded) and folded != pq.fragment:
+            alternatives.append(_words(folded))  # digits in custom text, e.g. a contract no.
+        alternatives = [a for a in alternatives if a]
+        if alternatives and not (pq.exact and tiers):
+            for row in _fts_rows(db, actor, alternatives):
+                tier = _fragment_tier(row, pq.fragment) if pq.fragment else (6, "other")
+                offer(tier if tier[0] < 6 else (5, "other"), row)
+        return list(tiers.values())
+    needle = query_terms(q)
+    for row in _name_prefix_rows(db, actor, q):
+        offer(_name_tier(row, needle), row)
+    words = _words(needle)
+    if words:
+        for row in _fts_rows(db, actor, [words]):
+            offer(_name_tier(row, needle), row)
+    return list(tiers.values())
 
 
 def search_clients(db: Session, actor: Principal, q: str, limit: int = 20) -> SearchResults:
@@ -130,14 +205,8 @@ def search_clients(db: Session, actor: Principal, q: str, limit: int = 20) -> Se
         raise Invalid("q", f"at most {MAX_QUERY} characters")
     if "\x00" in q:
         raise Invalid("q", "must not contain NUL characters")
-    phone_query = is_phone_query(q)
-    needle = query_terms(q)
-    needles = [needle, fold(q)] if phone_query and fold(q) != needle else [needle]
-    rows = _candidates(db, actor, needles, q)
-    if not rows:
-        return SearchResults(query=q, items=[])
     ranked = sorted(
-        ((_tier(row, needle, phone_query), row) for row in rows),
+        _ranked(db, actor, q),
         key=lambda item: (item[0][0], len(item[1][1]), item[1][1], item[1][0]),
     )[:limit]
     rows_out = summaries(db, [row[0] for _, row in ranked])

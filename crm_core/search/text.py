@@ -1,9 +1,9 @@
 """What goes into ``clients.search_text``, and how a query is folded the same way.
 
 The text is lower-cased and stripped of diacritics (``Ștefan`` -> ``stefan``), so a query typed
-without them finds the name with them. Phone numbers are added as their E.164 digits; a
-query is reduced to digits the same way (international prefix and national trunk prefix
-dropped), so any fragment matches whatever format it is typed in.
+without them finds the name with them. Phone numbers are added as their national digits
+(``721234567``), so a fragment typed anywhere in a number matches; numbers typed with a country
+or trunk prefix are looked up in the E.164 index instead.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import lru_cache
 
 import phonenumbers
@@ -32,20 +33,27 @@ def fold(text: str) -> str:
 
 
 def phone_digits(e164: str) -> str:
-    """``+40721234567`` -> ``40721234567``: any fragment of the number is in there."""
-    return e164.lstrip("+")
+    """``+40721234567`` -> ``721234567``: the national significant number. Fragments of it
+    are found through the trigram index; anything typed with a country or trunk prefix is
+    found through the E.164 index instead (see :func:`phone_query`)."""
+    try:
+        return str(phonenumbers.parse(e164, None).national_number)
+    except phonenumbers.NumberParseException:
+        return e164.lstrip("+")
 
 
 def digit_runs(country_code: int, national_number: str) -> str:
     """The digits of a number as stored in the search text (bulk seeding builds them so)."""
-    return f"{country_code}{national_number}"
+    return national_number
 
 
 @lru_cache(maxsize=64)
-def _trunk_prefix(region: str) -> str:
-    """The national (trunk) prefix dialled before a number at home: ``0`` in Romania."""
+def _region_prefixes(region: str) -> tuple[str, str]:
+    """(country code, trunk prefix) of a region: ``("40", "0")`` for Romania."""
     meta = phonenumbers.PhoneMetadata.metadata_for_region(region)
-    return (meta.national_prefix or "") if meta is not None else ""
+    if meta is None:
+        return "", ""
+    return str(meta.country_code), meta.national_prefix or ""
 
 
 def build_search_text(
@@ -77,24 +85,40 @@ def is_phone_query(q: str) -> bool:
     return bool(_PHONE_QUERY.match(q)) and sum(c.isdigit() for c in q) >= 3
 
 
+@dataclass(frozen=True)
+class PhoneQuery:
+    """How to look a phone-like query up.
+
+    ``e164_prefix``: typed with a country or trunk prefix (``+40 72``, ``0040 72``, ``072``) or
+    a whole number: range scan of the E.164 index; ``exact`` when it is a whole valid number.
+    ``fragment``: digits to find anywhere in a national number (trigram index); for bare
+    digits (``721 23``) also tried as the start of a national number of the default region.
+    """
+
+    e164_prefix: str | None
+    exact: bool
+    fragment: str | None
+
+
+def phone_query(q: str) -> PhoneQuery:
+    from crm_core.config import get_settings
+    from crm_core.phones import try_e164
+
+    e164 = try_e164(q)
+    if e164:
+        return PhoneQuery(e164, True, None)
+    digits = _NON_DIGITS.sub("", q)
+    text = q.strip().lstrip("(").strip()
+    country, trunk = _region_prefixes(get_settings().default_region)
+    if text.startswith("+"):
+        return PhoneQuery("+" + digits, False, None)
+    if digits.startswith("00"):
+        return PhoneQuery("+" + digits[2:], False, None)
+    if trunk and digits.startswith(trunk):
+        return PhoneQuery(f"+{country}{digits[len(trunk) :]}", False, digits[len(trunk) :])
+    return PhoneQuery(f"+{country}{digits}" if country else None, False, digits)
+
+
 def query_terms(q: str) -> str:
-    """The folded needle to look for: for phone-like queries, the E.164 digits when the text
-    is a whole valid number (any format), else the digits typed (a fragment)."""
-    if is_phone_query(q):
-        from crm_core.phones import try_e164
-
-        e164 = try_e164(q)
-        if e164:
-            return e164[1:]
-        digits = _NON_DIGITS.sub("", q)
-        # 0040... and +40... are the same digits once the international prefix is gone
-        if digits.startswith("00") and len(digits) > 4:
-            return digits[2:]
-        # a national fragment (0721 23...): the stored digits carry no trunk prefix
-        from crm_core.config import get_settings
-
-        trunk = _trunk_prefix(get_settings().default_region)
-        if trunk and q.lstrip(" (").startswith(trunk) and len(digits) > len(trunk) + 2:
-            return digits[len(trunk) :]
-        return digits
-    return fold(q)
+    """The folded text to look for (for phone-like queries: the digits typed)."""
+    return _NON_DIGITS.sub("", q) if is_phone_query(q) else fold(q)
