@@ -13,7 +13,9 @@ Measured:
 - baseline: the same events' trip through Redis pub/sub alone, to a plain subscriber in this
   process, in the same run.
 
-A private ``redis-server`` on a free port is started for the run (Redis pub/sub channels are
+The browsers run in their own processes (the walls in one, the operator pages in three, the
+plain subscriber in one), apart from the publisher, so that the delays are not those of one
+overloaded client loop. A private ``redis-server`` on a free port is started for the run (Redis pub/sub channels are
 shared by all database numbers, so the shared server would mix these events with others').
 
     python3 bench/wall_fanout.py           # 20 walls, 200 operators, 100 calls at 10 calls/s
@@ -25,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing as mp
 import os
 import shutil
 import socket
@@ -165,65 +168,74 @@ def line(label: str, ms: list[float]) -> str:
     )
 
 
-async def run(port: int, bus_url: str, ops, walls, calls: int, rate: float) -> dict:
-    published: dict[tuple[str, str], float] = {}
-    wall_ms: list[float] = []
-    popup_ms: list[float] = []
-    base_ms: list[float] = []
-    stop = asyncio.Event()
+def client_process(kind, port, tokens, bus_url, ready, stop, out) -> None:
+    """One process of browsers (walls or operator pages) or the plain Redis subscriber, so that
+    receiving is never delayed by the publisher or by too many sockets in one loop."""
+    asyncio.run(_clients(kind, port, tokens, bus_url, ready, stop, out))
+
+
+async def _clients(kind, port, tokens, bus_url, ready, stop, out) -> None:
+    samples: list = []
+    connected = 0
 
     async def wall_screen(token: str) -> None:
+        nonlocal connected
         async with connect(f"ws://127.0.0.1:{port}/ws?token={token}", max_queue=None) as ws:
-            seen: set[tuple[str, str]] = set()
-            ready.set_result(None) if not ready.done() else None
+            connected += 1
+            seen: set = set()
             async for raw in ws:
                 now = time.time()
                 msg = json.loads(raw)
                 if msg.get("type") != "wall.counters":
                     continue
-                for kind, key, phase in msg.get("events", []):
-                    if (
-                        kind == "wall.call"
-                        and (key, phase) in published
-                        and (key, phase) not in seen
-                    ):
+                for event_kind, key, phase in msg.get("events", []):
+                    if event_kind == "wall.call" and (key, phase) not in seen:
                         seen.add((key, phase))
-                        wall_ms.append((now - published[(key, phase)]) * 1000)
-                if stop.is_set():
-                    return
+                        samples.append((key, phase, now))
 
     async def operator_page(token: str) -> None:
+        nonlocal connected
         async with connect(f"ws://127.0.0.1:{port}/ws?token={token}", max_queue=None) as ws:
+            connected += 1
             async for raw in ws:
                 now = time.time()
                 msg = json.loads(raw)
                 if msg.get("type") == "call.ringing" and "bench_t" in msg:
-                    popup_ms.append((now - msg["bench_t"]) * 1000)
-                if stop.is_set():
-                    return
+                    samples.append((now - msg["bench_t"]) * 1000)
 
-    async def baseline_subscriber() -> None:
+    async def subscriber() -> None:
+        nonlocal connected
         client = aioredis.Redis.from_url(bus_url)
         pubsub = client.pubsub(ignore_subscribe_messages=True)
         await pubsub.subscribe(CHANNEL)
-        base_ready.set_result(None)
+        connected += 1
         async for raw in pubsub.listen():
             now = time.time()
             msg = json.loads(raw["data"])
-            if msg.get("type") == "wall.call":
-                base_ms.append((now - msg["bench_t"]) * 1000)
-            if stop.is_set():
-                break
-        await client.aclose()
+            if msg.get("type") == "wall.call" and "bench_t" in msg:
+                samples.append((now - msg["bench_t"]) * 1000)
 
-    ready: asyncio.Future = asyncio.get_running_loop().create_future()
-    base_ready: asyncio.Future = asyncio.get_running_loop().create_future()
-    tasks = [asyncio.create_task(wall_screen(t)) for t in walls]
-    tasks += [asyncio.create_task(operator_page(t)) for _, _, t in ops]
-    tasks.append(asyncio.create_task(baseline_subscriber()))
-    await ready
-    await base_ready
-    await asyncio.sleep(1.5)  # let every socket finish its handshake
+    if kind == "base":
+        tasks = [asyncio.create_task(subscriber())]
+        expected = 1
+    else:
+        run_one = wall_screen if kind == "wall" else operator_page
+        tasks = [asyncio.create_task(run_one(t)) for t in tokens]
+        expected = len(tokens)
+    while connected < expected:
+        await asyncio.sleep(0.05)
+    ready.set()
+    while not stop.is_set():
+        await asyncio.sleep(0.1)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    out.put((kind, samples))
+
+
+async def replay(bus_url: str, ops, calls: int, rate: float) -> tuple[dict, float]:
+    """Publish the CTI's events of ``calls`` overlapping calls; returns when each was sent."""
+    published: dict[tuple[str, str], float] = {}
     bus = aioredis.Redis.from_url(bus_url)
 
     async def publish(message: dict, key: tuple[str, str] | None = None) -> None:
@@ -323,37 +335,55 @@ async def run(port: int, bus_url: str, ops, walls, calls: int, rate: float) -> d
         )
 
     started = time.perf_counter()
-    replay = []
+    running = []
     for i in range(calls):
-        replay.append(asyncio.create_task(one_call(i)))
+        running.append(asyncio.create_task(one_call(i)))
         await asyncio.sleep(1 / rate)
-    await asyncio.gather(*replay)
+    await asyncio.gather(*running)
     elapsed = time.perf_counter() - started
-    await asyncio.sleep(1.0)  # the last updates
-    stop.set()
-    await bus.publish(
-        CHANNEL,
-        json.dumps(
-            {
-                "type": "wall.call",
-                "audience": ["wall"],
-                "call_id": "bench-stop",
-                "phase": "ringing",
-                "bench_t": time.time(),
-            }
-        ),
-    )
-    await asyncio.sleep(0.5)
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
     await bus.aclose()
-    expected = calls * 3 * len(walls)
+    return published, elapsed
+
+
+def run(port: int, bus_url: str, ops, walls, calls: int, rate: float, processes: int) -> dict:
+    ctx = mp.get_context("spawn")
+    stop, out = ctx.Event(), ctx.Queue()
+    op_tokens = [t for _, _, t in ops]
+    groups = [("wall", walls), ("base", [])]
+    per = max(1, -(-len(op_tokens) // processes))
+    groups += [("op", op_tokens[i : i + per]) for i in range(0, len(op_tokens), per)]
+    procs, readies = [], []
+    for kind, tokens in groups:
+        ready = ctx.Event()
+        proc = ctx.Process(
+            target=client_process, args=(kind, port, tokens, bus_url, ready, stop, out)
+        )
+        proc.start()
+        procs.append(proc)
+        readies.append(ready)
+    for ready in readies:
+        if not ready.wait(60):
+            raise SystemExit("browsers did not connect")
+    time.sleep(1.0)
+    published, elapsed = asyncio.run(replay(bus_url, ops, calls, rate))
+    time.sleep(1.5)  # the last updates
+    stop.set()
+    results: dict[str, list] = {"wall": [], "op": [], "base": []}
+    for _ in procs:
+        kind, samples = out.get(timeout=60)
+        results[kind].extend(samples)
+    for proc in procs:
+        proc.join(10)
+    wall_ms = [
+        (at - published[(key, phase)]) * 1000
+        for key, phase, at in results["wall"]
+        if (key, phase) in published
+    ]
     return {
         "wall": wall_ms,
-        "popup": popup_ms,
-        "base": base_ms,
-        "expected": expected,
+        "popup": results["op"],
+        "base": results["base"],
+        "expected": calls * 3 * len(walls),
         "elapsed": elapsed,
     }
 
@@ -364,6 +394,7 @@ def main() -> None:
     ap.add_argument("--operators", type=int, default=200)
     ap.add_argument("--calls", type=int, default=100)
     ap.add_argument("--rate", type=float, default=10.0, help="new calls per second")
+    ap.add_argument("--processes", type=int, default=3, help="processes for operator pages")
     ap.add_argument("--quick", action="store_true")
     args = ap.parse_args()
     if args.quick:
@@ -382,7 +413,7 @@ def main() -> None:
             f"{args.calls} calls at {args.rate:g}/s (each: ringing, answered 1 s later, "
             f"ended 2 s after that); load average {os.getloadavg()[0]:.1f} at start\n"
         )
-        result = asyncio.run(run(web_port, bus_url, ops, walls, args.calls, args.rate))
+        result = run(web_port, bus_url, ops, walls, args.calls, args.rate, args.processes)
         print(
             line(
                 "wall update delay (20 screens)" if args.walls == 20 else "wall update delay",

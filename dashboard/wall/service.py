@@ -25,6 +25,8 @@ log = logging.getLogger("callcard.wall")
 
 #: the running service of this process (the /wall page renders its snapshot)
 current: WallService | None = None
+#: at most one snapshot per this many seconds to the wall screens
+PUSH_INTERVAL = 0.1
 
 
 class WallService:
@@ -35,6 +37,7 @@ class WallService:
         self.refresh_seconds = refresh_seconds
         self.counters = WallCounters(local_zone())
         self._pending = False
+        self._last_push = 0.0
         self._events: list[list[Any]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ticker: asyncio.Task | None = None
@@ -67,17 +70,23 @@ class WallService:
             return
         if self.counters.apply(message):
             key = message.get("call_id") or message.get("extension") or message.get("client_id")
-            if len(self._events) < 50:
+            if len(self._events) < 500:
                 self._events.append([message.get("type"), key, message.get("phase")])
             self.schedule_push()
 
     def schedule_push(self) -> None:
-        if not self._pending and self._loop is not None:
-            self._pending = True
+        if self._pending or self._loop is None:
+            return
+        self._pending = True
+        wait = self._last_push + PUSH_INTERVAL - self._loop.time()
+        if wait > 0:
+            self._loop.call_later(wait, self._push)
+        else:
             self._loop.call_soon(self._push)
 
     def _push(self) -> None:
         self._pending = False
+        self._last_push = self._loop.time() if self._loop else 0.0
         snapshot = self.snapshot()
         snapshot["events"], self._events = self._events, []
         snapshot["audience"] = ["wall"]
