@@ -235,3 +235,14 @@ def test_long_romanian_and_russian_labels_fit_on_the_wall(browser, site, lang):
     if lang == "ru":
         wall.screenshot(path=str(SCREENSHOTS / "wall-ru.png"))
     context.close()
+
+
+def test_simulated_handset_shows_the_conversation_and_replies(browser, site):
+    page = sign_in(browser, site, "ana")
+    page.goto(f"{site.url}/handset?number=0721%20234%20567")
+    page.wait_for_selector("#handset-title:has-text('+40721234567')", timeout=5000)
+    page.fill("#handset-body", "5")
+    page.click("#handset-reply button[type=submit]")
+    bubble = page.wait_for_selector(".bubble.out", timeout=5000)
+    assert bubble.inner_text().startswith("5")
+    page.context.close()
