@@ -210,13 +210,15 @@ def test_export_csv_and_xlsx_with_filters(client, people):
     names = [row[3] for row in csv.reader(io.StringIO(filtered.content.decode("utf-8-sig")))][1:]
     assert names == ["Ștefan"]
     assert client.get("/api/export/clients?colour=red", headers=people["boss"]).status_code == 422
+    make_client("Bell\x07 and tab\x0b")  # control characters a worksheet cannot hold
     x = client.get("/api/export/clients?format=xlsx", headers=people["admin"])
     assert x.status_code == 200
     from openpyxl import load_workbook
 
     sheet = load_workbook(io.BytesIO(x.content)).active
     values = [[c.value for c in row] for row in sheet.iter_rows()]
-    assert values[0][0] == "id" and len(values) == 4
+    assert values[0][0] == "id" and len(values) == 5
+    assert "Bell and tab" in [row[3] for row in values[1:]]
     assert cid in [row[0] for row in values[1:]]
 
 

@@ -134,3 +134,16 @@ def test_teams_with_manager(client, admin, as_user):
     assert client.delete(f"/api/teams/{tid}", headers=admin).status_code == 409
     client.patch(f"/api/users/{users['op']}", json={"team_id": None}, headers=admin)
     assert client.delete(f"/api/teams/{tid}", headers=admin).status_code == 204
+
+
+def test_non_ascii_username_twice_is_409(client, admin):
+    body = {"username": "Ștefan", "password": "long-enough-1"}
+    assert client.post("/api/users", json=body, headers=admin).status_code == 201
+    assert client.post("/api/users", json=body, headers=admin).status_code == 409
+
+
+def test_sign_in_with_nul_characters_is_422(client):
+    r = client.post("/api/auth/token", data={"username": "a\x00b", "password": "x"})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "username"]
+    r = client.post("/api/auth/login", json={"username": "a\x00b", "password": "x"})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "username"]

@@ -3,8 +3,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response
+from pydantic import AfterValidator
 from sqlalchemy.orm import Session
 
+from crm_core.apitypes import no_bad_characters
 from crm_core.auth import service
 from crm_core.auth.deps import SESSION_COOKIE, current_principal
 from crm_core.auth.principal import Principal
@@ -38,8 +40,8 @@ def set_session_cookie(response: Response, token: str) -> None:
 )
 def issue_token(
     request: Request,
-    username: Annotated[str, Form(max_length=80)],
-    password: Annotated[str, Form(max_length=200)],
+    username: Annotated[str, Form(max_length=80), AfterValidator(no_bad_characters)],
+    password: Annotated[str, Form(max_length=200), AfterValidator(no_bad_characters)],
     db: Session = Depends(get_db),
 ) -> TokenOut:
     user = service.authenticate(db, username, password, client_address(request))

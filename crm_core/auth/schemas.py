@@ -1,11 +1,13 @@
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
+
+from crm_core.apitypes import text
 
 
 class LoginForm(BaseModel):
-    username: str = Field(min_length=1, max_length=80)
-    password: str = Field(min_length=1, max_length=200)
+    username: text(80, 1)
+    password: text(200, 1)
 
 
 class TokenOut(BaseModel):

@@ -558,11 +558,12 @@ def write_export(rows: Iterator[list[Any]], fmt: str) -> Path:
                 writer.writerow(row)
         return Path(handle.name)
     from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet("clients")
-    for row in rows:
-        sheet.append(row)
+    for row in rows:  # control characters cannot be stored in a worksheet: dropped
+        sheet.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in row])
     with tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False) as handle:
         name = handle.name
     book.save(name)

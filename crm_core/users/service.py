@@ -59,6 +59,9 @@ def create_user(
     require(actor.is_admin, "manage users")
     _check_language(language)
     _check_team(db, team_id)
+    # auth.create_user compares lower-cased names; SQLite's lower() folds ASCII only
+    if db.scalar(select(User.id).where(User.username == username.strip())):
+        raise Conflict(f"user {username.strip()!r} exists already")
     user = auth.create_user(
         db,
         username=username,
@@ -76,9 +79,10 @@ def create_user(
 
 
 def _active_admins(db: Session) -> int:
-    return db.scalar(
-        select(func.count(User.id)).where(User.role == "admin", User.is_active.is_(True))
-    ) or 0
+    return (
+        db.scalar(select(func.count(User.id)).where(User.role == "admin", User.is_active.is_(True)))
+        or 0
+    )
 
 
 def update_user(db: Session, actor: Principal, user_id: int, changes: dict[str, Any]) -> User:
@@ -114,8 +118,10 @@ def update_user(db: Session, actor: Principal, user_id: int, changes: dict[str, 
         if name in ("role", "language", "is_active") and value is None:
             raise Invalid(name, "must not be empty")
         setattr(user, name, value)
-    if before["role"] == "admin" and before["is_active"] and (
-        user.role != "admin" or not user.is_active
+    if (
+        before["role"] == "admin"
+        and before["is_active"]
+        and (user.role != "admin" or not user.is_active)
     ):
         db.flush()
         if _active_admins(db) == 0:
@@ -169,9 +175,7 @@ def _check_team_name(db: Session, name: str, team_id: int | None = None) -> str:
     return name
 
 
-def create_team(
-    db: Session, actor: Principal, *, name: str, manager_id: int | None = None
-) -> Team:
+def create_team(db: Session, actor: Principal, *, name: str, manager_id: int | None = None) -> Team:
     require(actor.is_admin, "manage teams")
     team = Team(name=_check_team_name(db, name), manager_id=manager_id)
     _check_manager(db, manager_id)
