@@ -100,8 +100,8 @@ async def receive_file(request: Request) -> tuple[str | None, str | None, servic
         if is_file:
             raw = disp.get(b"filename", b"")
             meta["filename"] = raw.decode("utf-8", "replace")
-            meta["content_type"] = state["headers"].get("content-type", b"").decode(
-                "latin-1", "replace"
+            meta["content_type"] = (
+                state["headers"].get("content-type", b"").decode("latin-1", "replace")
             )
             sink = service.UploadSink(limit)
 
@@ -243,12 +243,16 @@ def list_interaction_files(
 @router.get(
     "/tasks/{task_id}/attachments", response_model=list[AttachmentOut], summary="Files on a task"
 )
-def list_task_files(task_id: RowId, actor: Principal = Depends(staff), db: Session = Depends(get_db)):
+def list_task_files(
+    task_id: RowId, actor: Principal = Depends(staff), db: Session = Depends(get_db)
+):
     return service.list_for(db, actor, "task", task_id)
 
 
 @router.get("/attachments/{attachment_id}", response_model=AttachmentOut, summary="File details")
-def get_file(attachment_id: RowId, actor: Principal = Depends(staff), db: Session = Depends(get_db)):
+def get_file(
+    attachment_id: RowId, actor: Principal = Depends(staff), db: Session = Depends(get_db)
+):
     return service.get_attachment(db, actor, attachment_id)
 
 

@@ -40,7 +40,6 @@ def list_entries(
         offset=offset,
     )
     items = [
-        AuditOut.model_validate(r).model_copy(update={"actor": names.get(r.actor_id)})
-        for r in rows
+        AuditOut.model_validate(r).model_copy(update={"actor": names.get(r.actor_id)}) for r in rows
     ]
     return AuditPage(items=items, total=total)

@@ -93,7 +93,9 @@ def search(
         query = query.where(AuditEntry.at < until)
     total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = list(
-        db.scalars(query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit).offset(offset))
+        db.scalars(
+            query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit).offset(offset)
+        )
     )
     ids = {r.actor_id for r in rows if r.actor_id is not None}
     names = (

@@ -70,7 +70,10 @@ def get_task(task_id: RowId, actor: Principal = Depends(staff), db: Session = De
 
 @router.patch("/{task_id}", response_model=TaskOut, summary="Change a task")
 def update_task(
-    task_id: RowId, body: TaskUpdate, actor: Principal = Depends(staff), db: Session = Depends(get_db)
+    task_id: RowId,
+    body: TaskUpdate,
+    actor: Principal = Depends(staff),
+    db: Session = Depends(get_db),
 ):
     task = service.update_task(db, actor, task_id, body.model_dump(exclude_unset=True))
     return render(db, [task])[0]
