@@ -176,10 +176,11 @@ class Originator:
             ok = str(_get(final, "Response") or "").lower() == "success"
             code = str(_get(final, "Reason") or "")
             reason = "answered" if ok else ORIGINATE_REASONS.get(code, "failed")
+            call_id = _get(final, "Uniqueid") if ok else None  # the call's Linkedid
         except TimeoutError:
-            ok, reason = False, "no outcome from the PBX"
+            ok, reason, call_id = False, "no outcome from the PBX", None
         except Exception as exc:  # connection lost meanwhile
-            ok, reason = False, f"PBX connection lost ({exc.__class__.__name__})"
+            ok, reason, call_id = False, f"PBX connection lost ({exc.__class__.__name__})", None
         words = {
             "busy": f"your phone ({request.extension}) is busy",
             "no answer": f"your phone ({request.extension}) was not picked up",
@@ -191,6 +192,7 @@ class Originator:
                 "type": "call.originate",
                 "audience": [f"user:{request.user_id}"],
                 "action_id": action_id,
+                "call_id": call_id,
                 "extension": request.extension,
                 "number": request.number,
                 "e164": request.e164,

@@ -162,6 +162,7 @@ def test_the_outcome_reaches_the_operators_browser(people, monkeypatch, mode, st
                         break
             assert message["action_id"] == r.json()["action_id"]
             assert (message["status"], message["reason"]) == (status, reason), message
+            assert (message["call_id"] is not None) == (status == "connected")
             assert "+40311234567" in message["message"]
     finally:
         server.stop()

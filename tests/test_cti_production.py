@@ -108,7 +108,7 @@ def _messages(ws, until: str, timeout: float = 20, call_id: str | None = None) -
             message = json.loads(ws.recv(timeout=max(deadline - time.monotonic(), 0.01)))
         except TimeoutError:
             break
-        if message["type"].startswith("call.") and call_id in (None, message["call_id"]):
+        if message["type"].startswith("call.") and call_id in (None, message.get("call_id")):
             got.append(message)
             if message["type"] == until:
                 return got
@@ -234,7 +234,7 @@ def test_popup_crosses_processes_and_the_listener_fails_over(
         assert time.monotonic() < deadline, procs.log("cti2")
         time.sleep(0.1)
     seen = {ringing["call_id"]}
-    seen |= {m["call_id"] for m in _drain(ana_ws, quiet=0.5)}
+    seen |= {m.get("call_id") for m in _drain(ana_ws, quiet=0.5)}
     # the recording plays again (as a new call) for the new listener; ana still gets it
     after = _messages(ana_ws, until="call.ringing", timeout=30)
     fresh = after[-1]
