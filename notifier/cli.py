@@ -89,6 +89,9 @@ def twilio_sim(
 
 
 def register(app: typer.Typer) -> None:
+    from notifier.engagement_cli import register as register_engagement
+
     app.command()(worker)
     app.command()(beat)
     app.add_typer(outbox_app, name="outbox")
+    register_engagement(app)

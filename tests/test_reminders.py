@@ -237,3 +237,28 @@ def test_a_new_phone_number_moves_the_pending_reminders_to_it(db):
     pending = outbox_rows(db, "reminder:", status="pending")
     assert {r.recipient for r in pending} == {"+40722111222"} and len(pending) == 2
     assert len(outbox_rows(db, "reminder:", status="cancelled")) == 2
+
+
+def test_cli_reschedule_covers_events_written_without_the_signal(db):
+    """E.g. rows imported in bulk: `callcard reminders reschedule` schedules them all."""
+    from typer.testing import CliRunner
+
+    from dashboard.cli import app
+
+    clients = [
+        make_client(db, name=f"I {i}", phone=f"+4072300{i:04d}", email=None) for i in range(3)
+    ]
+    starts = later(days=5)
+    db.add_all(
+        Task(kind="event", event_type="appointment", title="Imported", client_id=c.id,
+             starts_at=starts, due_at=starts, status="open", priority="normal", created_at=utcnow())
+        for c in clients
+    )  # fmt: skip
+    db.commit()
+    assert outbox_rows(db, "reminder:") == []
+    result = CliRunner().invoke(app, ["reminders", "reschedule"])
+    assert result.exit_code == 0, result.output
+    assert "3 upcoming events, 6 new reminder messages" in result.output
+    assert len(outbox_rows(db, "reminder:")) == 6
+    again = CliRunner().invoke(app, ["reminders", "reschedule"])
+    assert "0 new reminder messages" in again.output

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -414,8 +414,16 @@ def schedule_events(db: Session, tasks: Sequence[Task], *, now: datetime | None 
     return _schedule(db, [_event_row(t) for t in tasks], now or utcnow())
 
 
-def schedule_upcoming(db: Session, *, now: datetime | None = None, batch: int = 20_000) -> int:
-    """Every open event still to come (after a bulk import or a change of rules or templates)."""
+def schedule_upcoming(
+    db: Session,
+    *,
+    now: datetime | None = None,
+    batch: int = 20_000,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Every open event still to come (after a bulk import or a change of rules or templates).
+
+    ``progress(n)`` is called after each batch with the number of events it covered."""
     now = now or utcnow()
     written, last_id = 0, 0
     while True:
@@ -437,6 +445,8 @@ def schedule_upcoming(db: Session, *, now: datetime | None = None, batch: int = 
             return written
         written += _schedule(db, rows, now)
         last_id = rows[-1].id
+        if progress is not None:
+            progress(len(rows))
 
 
 def _schedule(db: Session, tasks: list[EventRow], now: datetime) -> int:
