@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,7 +28,13 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+#: docs/screenshots with CALLCARD_SCREENSHOTS=1 (refreshing the README's pictures), else a
+#: scratch folder, so that a test run leaves the checkout as it was
+SCREENSHOTS = (
+    Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+    if os.environ.get("CALLCARD_SCREENSHOTS") == "1"
+    else Path(tempfile.gettempdir()) / "callcard-screenshots"
+)
 AMI_USER, AMI_SECRET = "callcard", "e2e-secret"
 
 

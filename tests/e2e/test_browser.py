@@ -114,6 +114,7 @@ def test_editing_a_client_with_an_invalid_phone_names_the_field(browser, site):
     page = sign_in(browser, site, "ana")
     page.goto(f"{site.url}/clients/{site.data['vip_id']}")
     page.wait_for_selector(".timeline li")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "client-card.png"), full_page=True)
     page.click("a:has-text('Edit')")
     page.wait_for_selector("#client-form")
