@@ -480,12 +480,14 @@ def _schedule(db: Session, tasks: list[EventRow], now: datetime) -> int:
             revision = state.revision
         else:
             revision = 1
-            new_states.append({"task_id": task.id, "revision": 1, "signature": signature})
-        messages.extend(planner.client_messages(task, contact, revision))
+        planned = planner.client_messages(task, contact, revision)
         client_name = contact.client.display_name if contact and contact.client else ""
-        messages.extend(
-            planner.assignee_messages(task, assignees.get(task.assignee_id), revision, client_name)
+        planned += planner.assignee_messages(
+            task, assignees.get(task.assignee_id), revision, client_name
         )
+        if state is None and planned:  # tasks without reminders keep no schedule row
+            new_states.append({"task_id": task.id, "revision": 1, "signature": signature})
+        messages.extend(planned)
     if new_states:
         db.execute(ReminderSchedule.__table__.insert(), new_states)
     return (
