@@ -28,6 +28,21 @@ def load_operators(db: Session, counters: WallCounters) -> None:
         counters.register_operator(extension, user_id, username, full_name)
 
 
+def load_presence(counters: WallCounters) -> int:
+    """Operators' current states from the CTI presence board (Redis in production), if any."""
+    try:
+        from cti.presence import presence_snapshot
+
+        items = presence_snapshot()
+    except Exception as exc:  # no CTI installed, or its store unreachable: states follow events
+        log.info("wall: no presence snapshot at start (%s)", exc)
+        return 0
+    loaded = 0
+    for item in items:
+        loaded += counters.apply({"type": "operator.state", **item})
+    return loaded
+
+
 def load_calls(db: Session, counters: WallCounters) -> int:
     """Today's finished calls from the CTI call log (absent when CTI is not installed)."""
     try:
@@ -96,6 +111,7 @@ def overdue_per_employee(db: Session) -> list[dict]:
 
 def rebuild(db: Session, counters: WallCounters) -> None:
     load_operators(db, counters)
+    load_presence(counters)
     calls = load_calls(db, counters)
     ratings = load_ratings(db, counters)
     counters.set_overdue(overdue_per_employee(db))

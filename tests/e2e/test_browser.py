@@ -247,3 +247,14 @@ def test_simulated_handset_shows_the_conversation_and_replies(browser, site):
     bubble = page.wait_for_selector(".bubble.out", timeout=5000)
     assert bubble.inner_text().startswith("5")
     page.context.close()
+
+
+def test_lost_connection_reconnects_and_gets_the_call_still_ringing(browser, site):
+    page = sign_in(browser, site, "bob")
+    page.evaluate("Callcard.socket.close()")  # the network drops for a moment
+    page.wait_for_selector("#live-status[data-state=closed], #live-status[data-state=connecting]")
+    site.pbx.call("direct_missed", "+40731000999", "", extension="102", ring_s=5)
+    page.wait_for_selector("#live-status[data-state=open]", timeout=5000)
+    popup = page.wait_for_selector(".popup", timeout=3000)  # replayed by the hub (sticky)
+    assert "+40731000999" in popup.inner_text()
+    page.context.close()
