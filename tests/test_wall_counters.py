@@ -49,9 +49,7 @@ def test_ringing_then_answered_then_ended_moves_between_now_and_today():
     wall.apply(call("c1", "answered", answered_by="101"))
     now = wall.snapshot()["now"]
     assert (now["ringing"], now["in_progress"]) == (0, 1)
-    wall.apply(
-        call("c1", "ended", disposition="answered", answered_by="101", wait_s=8, talk_s=120)
-    )
+    wall.apply(call("c1", "ended", disposition="answered", answered_by="101", wait_s=8, talk_s=120))
     snap = wall.snapshot()
     assert snap["now"]["in_progress"] == 0
     assert snap["today"]["inbound_answered"] == 1
