@@ -68,7 +68,8 @@ def test_test_send_first_then_send_to_the_filtered_clients_once(client, as_user)
         assert sorted(r.recipient for r in rows) == ["ana@example.com", "bob@example.com"]
         ana = next(r for r in rows if r.recipient == "ana@example.com")
         assert ana.subject == "Spring offer for Ana" and ana.channel == "email"
-        assert "Hello Ana" in ana.body and "vip clients" in ana.body
+        assert "Hello Ana" in ana.body and "vip clients" in ana.body and "<p>" not in ana.body
+        assert "<p>Hello Ana,</p>" in ana.meta["html"]
 
 
 def test_an_edit_after_the_test_needs_a_new_test(client, as_user):
@@ -95,7 +96,8 @@ def test_unsubscribe_link_is_honoured(client, as_user):
     client.post(f"/api/notifier/newsletters/{nid}/send", headers=boss)
     with session_scope() as s:
         ana = next(r for r in outbox_rows(s, "newsletter:") if r.recipient == "ana@example.com")
-        link = re.search(r'href="([^"]+/unsubscribe/[^"]+)"', ana.body).group(1)
+        link = re.search(r'href="([^"]+/unsubscribe/[^"]+)"', ana.meta["html"]).group(1)
+        assert ana.meta["unsubscribe_url"] == link and ana.body.endswith(f"Unsubscribe: {link}")
     path = link.split("crm.example.com", 1)[-1].replace("http://127.0.0.1:8000", "")
     page = client.get(path)
     assert page.status_code == 200 and "ana@example.com" in page.text

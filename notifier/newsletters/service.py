@@ -15,6 +15,8 @@
 from __future__ import annotations
 
 import hashlib
+import re
+from html import unescape
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -187,14 +189,23 @@ def _unsubscribe_url(client_id: int | None, email: str, newsletter_id: int) -> s
     return f"{get_settings().public_url.rstrip('/')}/api/notifier/unsubscribe/{token}"
 
 
-def _render(newsletter: Newsletter, client: Client | None, email: str) -> tuple[str, str]:
+def _plain_text(html: str, unsubscribe_url: str) -> str:
+    """The text/plain part: the HTML without tags, then the unsubscribe link spelled out."""
+    text = re.sub(r"(?is)<(script|style)\b.*?</\1>", "", html)
+    text = re.sub(r"(?i)<br\s*/?>|</p>|</div>|</h[1-6]>|</li>|</tr>", "\n", text)
+    text = unescape(re.sub(r"<[^>]+>", "", text))
+    text = re.sub(r"\n\s*\n+", "\n\n", re.sub(r"[ \t]+", " ", text)).strip()
+    return f"{text}\n\n--\nUnsubscribe: {unsubscribe_url}"
+
+
+def _render(newsletter: Newsletter, client: Client | None, email: str) -> tuple[str, str, str, str]:
+    """(subject, text body, HTML body, unsubscribe URL) for one recipient."""
     context = templates.client_context(client)
-    context["unsubscribe_url"] = _unsubscribe_url(
-        client.id if client else None, email, newsletter.id
-    )
+    url = _unsubscribe_url(client.id if client else None, email, newsletter.id)
+    context["unsubscribe_url"] = url
     subject = templates.render(newsletter.subject, context)
-    body = templates.render(newsletter.body, context, html=True)
-    return subject, body
+    html = templates.render(newsletter.body, context, html=True)
+    return subject, _plain_text(html, url), html, url
 
 
 def test_send(db: Session, actor: Principal, newsletter_id: int, *, email: str) -> dict[str, Any]:
@@ -203,18 +214,18 @@ def test_send(db: Session, actor: Principal, newsletter_id: int, *, email: str) 
     address = outbox.normalise_recipient("email", email, field="email")
     targets = recipients(db, actor, row)
     client = targets[0][0] if targets else None
-    subject, body = _render(row, client, address)
+    subject, text, html, url = _render(row, client, address)
     now = utcnow()
     message = outbox.enqueue(
         db,
         channel="email",
         recipient=address,
         subject=f"[TEST] {subject}",
-        body=body,
+        body=text,
         idempotency_key=f"newsletter-test:n{row.id}:{now.timestamp():.6f}",
         purpose="newsletter_test",
         template=f"newsletter:{row.id}",
-        meta={"newsletter_id": row.id, "html": True},
+        meta={"newsletter_id": row.id, "html": html, "unsubscribe_url": url},
     )
     row.tested_hash = _content_hash(row)
     row.tested_to = address
@@ -235,25 +246,20 @@ def send(db: Session, actor: Principal, newsletter_id: int) -> dict[str, Any]:
     targets = recipients(db, actor, row)
     messages = []
     for client, email in targets:
-        subject, body = _render(row, client, email)
+        subject, text, html, url = _render(row, client, email)
         messages.append(
             {
                 "channel": "email",
                 "recipient": email,
                 "subject": subject,
-                "body": body,
+                "body": text,
                 "idempotency_key": f"newsletter:c{client.id}:n{row.id}",
                 "client_id": client.id,
                 "purpose": "newsletter",
                 "template": f"newsletter:{row.id}",
-                "meta": {
-                    "newsletter_id": row.id,
-                    "html": True,
-                    "headers": {
-                        "List-Unsubscribe": f"<{_unsubscribe_url(client.id, email, row.id)}>",
-                        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-                    },
-                },
+                # the e-mail channel sends ``html`` as the HTML part and ``unsubscribe_url`` as
+                # the List-Unsubscribe header
+                "meta": {"newsletter_id": row.id, "html": html, "unsubscribe_url": url},
             }
         )
     valid = []
