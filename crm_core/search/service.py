@@ -95,7 +95,7 @@ def _fts_rows(db: Session, actor: Principal, alternatives: list[list[str]]) -> l
 def _phone_rows(db: Session, actor: Principal, pq: PhoneQuery) -> list[tuple[Row, str]]:
     """Clients with a number equal to, or starting with, ``pq.e164_prefix`` (E.164 index)."""
     low = pq.e164_prefix
-    high = low if pq.exact else low + ":"  # ':' sorts right after '9'
+    high = low + ":"  # ':' sorts right after '9'; a whole number may start a longer one
     if db.get_bind().dialect.name == "sqlite":
         sql = text(
             "SELECT clients.id, clients.display_name, clients.search_text, p.e164 "
@@ -164,12 +164,16 @@ def _fragment_tier(row: Row, fragment: str) -> tuple[int, str]:
     return 6, "other"
 
 
-def _ranked(db: Session, actor: Principal, q: str) -> list[tuple[tuple[int, str], Row]]:
+def _ranked(db: Session, actor: Principal, q: str, limit: int) -> list[tuple[tuple[int, str], Row]]:
     tiers: dict[int, tuple[tuple[int, str], Row]] = {}
 
     def offer(tier: tuple[int, str], row: Row) -> None:
         if row[0] not in tiers or tier[0] < tiers[row[0]][0][0]:
             tiers[row[0]] = (tier, row)
+
+    def enough() -> bool:
+        """A page of matches no substring match can outrank (tiers 0 and 1) is found."""
+        return sum(1 for tier, _ in tiers.values() if tier[0] <= 1) >= limit
 
     if is_phone_query(q):
         pq = phone_query(q)
@@ -181,7 +185,7 @@ def _ranked(db: Session, actor: Principal, q: str) -> list[tuple[tuple[int, str]
         if _words(folded) and folded != pq.fragment:
             alternatives.append(_words(folded))  # digits in custom text, e.g. a contract no.
         alternatives = [a for a in alternatives if a]
-        if alternatives and not (pq.exact and tiers):
+        if alternatives and not (pq.exact and tiers) and not enough():
             for row in _fts_rows(db, actor, alternatives):
                 tier = _fragment_tier(row, pq.fragment) if pq.fragment else (6, "other")
                 offer(tier if tier[0] < 6 else (5, "other"), row)
@@ -190,7 +194,7 @@ def _ranked(db: Session, actor: Principal, q: str) -> list[tuple[tuple[int, str]
     for row in _name_prefix_rows(db, actor, q):
         offer(_name_tier(row, needle), row)
     words = _words(needle)
-    if words:
+    if words and not enough():
         for row in _fts_rows(db, actor, [words]):
             offer(_name_tier(row, needle), row)
     return list(tiers.values())
@@ -206,7 +210,7 @@ def search_clients(db: Session, actor: Principal, q: str, limit: int = 20) -> Se
     if "\x00" in q:
         raise Invalid("q", "must not contain NUL characters")
     ranked = sorted(
-        _ranked(db, actor, q),
+        _ranked(db, actor, q, limit),
         key=lambda item: (item[0][0], len(item[1][1]), item[1][1], item[1][0]),
     )[:limit]
     rows_out = summaries(db, [row[0] for _, row in ranked])
