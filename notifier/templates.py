@@ -9,6 +9,7 @@ template is saved (a 422 naming the field), not a blank in a client's SMS.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -22,6 +23,8 @@ from sqlalchemy.orm import Session
 from crm_core.clients.models import Client
 from crm_core.config import get_settings
 from crm_core.errors import Invalid
+
+log = logging.getLogger("callcard.notifier.templates")
 
 LANGUAGES = ("en", "ro", "ru")
 
@@ -174,7 +177,14 @@ def render_message(
     db: Session, key: str, language: str, context: dict[str, Any]
 ) -> tuple[str, str]:
     subject, body = template_source(db, key, language)
-    return (render(subject, context) if subject else ""), render(body, context)
+    try:
+        return (render(subject, context) if subject else ""), render(body, context)
+    except Exception:
+        builtin = DEFAULTS.get((key, language)) or DEFAULTS.get((key, "en"))
+        if builtin is None or builtin == (subject, body):
+            raise
+        log.exception("template %s/%s failed; built-in text used", key, language)
+        return (render(builtin[0], context) if builtin[0] else ""), render(builtin[1], context)
 
 
 class TemplateCache:
@@ -206,7 +216,17 @@ class TemplateCache:
             )
             self._compiled[(key, language)] = compiled
         subject_t, body_t = compiled
-        return (_fast(subject_t, context) if subject_t else ""), _fast(body_t, context)
+        try:
+            return (_fast(subject_t, context) if subject_t else ""), _fast(body_t, context)
+        except Exception:
+            if (key, language) not in self._overrides:
+                raise
+            # an admin's template that fails on this client's data must not block the change
+            # that triggered the message: fall back to the built-in text, and say so
+            log.exception("template %s/%s failed; built-in text used", key, language)
+            self._overrides.pop((key, language))
+            self._compiled.pop((key, language))
+            return self.render(key, language, context)
 
 
 def _fast(template: jinja2.Template, context: dict[str, Any]) -> str:
