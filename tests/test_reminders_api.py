@@ -129,3 +129,25 @@ def test_csat_endpoint(client, as_user, users):
     bad = client.get("/api/notifier/csat", params={"period": "forever"}, headers=manager)
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "period"]
     assert client.get("/api/notifier/csat").status_code == 401
+
+
+def test_a_template_failing_on_real_data_falls_back_and_never_blocks_the_event(client, as_user):
+    from datetime import timedelta
+
+    from crm_core.auth.principal import SYSTEM
+    from crm_core.tasks.service import create_task
+    from tests.engagement_helpers import outbox_rows
+
+    admin = as_user("root", role="admin")
+    fragile = "Hi {{ first_name }} {{ 10 // (first_name | length - 4) }}"  # fine for "Ana"
+    saved = client.put(
+        "/api/notifier/templates/reminder.appointment.sms/en", json={"body": fragile}, headers=admin
+    )
+    assert saved.status_code == 200
+    with session_scope() as s:
+        c = make_client(s, name="Ioan Pop")  # four letters: division by zero
+        create_task(s, SYSTEM, title="Check-up", client_id=c.id, kind="event",
+                    event_type="appointment", starts_at=utcnow() + timedelta(days=3))  # fmt: skip
+    with session_scope() as s:
+        bodies = {r.body for r in outbox_rows(s, "reminder:")}
+    assert len(bodies) == 1 and next(iter(bodies)).startswith("Hello Ioan, a reminder")
