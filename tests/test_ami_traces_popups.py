@@ -44,7 +44,9 @@ class NullBus:
 @pytest.fixture
 def server(sqlite_database):
     from dashboard.app import create_app
+    from dashboard.hub import hub
 
+    hub.sticky.clear()  # the hub is process-wide: no popup of an earlier test may be replayed
     live = LiveServer(create_app(), free_port())
     live.start()
     yield live

@@ -68,7 +68,9 @@ def drain(popups) -> None:
 def popups(live_server):
     from crm_core.bus import get_bus
     from cti.popups import CallPopups
+    from dashboard.hub import hub
 
+    hub.sticky.clear()  # the hub is process-wide: no popup of an earlier test may be replayed
     p = CallPopups(get_bus())
     yield p
     p.close()
@@ -250,3 +252,6 @@ def test_demo_simulator_pops_calls_within_seconds(sqlite_database, monkeypatch):
             sock.close()
     finally:
         server.stop()
+        from dashboard.hub import hub
+
+        hub.sticky.clear()  # calls cut off mid-ring by the shutdown stay sticky otherwise
