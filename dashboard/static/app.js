@@ -191,6 +191,7 @@
       addFact(t("category"), isVip ? "VIP" : (category ? category.charAt(0).toUpperCase() + category.slice(1) : null));
       addFact(t("owner"), owner);
       addFact(t("last_rating"), rating ? stars(Number(rating)) : null);
+      if (rating) facts.lastElementChild.classList.add("stars");
     }
     const lists = el("div", { class: "popup-lists" });
     if (interactions.length) {
