@@ -98,12 +98,21 @@ def main() -> None:
             like_runs.append(time.perf_counter_ns() - start)
         like_ms = statistics.median(like_runs) / 1e6
         print(f"LIKE '%text%' scan baseline (median of {len(like_runs)}): {like_ms:.1f} ms")
-        page_runs = []
-        for sort in ["display_name", "-created_at", "display_name"] * 5:
-            start = time.perf_counter_ns()
-            list_clients(db, operator, ClientFilter(sort=sort, category="VIP", page_size=50))
-            page_runs.append(time.perf_counter_ns() - start)
-        print(f"client list, first page with count (operator, VIP): {fmt(percentiles(page_runs))}")
+        for label, filters in (
+            ("VIP, by name", {"category": "VIP"}),
+            ("status lead, by name", {"status": "lead"}),
+            ("all, newest first", {"sort": "-created_at"}),
+            ("tag (rare)", {"tag": "golf"}),
+        ):
+            page_runs = []
+            for _ in range(8):
+                start = time.perf_counter_ns()
+                list_clients(db, operator, ClientFilter(page_size=50, **filters))
+                page_runs.append(time.perf_counter_ns() - start)
+            print(
+                f"client list page + capped count, operator, {label:22}: "
+                f"{fmt(percentiles(page_runs))}"
+            )
         db.close()
 
 

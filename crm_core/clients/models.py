@@ -21,6 +21,9 @@ class Client(Base):
     __table_args__ = (
         Index("ix_clients_team_deleted", "team_id", "deleted_at"),
         Index("ix_clients_display_name", "display_name"),
+        # list pages filtered by category or status come sorted by name without a sort step
+        Index("ix_clients_category_name", "category", "display_name"),
+        Index("ix_clients_status_name", "status", "display_name"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

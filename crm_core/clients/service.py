@@ -10,7 +10,7 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, asc, bindparam, desc, exists, func, select, update
+from sqlalchemy import Select, and_, asc, bindparam, desc, func, select, update
 from sqlalchemy.orm import Session, aliased
 
 from crm_core import signals
@@ -638,14 +638,14 @@ def list_query(db: Session, actor: Principal, f: ClientFilter) -> Select:
         conditions.append(Client.kind == f.kind)
     if f.organization is not None:
         conditions.append(Client.organization_id == f.organization)
+    # IN (index lookup) rather than EXISTS: a rare tag or city must drive the query, not be
+    # probed for each client along the sort index
     if f.tag is not None:
-        conditions.append(
-            exists().where(ClientTag.client_id == Client.id, ClientTag.tag == f.tag.strip())
-        )
+        tagged = select(ClientTag.client_id).where(ClientTag.tag == f.tag.strip())
+        conditions.append(Client.id.in_(tagged))
     if f.city is not None:
-        conditions.append(
-            exists().where(Address.client_id == Client.id, Address.city == f.city.strip())
-        )
+        located = select(Address.client_id).where(Address.city == f.city.strip())
+        conditions.append(Client.id.in_(located))
     if f.created_from is not None:
         conditions.append(Client.created_at >= _as_utc(f.created_from, "created_from"))
     if f.created_to is not None:

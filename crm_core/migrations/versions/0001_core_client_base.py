@@ -174,6 +174,8 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_clients_category'), ['category'], unique=False)
         batch_op.create_index(batch_op.f('ix_clients_created_at'), ['created_at'], unique=False)
         batch_op.create_index('ix_clients_display_name', ['display_name'], unique=False)
+        batch_op.create_index('ix_clients_category_name', ['category', 'display_name'], unique=False)
+        batch_op.create_index('ix_clients_status_name', ['status', 'display_name'], unique=False)
         batch_op.create_index(batch_op.f('ix_clients_organization_id'), ['organization_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_clients_owner_id'), ['owner_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_clients_status'), ['status'], unique=False)
@@ -422,6 +424,8 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_clients_owner_id'))
         batch_op.drop_index(batch_op.f('ix_clients_organization_id'))
         batch_op.drop_index('ix_clients_display_name')
+        batch_op.drop_index('ix_clients_status_name')
+        batch_op.drop_index('ix_clients_category_name')
         batch_op.drop_index(batch_op.f('ix_clients_created_at'))
         batch_op.drop_index(batch_op.f('ix_clients_category'))
 
