@@ -46,7 +46,7 @@ import redis  # noqa: E402
 import redis.asyncio as aioredis  # noqa: E402
 from websockets.asyncio.client import connect  # noqa: E402
 
-CHANNEL = "callcard:events"
+CHANNEL = "callcard:events:0"  # crm_core.bus.channel_for("redis://.../0")
 
 
 def free_port() -> int:

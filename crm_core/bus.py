@@ -22,6 +22,15 @@ from typing import Any
 log = logging.getLogger("callcard.bus")
 
 CHANNEL = "callcard:events"
+
+
+def channel_for(url: str) -> str:
+    """The pub/sub channel of one installation: Redis pub/sub ignores database numbers, so the
+    channel carries the number (``redis://host/3`` -> ``callcard:events:3``)."""
+    from urllib.parse import urlparse
+
+    path = urlparse(url).path.strip("/")
+    return f"{CHANNEL}:{path or '0'}"
 Message = dict[str, Any]
 
 
@@ -109,6 +118,7 @@ class RedisBus(Bus):
         import redis
 
         self.url = url
+        self.channel = channel_for(url)
         self._sync = redis.Redis.from_url(url)
         self._async = None
         self._reader: asyncio.Task | None = None
@@ -122,10 +132,10 @@ class RedisBus(Bus):
 
     async def publish(self, message: Message) -> None:
         client = await self._client()
-        await client.publish(CHANNEL, json.dumps(message, default=str))
+        await client.publish(self.channel, json.dumps(message, default=str))
 
     def publish_sync(self, message: Message) -> None:
-        self._sync.publish(CHANNEL, json.dumps(message, default=str))
+        self._sync.publish(self.channel, json.dumps(message, default=str))
 
     async def start(self) -> None:
         if self._reader is None:
@@ -141,7 +151,7 @@ class RedisBus(Bus):
             try:
                 client = aioredis.Redis.from_url(self.url)
                 pubsub = client.pubsub(ignore_subscribe_messages=True)
-                await pubsub.subscribe(CHANNEL)
+                await pubsub.subscribe(self.channel)
                 ready.set()
                 delay = 0.5
                 async for raw in pubsub.listen():

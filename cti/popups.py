@@ -98,6 +98,7 @@ class QueuedPublisher:
             import redis
 
             self.redis = redis.Redis.from_url(bus.url)
+            self.channel = bus.channel
             self.queue: queue.SimpleQueue = queue.SimpleQueue()
             self.thread = threading.Thread(target=self._loop, name="bus-publisher", daemon=True)
             self.thread.start()
@@ -119,8 +120,6 @@ class QueuedPublisher:
         import json
         import queue
 
-        from crm_core.bus import CHANNEL
-
         while True:
             items = [self.queue.get()]
             while len(items) < 500:
@@ -136,7 +135,7 @@ class QueuedPublisher:
             pipe = self.redis.pipeline(transaction=False)
             for kind, item in items:
                 if kind == "message":
-                    pipe.publish(CHANNEL, json.dumps(item, default=str))
+                    pipe.publish(self.channel, json.dumps(item, default=str))
                 else:
                     if len(pipe):
                         self._send(pipe)
