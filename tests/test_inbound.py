@@ -5,6 +5,8 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
@@ -210,3 +212,28 @@ def test_help_gets_an_automatic_answer(db):
     assert result.outcome == "help"
     [answer] = outbox_rows(db, "help:")
     assert "STOP" in answer.body and answer.recipient == PHONE
+
+
+_seen = iter(range(10**9))
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    body=st.text(max_size=300),
+    sender=st.sampled_from([PHONE, "0712 345 678", "+40755000111", "Vodafone", "", "12345"]),
+)
+def test_any_inbound_sms_is_stored_once_with_a_known_outcome(db, body, sender):
+    provider_id = f"SMprop{next(_seen)}"
+    result = handle_inbound_sms(
+        db, from_number=sender, to_number="", body=body, provider_id=provider_id
+    )
+    assert result.outcome in {
+        "opt_out", "opt_in", "help", "rating", "clarification", "history", "unknown",
+    }  # fmt: skip
+    again = handle_inbound_sms(
+        db, from_number=sender, to_number="", body=body, provider_id=provider_id
+    )
+    assert again.duplicate and again.inbound_id == result.inbound_id
+    db.rollback()

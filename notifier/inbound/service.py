@@ -83,8 +83,12 @@ def handle_inbound_sms(
     """Process one inbound SMS in the caller's transaction (see the module docstring)."""
     from crm_core.history.service import add_interaction
 
-    body = (body or "")[:5000]
-    provider_id = (provider_id or "").strip()[:64]
+    # PostgreSQL refuses NUL in text: a provider passing one through must not make us fail (and
+    # the provider retry) forever
+    body = (body or "").replace("\x00", "")[:5000]
+    from_number = (from_number or "").replace("\x00", "")
+    to_number = (to_number or "").replace("\x00", "")
+    provider_id = (provider_id or "").replace("\x00", "").strip()[:64]
     if not provider_id:
         from crm_core.errors import Invalid
 
