@@ -89,7 +89,13 @@ def _fts_rows(db: Session, actor: Principal, alternatives: list[list[str]]) -> l
         .where(or_(*matches), visible_clients(actor))
         .limit(CANDIDATES)
     )
-    return [tuple(r) for r in db.execute(query)]
+    # With LIMIT and a guessed-common fragment PostgreSQL may prefer a sequential scan that
+    # stops early, and reads the whole table when the guess is wrong: use the trigram index.
+    db.execute(text("SET LOCAL enable_seqscan = off"))
+    try:
+        return [tuple(r) for r in db.execute(query)]
+    finally:
+        db.execute(text("SET LOCAL enable_seqscan = on"))
 
 
 def _phone_rows(db: Session, actor: Principal, pq: PhoneQuery) -> list[tuple[Row, str]]:
