@@ -41,7 +41,9 @@ def list_fields(
 
 
 @router.post("/custom-fields", response_model=FieldOut, status_code=201, summary="Define a field")
-def create_field(body: FieldCreate, actor: Principal = Depends(admins), db: Session = Depends(get_db)):
+def create_field(
+    body: FieldCreate, actor: Principal = Depends(admins), db: Session = Depends(get_db)
+):
     return service.create_field(db, actor, **body.model_dump())
 
 
@@ -58,7 +60,9 @@ def update_field(
 @router.delete(
     "/custom-fields/{field_id}", status_code=204, summary="Delete a field and all its values"
 )
-def delete_field(field_id: RowId, actor: Principal = Depends(admins), db: Session = Depends(get_db)):
+def delete_field(
+    field_id: RowId, actor: Principal = Depends(admins), db: Session = Depends(get_db)
+):
     service.delete_field(db, actor, field_id)
 
 
@@ -78,13 +82,13 @@ def set_label(body: LabelSet, actor: Principal = Depends(admins), db: Session = 
 
 
 @router.delete("/labels/{label_id}", status_code=204, summary="Back to the default label")
-def delete_label(label_id: RowId, actor: Principal = Depends(admins), db: Session = Depends(get_db)):
+def delete_label(
+    label_id: RowId, actor: Principal = Depends(admins), db: Session = Depends(get_db)
+):
     service.delete_label(db, actor, label_id)
 
 
-@router.get(
-    "/choices/{list_name}", response_model=list[ChoiceOut], summary="A configurable list"
-)
+@router.get("/choices/{list_name}", response_model=list[ChoiceOut], summary="A configurable list")
 def list_choices(
     list_name: ListName,
     include_inactive: bool = False,
@@ -119,5 +123,7 @@ def update_choice(
 @router.delete(
     "/choices/items/{item_id}", status_code=204, summary="Deactivate an item (records keep it)"
 )
-def delete_choice(item_id: RowId, actor: Principal = Depends(admins), db: Session = Depends(get_db)):
+def delete_choice(
+    item_id: RowId, actor: Principal = Depends(admins), db: Session = Depends(get_db)
+):
     choices.delete_item(db, actor, item_id)

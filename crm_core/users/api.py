@@ -33,7 +33,9 @@ def list_users(
 
 
 @router.post("/users", response_model=UserOut, status_code=201, summary="Add a user (admin)")
-def create_user(body: UserCreate, actor: Principal = Depends(admins), db: Session = Depends(get_db)):
+def create_user(
+    body: UserCreate, actor: Principal = Depends(admins), db: Session = Depends(get_db)
+):
     return service.create_user(db, actor, **body.model_dump())
 
 
@@ -44,7 +46,10 @@ def get_user(user_id: RowId, actor: Principal = Depends(admins), db: Session = D
 
 @router.patch("/users/{user_id}", response_model=UserOut, summary="Change a user (admin)")
 def update_user(
-    user_id: RowId, body: UserUpdate, actor: Principal = Depends(admins), db: Session = Depends(get_db)
+    user_id: RowId,
+    body: UserUpdate,
+    actor: Principal = Depends(admins),
+    db: Session = Depends(get_db),
 ):
     return service.update_user(db, actor, user_id, body.model_dump(exclude_unset=True))
 
@@ -62,13 +67,18 @@ def list_teams(actor: Principal = Depends(staff), db: Session = Depends(get_db))
 
 
 @router.post("/teams", response_model=TeamOut, status_code=201, summary="Add a team (admin)")
-def create_team(body: TeamCreate, actor: Principal = Depends(admins), db: Session = Depends(get_db)):
+def create_team(
+    body: TeamCreate, actor: Principal = Depends(admins), db: Session = Depends(get_db)
+):
     return service.create_team(db, actor, **body.model_dump())
 
 
 @router.patch("/teams/{team_id}", response_model=TeamOut, summary="Rename a team, set its manager")
 def update_team(
-    team_id: RowId, body: TeamUpdate, actor: Principal = Depends(admins), db: Session = Depends(get_db)
+    team_id: RowId,
+    body: TeamUpdate,
+    actor: Principal = Depends(admins),
+    db: Session = Depends(get_db),
 ):
     return service.update_team(db, actor, team_id, body.model_dump(exclude_unset=True))
 
