@@ -58,7 +58,7 @@ def written(draw, number: phonenumbers.PhoneNumber) -> str:
 
 
 @settings(
-    max_examples=40,
+    max_examples=30,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
