@@ -244,3 +244,14 @@ def test_cli_import_with_progress(database, tmp_path, users):
     )
     assert result.exit_code == 0, result.output
     assert "imported 2" in result.output and client_count() == 2
+
+
+def test_an_export_imports_back(client, people):
+    post_import(client, people["boss"], csv_bytes(GOOD))
+    exported = client.get("/api/export/clients?format=csv", headers=people["boss"]).content
+    again = post_import(client, people["boss"], exported, duplicates="force")
+    assert again.status_code == 200, again.text
+    report = again.json()
+    assert (report["imported"], report["errors"]) == (2, [])
+    assert {"phone", "email", "tags", "city", "team", "owner"} <= set(report["mapping"].values())
+    assert phones_of("Ștefan") == ["+40721234567", "+40721234567"]
