@@ -4,6 +4,8 @@ Each socket listens on audience keys (``user:5``, ``team:2``, ``role:manager``, 
 ``all``). A message may carry ``sticky``: the hub then remembers it per key until a message
 with the same ``sticky`` and ``final: true`` passes, and replays what is remembered to a socket
 that (re)connects: a browser that lost its network for a moment gets the calls still ringing.
+A sticky message whose final never came (the process that sent it died) expires after
+``STICKY_TTL`` seconds, so a stale popup is never replayed.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from typing import Any
 
 from fastapi import WebSocket
@@ -20,6 +23,8 @@ from crm_core.auth.principal import Principal
 from crm_core.bus import Bus
 
 log = logging.getLogger("callcard.hub")
+
+STICKY_TTL = 4 * 3600.0  # longer than any real call
 
 
 def audience_keys(principal: Principal) -> set[str]:
@@ -59,7 +64,7 @@ class Connection:
 class Hub:
     def __init__(self) -> None:
         self.by_key: dict[str, set[Connection]] = {}
-        self.sticky: dict[str, dict[str, str]] = {}
+        self.sticky: dict[str, dict[str, tuple[str, float]]] = {}
         self._task: asyncio.Task | None = None
         self.listeners: list[Any] = []  # callables(message) run for every message (wall counters)
 
@@ -98,7 +103,7 @@ class Hub:
                 if message.get("final"):
                     self.sticky.get(key, {}).pop(sticky, None)
                 else:
-                    self.sticky.setdefault(key, {})[sticky] = text
+                    self.sticky.setdefault(key, {})[sticky] = (text, time.monotonic())
         sent: set[int] = set()
         for key in keys:
             for conn in self.by_key.get(key, ()):
@@ -110,9 +115,16 @@ class Hub:
         replay: dict[str, str] = {}
         for key in conn.keys:
             self.by_key.setdefault(key, set()).add(conn)
-            replay.update(self.sticky.get(key, {}))
+            replay.update(self._fresh_sticky(key))
         for text in replay.values():
             conn.send(text)
+
+    def _fresh_sticky(self, key: str) -> dict[str, str]:
+        remembered = self.sticky.get(key, {})
+        oldest = time.monotonic() - STICKY_TTL
+        for name in [n for n, (_, at) in remembered.items() if at < oldest]:
+            del remembered[name]
+        return {name: text for name, (text, _) in remembered.items()}
 
     def remove(self, conn: Connection) -> None:
         for key in conn.keys:
