@@ -305,6 +305,8 @@ class Planner:
         )  # fmt: skip
         messages = []
         rendered: dict[str, tuple[str, str]] = {}
+        starts = _stamp(task.starts_at)
+        meta = {"task_id": task.id}  # shared by the task's messages (the outbox copies it)
         for channel, offset in rules:
             due = task.starts_at - timedelta(minutes=offset)
             if due < self.now:
@@ -326,12 +328,12 @@ class Planner:
                     "recipient": recipient,
                     "subject": subject,
                     "body": body,
-                    "idempotency_key": f"reminder:{task.id}:{revision}:{offset}m:{channel}:{_stamp(task.starts_at)}",
+                    "idempotency_key": f"reminder:{task.id}:{revision}:{offset}m:{channel}:{starts}",
                     "due_at": due,
                     "client_id": client.id,
                     "purpose": "reminder",
                     "template": key,
-                    "meta": {"task_id": task.id},
+                    "meta": meta,
                 }
             )
         return messages
