@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from crm_core.auth.models import User
 from crm_core.auth.principal import Principal
-from crm_core.clients.models import Client, Email, Phone
+from crm_core.clients.models import Client
 from crm_core.database import utcnow
 from crm_core.errors import Conflict, Invalid, NotFound
 from crm_core.tasks.models import Task
@@ -203,6 +203,7 @@ CLIENT_COLUMNS = (
     Client.id, Client.first_name, Client.last_name, Client.middle_name, Client.display_name,
     Client.org_name, Client.job_title, Client.category, Client.language, Client.timezone,
 )  # fmt: skip
+_CLIENT_SQL = ", ".join(c.property.columns[0].name for c in CLIENT_COLUMNS)
 
 
 @dataclass(slots=True)
@@ -233,36 +234,51 @@ def _event_row(task: Task) -> EventRow:
 
 
 def contacts_for(db: Session, client_ids: set[int]) -> dict[int, Contact]:
-    """Client, best SMS number (a mobile first) and first e-mail, for many clients at once."""
+    """Client, best SMS number (a mobile first) and first e-mail, for many clients at once.
+
+    Read through the DBAPI cursor of the session's connection (same transaction): plain strings
+    and ids need no conversion, and the ORM per-query overhead was a tenth of a bulk run."""
     out: dict[int, Contact] = {}
     ids = sorted(i for i in client_ids if i is not None)
-    for start in range(0, len(ids), 900):
-        chunk = ids[start : start + 900]
-        for row in db.execute(
-            select(*CLIENT_COLUMNS).where(Client.id.in_(chunk), Client.deleted_at.is_(None))
-        ):
-            out[row[0]] = Contact(ClientRow(*(v or "" if i else v for i, v in enumerate(row))))
-        phones = db.execute(
-            select(Phone.client_id, Phone.e164, Phone.kind)
-            .where(Phone.client_id.in_(chunk))
-            .order_by(Phone.client_id, Phone.position, Phone.id)
-        )
-        for client_id, e164, kind in phones:
-            contact = out.get(client_id)
-            if contact is None or not e164:
-                continue
-            if contact.phone is None or (kind == "mobile" and contact.phone_kind != "mobile"):
-                contact.phone = e164
-                contact.phone_kind = kind
-        emails = db.execute(
-            select(Email.client_id, Email.address)
-            .where(Email.client_id.in_(chunk))
-            .order_by(Email.client_id, Email.position, Email.id)
-        )
-        for client_id, address in emails:
-            contact = out.get(client_id)
-            if contact is not None and contact.email is None:
-                contact.email = address
+    if not ids:
+        return out
+    db.flush()  # the caller's unsaved changes (a new number) count
+    connection = db.connection()
+    mark = "?" if connection.dialect.name == "sqlite" else "%s"
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        for start in range(0, len(ids), 900):
+            chunk = ids[start : start + 900]
+            marks = ", ".join([mark] * len(chunk))
+            cursor.execute(
+                f"SELECT {_CLIENT_SQL} FROM clients WHERE id IN ({marks}) AND deleted_at IS NULL",
+                chunk,
+            )
+            for row in cursor.fetchall():
+                out[row[0]] = Contact(ClientRow(row[0], *[v or "" for v in row[1:]]))
+            cursor.execute(
+                f"SELECT client_id, e164, kind FROM client_phones WHERE client_id IN ({marks}) "
+                "ORDER BY client_id, position, id",
+                chunk,
+            )
+            for client_id, e164, kind in cursor.fetchall():
+                contact = out.get(client_id)
+                if contact is None or not e164:
+                    continue
+                if contact.phone is None or (kind == "mobile" and contact.phone_kind != "mobile"):
+                    contact.phone = e164
+                    contact.phone_kind = kind
+            cursor.execute(
+                f"SELECT client_id, address FROM client_emails WHERE client_id IN ({marks}) "
+                "ORDER BY client_id, position, id",
+                chunk,
+            )
+            for client_id, address in cursor.fetchall():
+                contact = out.get(client_id)
+                if contact is not None and contact.email is None:
+                    contact.email = address
+    finally:
+        cursor.close()
     return out
 
 
