@@ -113,7 +113,7 @@ def _featured(db: Session, users: dict[str, User]) -> dict[str, Client]:
     ion = add(
         first_name="Ion",
         last_name="Popescu",
-        category="VIP",
+        category="vip",
         status="active",
         team_id=sales,
         owner_id=users["ana"].id,

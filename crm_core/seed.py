@@ -57,7 +57,7 @@ ORG_WORDS = [
     "Tehno", "Agro", "Construct", "Logistic", "Trans", "Med", "Farm", "Soft", "Grup", "Euro",
 ]  # fmt: skip
 ORG_FORMS = ["SRL", "SA", "ООО", "GmbH", "Ltd", "SRL-D", "PFA", "II"]
-CATEGORIES = ["regular"] * 70 + ["prospect"] * 18 + ["VIP"] * 7 + ["partner"] * 5
+CATEGORIES = ["regular"] * 70 + ["prospect"] * 18 + ["vip"] * 7 + ["partner"] * 5
 STATUSES = ["active"] * 75 + ["lead"] * 15 + ["inactive"] * 10
 SOURCES = ["", "", "website", "referral", "call", "fair", "import"]
 DOMAINS = ["gmail.com", "yahoo.com", "mail.ru", "yandex.ru", "outlook.com", "example.ro"]
