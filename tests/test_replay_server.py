@@ -366,10 +366,10 @@ async def test_cli_makes_synthetic_calls_from_the_given_numbers():
     # the simulator waits for a logged-in client, so every call is seen
     assert len(ended) == 4, [c.summary() for c in ended]
     for call in ended:
-        # the given number, an unknown Romanian mobile, or a withheld caller
+        # the given number, an unknown Romanian mobile or Bucharest landline, or a withheld caller
         assert (
             call.withheld
             or call.remote_number == "+40744333444"
-            or (call.remote_e164 and call.remote_e164.startswith("+407"))
+            or (call.remote_e164 and call.remote_e164.startswith(("+407", "+4021")))
         )
         assert call.disposition in ("answered", "missed", "busy", "abandoned")
