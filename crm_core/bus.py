@@ -31,6 +31,8 @@ def channel_for(url: str) -> str:
 
     path = urlparse(url).path.strip("/")
     return f"{CHANNEL}:{path or '0'}"
+
+
 Message = dict[str, Any]
 
 

@@ -79,7 +79,9 @@ class Settings(BaseSettings):
     max_send_attempts: int = 8
     retry_base_seconds: float = 15.0
     retry_max_seconds: float = 3600.0
-    unknown_grace_seconds: float = 120.0  # an unanswered send is looked up this long before any retry
+    unknown_grace_seconds: float = (
+        120.0  # an unanswered send is looked up this long before any retry
+    )
     # notifier engagement (reminders, surveys, newsletters)
     company_name: str = "Callcard"  # {{ company }} in message templates
     survey_call_queues: list[str] = []  # queues whose answered inbound calls get a survey; [] = all

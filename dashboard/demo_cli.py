@@ -34,8 +34,13 @@ def demo(
     migrate(settings.database_url)
     with session_scope() as db:
         if db.scalar(select(User.id).where(User.username == "admin")) is None:
-            create_user(db, username="admin", password=DEMO_ADMIN_PASSWORD, role="admin",
-                        full_name="Administrator")
+            create_user(
+                db,
+                username="admin",
+                password=DEMO_ADMIN_PASSWORD,
+                role="admin",
+                full_name="Administrator",
+            )
         load_demo(db)
     url = f"http://{host}:{port}"
     console.rule("[bold green]Callcard demo")
@@ -48,8 +53,7 @@ def demo(
         console.print("Simulated calls start arriving within seconds.")
     import uvicorn
 
-    uvicorn.run("dashboard.app:create_app", factory=True, host=host, port=port,
-                log_level="info")
+    uvicorn.run("dashboard.app:create_app", factory=True, host=host, port=port, log_level="info")
 
 
 def register(app: typer.Typer) -> None:
