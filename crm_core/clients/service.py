@@ -10,7 +10,7 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, asc, bindparam, desc, func, select, update
+from sqlalchemy import Select, and_, asc, bindparam, desc, false, func, select, update
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.expression import UnaryExpression
 from sqlalchemy.sql.operators import custom_op
@@ -630,6 +630,10 @@ def list_query(db: Session, actor: Principal, f: ClientFilter) -> Select:
         conditions = [visible_clients(actor)]
     if f.team is not None:
         conditions.append(Client.team_id == f.team)
+        if not f.deleted and not actor.sees_all_clients and f.team != actor.team_id:
+            # another team's clients are not visible; said outright, since PostgreSQL does not
+            # see the contradiction with the row rights and scans the team index (0.3 s at 1M)
+            conditions.append(false())
     if f.owner is not None:
         owned = Client.owner_id == f.owner
         if db.get_bind().dialect.name == "sqlite":
