@@ -40,5 +40,7 @@ task_saved = Signal("task_saved")
 task_deleted = Signal("task_deleted")
 #: (db, client, actor, created: bool) after a client is created or changed
 client_saved = Signal("client_saved")
+#: (db, client, actor) after a client is soft-deleted (what was scheduled for them is withdrawn)
+client_deleted = Signal("client_deleted")
 #: (db, interaction, actor) after a history entry is added
 interaction_added = Signal("interaction_added")

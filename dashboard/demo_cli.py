@@ -24,11 +24,10 @@ def demo(
 
     get_settings.cache_clear()
     settings = get_settings()
-    from crm_core.demo import DEMO_LOGINS, load_demo
-
     from crm_core.auth.models import User
     from crm_core.auth.service import create_user
     from crm_core.database import migrate, session_scope
+    from crm_core.demo import DEMO_LOGINS, load_demo
 
     console.print(f"Preparing {settings.database_url} ...")
     migrate(settings.database_url)

@@ -24,6 +24,11 @@ def _client_saved(db, *, client, actor=None, created=False) -> None:
     reminders.on_client_saved(db, client=client, actor=actor, created=created)
 
 
+def _client_deleted(db, *, client, actor=None) -> None:
+    reminders.on_client_deleted(db, client=client, actor=actor)
+
+
 signals.task_saved.connect(_task_saved)
+signals.client_deleted.connect(_client_deleted)
 signals.client_saved.connect(_client_saved)
 signals.task_deleted.connect(_task_deleted)

@@ -151,6 +151,19 @@ def test_rule_validation_names_the_field(db):
     assert exc.value.loc == ["offset_minutes"]
 
 
+def test_deleting_the_client_withdraws_their_pending_reminders(db):
+    from crm_core.clients.service import delete_client
+
+    client = make_client(db, name="Ana Popescu")
+    _event(db, client, later(days=3))
+    db.commit()
+    assert {r.status for r in outbox_rows(db, "reminder:")} == {"pending"}
+    delete_client(db, SYSTEM, client.id)
+    db.commit()
+    rows = outbox_rows(db, "reminder:")
+    assert len(rows) == 2 and {r.status for r in rows} == {"cancelled"}
+
+
 def test_client_without_phone_gets_no_sms_and_the_event_still_saves(db):
     client = make_client(db, phone=None)
     event = _event(db, client, later(days=2))
@@ -262,3 +275,19 @@ def test_cli_reschedule_covers_events_written_without_the_signal(db):
     assert len(outbox_rows(db, "reminder:")) == 6
     again = CliRunner().invoke(app, ["reminders", "reschedule"])
     assert "0 new reminder messages" in again.output
+
+
+def test_restoring_a_deleted_client_schedules_their_reminders_again(db):
+    from crm_core.auth.principal import Principal
+    from crm_core.clients.service import delete_client, restore_client
+
+    admin = Principal(id=None, username="admin", role="admin")
+    client = make_client(db, name="Ana Popescu")
+    _event(db, client, later(days=3))
+    db.commit()
+    delete_client(db, admin, client.id)
+    db.commit()
+    restore_client(db, admin, client.id)
+    db.commit()
+    pending = [r for r in outbox_rows(db, "reminder:") if r.status == "pending"]
+    assert len(pending) == 2

@@ -488,6 +488,7 @@ def delete_client(db: Session, actor: Principal, client_id: int) -> None:
     client.deleted_at = utcnow()
     db.flush()
     record(db, actor, "delete", ENTITY, client.id, before, snapshot(client))
+    signals.client_deleted.send(db, client=client, actor=actor)
 
 
 def restore_client(db: Session, actor: Principal, client_id: int) -> Client:

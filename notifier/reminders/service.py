@@ -543,6 +543,20 @@ def on_client_saved(db: Session, *, client: Client, actor=None, created: bool = 
         _schedule(db, rows, utcnow())
 
 
+def on_client_deleted(db: Session, *, client: Client, actor=None) -> None:
+    """A deleted client hears nothing more from us: their pending event reminders are withdrawn
+    (the assignees' own reminders stay; restoring the client schedules them again)."""
+    task_ids = list(db.scalars(select(Task.id).where(Task.client_id == client.id)))
+    for task_id in task_ids:
+        outbox.withdraw(db, idempotency_key_prefix=f"reminder:{task_id}:")
+    if task_ids:  # forget the schedules, so that a restore computes fresh ones
+        db.execute(
+            update(ReminderSchedule)
+            .where(ReminderSchedule.task_id.in_(task_ids))
+            .values(signature="")
+        )
+
+
 # --- assignee in-app reminders (periodic job) ------------------------------------------
 
 
