@@ -137,6 +137,34 @@ def test_invalid_input_is_422_naming_the_field(client, admin):
     assert client.get("/api/clients", headers=admin).json()["total"] == 0
 
 
+def test_adding_a_taken_phone_on_edit_is_409_unless_forced(client, admin):
+    first = make(client, admin, phones=[{"number": "+40721234567"}])
+    other = make(client, admin, phones=[{"number": "+40722000111"}])
+    taken = client.patch(
+        f"/api/clients/{other['id']}",
+        json={"phones": [{"number": "+40722000111"}, {"number": "0721 234 567"}]},
+        headers=admin,
+    )
+    assert taken.status_code == 409
+    assert taken.json()["existing"]["id"] == first["id"]
+    assert taken.json()["field"] == "phones[1]"  # its place in the request
+    unchanged = client.get(f"/api/clients/{other['id']}", headers=admin).json()
+    assert [p["e164"] for p in unchanged["phones"]] == ["+40722000111"]
+    forced = client.patch(
+        f"/api/clients/{other['id']}?force=true",
+        json={"phones": [{"number": "+40722000111"}, {"number": "0721 234 567"}]},
+        headers=admin,
+    )
+    assert forced.status_code == 200
+    # editing again without force: numbers the client already had are not checked again
+    again = client.patch(
+        f"/api/clients/{other['id']}",
+        json={"comment": "x", "phones": [{"number": "+40722000111"}, {"number": "0721234567"}]},
+        headers=admin,
+    )
+    assert again.status_code == 200
+
+
 def test_duplicate_phone_or_email_is_409_unless_forced(client, admin):
     first = make(client, admin, phones=[{"number": "+40721234567"}], emails=[{"address": "a@b.ro"}])
     again = client.post(

@@ -152,14 +152,16 @@ def get_client(
     "/clients/{client_id}",
     response_model=ClientOut,
     summary="Change a client (only the fields sent; a list sent replaces the list)",
+    responses={409: {"model": DuplicateOut, "description": "An added phone or e-mail is taken"}},
 )
 def update_client(
     client_id: RowId,
     data: ClientUpdate,
+    force: bool = Query(False, description="Save even if an added phone or e-mail is taken"),
     actor: Principal = Depends(staff),
     db: Session = Depends(get_db),
 ) -> ClientOut:
-    client = service.update_client(db, actor, client_id, data)
+    client = service.update_client(db, actor, client_id, data, force=force)
     return service.client_out(db, client)
 
 

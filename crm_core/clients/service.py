@@ -396,23 +396,31 @@ def find_duplicate(
     return None
 
 
-def _refuse_duplicate(db: Session, actor: Principal, data: ClientIn | ClientUpdate, own_id=None):
-    phones = [p.e164 for p in data.phones or []]
-    emails = [str(e.address) for e in data.emails or []]
-    found = find_duplicate(db, phones, emails, exclude_id=own_id)
+def _refuse_duplicate(
+    db: Session,
+    actor: Principal,
+    phones: dict[int, str],
+    emails: dict[int, str],
+    own_id=None,
+) -> None:
+    """409 when one of these numbers or e-mails (keyed by their position in the request) is
+    another live client's; ``force`` skips the check."""
+    found = find_duplicate(db, list(phones.values()), list(emails.values()), exclude_id=own_id)
     if found is None:
         return
     existing, field = found
+    name, index = field.rstrip("]").split("[")
+    field = f"{name}[{list((phones if name == 'phones' else emails).keys())[int(index)]}]"
     if can_see_client(actor, existing):
         raise Conflict(
             f"{field.split('[')[0][:-1]} already belongs to client {existing.id} "
-            f"({existing.display_name}); send force=true to create anyway",
+            f"({existing.display_name}); send force=true to save anyway",
             field=field,
             existing={"id": existing.id, "name": existing.display_name},
         )
     raise Conflict(
         f"{field.split('[')[0][:-1]} already belongs to a client of another team; "
-        "send force=true to create anyway",
+        "send force=true to save anyway",
         field=field,
         existing=None,
     )
@@ -424,7 +432,12 @@ def create_client(db: Session, actor: Principal, data: ClientIn, *, force: bool 
     _check_names(data.kind, data.first_name, data.last_name, data.org_name)
     custom = customfields.validate_values(db, ENTITY, data.custom)
     if not force:
-        _refuse_duplicate(db, actor, data)
+        _refuse_duplicate(
+            db,
+            actor,
+            {i: p.e164 for i, p in enumerate(data.phones or [])},
+            {i: str(e.address) for i, e in enumerate(data.emails or [])},
+        )
     fields = data.model_fields_set | {"team_id"}
     client = Client(
         kind=data.kind,
@@ -449,10 +462,28 @@ def create_client(db: Session, actor: Principal, data: ClientIn, *, force: bool 
     return client
 
 
-def update_client(db: Session, actor: Principal, client_id: int, data: ClientUpdate) -> Client:
+def update_client(
+    db: Session, actor: Principal, client_id: int, data: ClientUpdate, *, force: bool = False
+) -> Client:
+    """Change the fields sent; 409 when a phone or e-mail it adds is someone else's unless
+    ``force`` (numbers the client already had are not checked again)."""
     client = get_visible_client(db, actor, client_id)
     before = _full_snapshot(db, client)
     fields = set(data.model_fields_set)
+    if not force:
+        had_phones = {p.e164 for p in client.phones}
+        had_emails = {e.address_lower for e in client.emails}
+        _refuse_duplicate(
+            db,
+            actor,
+            {i: p.e164 for i, p in enumerate(data.phones or []) if p.e164 not in had_phones},
+            {
+                i: str(e.address)
+                for i, e in enumerate(data.emails or [])
+                if str(e.address).lower() not in had_emails
+            },
+            own_id=client.id,
+        )
     for name in SCALARS:
         if name in fields:
             value = getattr(data, name)
