@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import httpx  # noqa: E402
+from _web import start_web_server  # noqa: E402
 
 
 def free_port() -> int:
@@ -87,41 +88,7 @@ def prepare(url: str, n: int) -> tuple[int, list[int], list[str]]:
 
 
 def start_server(url: str, port: int) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "CALLCARD_DATABASE_URL": url,
-        "CALLCARD_SECRET_KEY": "bench-secret-key-0123456789",
-        "CALLCARD_AMI_HOST": "",
-        "CALLCARD_SIMULATOR": "false",
-        "CALLCARD_BUS_URL": "",
-        "PYTHONPATH": str(ROOT),
-    }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "dashboard.app:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        cwd=str(ROOT),
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("server did not start")
+    return start_web_server(port, {"CALLCARD_DATABASE_URL": url, "CALLCARD_BUS_URL": ""})
 
 
 def sign_in(http: httpx.Client, username: str) -> None:

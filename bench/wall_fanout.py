@@ -41,9 +41,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import httpx  # noqa: E402
 import redis  # noqa: E402
 import redis.asyncio as aioredis  # noqa: E402
+from _web import start_web_server  # noqa: E402
 from websockets.asyncio.client import connect  # noqa: E402
 
 CHANNEL = "callcard:events:0"  # crm_core.bus.channel_for("redis://.../0")
@@ -114,44 +114,8 @@ def prepare(url: str, operators: int, walls: int) -> tuple[list[tuple[int, str, 
 
 
 def start_server(url: str, port: int, bus_url: str) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "CALLCARD_DATABASE_URL": url,
-        "CALLCARD_SECRET_KEY": "bench-secret-key-0123456789",
-        "CALLCARD_BUS_URL": bus_url,
-        "CALLCARD_REDIS_URL": bus_url,
-        "CALLCARD_AMI_HOST": "",
-        "CALLCARD_SIMULATOR": "false",
-        "PYTHONPATH": str(ROOT),
-    }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "dashboard.app:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--ws-ping-interval",
-            "0",
-        ],
-        env=env,
-        cwd=str(ROOT),
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("server did not start")
+    env = {"CALLCARD_DATABASE_URL": url, "CALLCARD_BUS_URL": bus_url, "CALLCARD_REDIS_URL": bus_url}
+    return start_web_server(port, env, "--ws-ping-interval", "0")
 
 
 def pct(values: list[float], q: float) -> float:
