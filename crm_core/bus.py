@@ -93,11 +93,11 @@ class Bus:
     def _deliver_local(self, message: Message) -> None:
         with self._lock:
             subs = list(self._subs)
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
         for sub in subs:
-            try:
-                running = asyncio.get_running_loop()
-            except RuntimeError:
-                running = None
             if running is sub.loop:
                 sub.offer(message)
             elif not sub.loop.is_closed():
