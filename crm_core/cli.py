@@ -1,4 +1,4 @@
-"""crm_core commands: init, user add, seed."""
+"""crm_core commands: init, user add, seed, search reindex."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from crm_core.errors import ServiceError
 
 console = Console()
 user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
+search_app = typer.Typer(help="The search index.", no_args_is_help=True)
 
 
 def init(
@@ -106,10 +107,54 @@ def seed(
     )
 
 
+@search_app.command("reindex")
+def search_reindex(
+    all_clients: bool = typer.Option(
+        False, "--all", help="Queue every client first (a full rebuild of the search text)"
+    ),
+    batch: int = typer.Option(1000, min=1, max=100_000, help="Clients per transaction"),
+) -> None:
+    """Refresh the clients' search text queued by custom field changes, with a progress bar.
+
+    Web processes do the same in the background; running both at once is safe."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    from crm_core.search import refresh
+
+    with session_scope() as db:
+        if all_clients:
+            refresh.queue_all(db, "full rebuild (callcard search reindex --all)")
+            db.info.pop("search_refresh_wake", None)  # refreshed right here, not in a thread
+        before = refresh.status(db)
+    console.print(before.message)
+    if before.pending == 0:
+        return
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as bar:
+        task = bar.add_task("Refreshing search text", total=before.pending)
+        try:
+            count = refresh.run(progress=lambda n: bar.advance(task, n), batch=batch)
+        except Exception as exc:
+            with session_scope() as db:
+                left = refresh.status(db).pending
+            console.print(f"[red]Failed: {exc}. {left:,} clients stay queued: run again.[/red]")
+            raise typer.Exit(1) from None
+        bar.update(task, completed=before.pending)
+    console.print(
+        f"[green]Refreshed the search text of {count:,} clients; search is up to date.[/green]"
+    )
+
+
 def register(app: typer.Typer) -> None:
     app.command()(init)
     app.command()(seed)
     app.add_typer(user_app, name="user")
+    app.add_typer(search_app, name="search")
     from crm_core.exchange.cli import import_app
 
     app.add_typer(import_app, name="import")

@@ -6,6 +6,7 @@ from crm_core.auth.models import AuthSession, LoginAttempt, Team, User
 from crm_core.clients.models import Address, Client, ClientTag, Email, Handle, Phone
 from crm_core.customfields.models import CustomField, CustomFieldValue, FieldLabel
 from crm_core.history.models import ChoiceItem, Interaction
+from crm_core.search.models import SearchRefreshQueue, SearchRefreshState
 from crm_core.tasks.models import Task
 
 __all__ = [
@@ -24,6 +25,8 @@ __all__ = [
     "Interaction",
     "LoginAttempt",
     "Phone",
+    "SearchRefreshQueue",
+    "SearchRefreshState",
     "Task",
     "Team",
     "User",

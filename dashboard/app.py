@@ -21,7 +21,13 @@ log = logging.getLogger("callcard")
 
 #: parts that contribute routers (``module:router``) and embedded services (``module``)
 ROUTERS = ["crm_core.api", "cti.api", "notifier.api", "voicebots.api", "dashboard.api"]
-RUNTIMES = ["dashboard.runtime", "cti.runtime", "notifier.runtime", "voicebots.runtime"]
+RUNTIMES = [
+    "crm_core.runtime",
+    "dashboard.runtime",
+    "cti.runtime",
+    "notifier.runtime",
+    "voicebots.runtime",
+]
 
 
 def _optional(module: str):

@@ -65,10 +65,10 @@ class Client(Base):
         back_populates="client", cascade="all, delete-orphan", order_by="Address.position"
     )
     handles: Mapped[list[Handle]] = relationship(
-        back_populates="client", cascade="all, delete-orphan"
+        back_populates="client", cascade="all, delete-orphan", order_by="Handle.id"
     )
     tags: Mapped[list[ClientTag]] = relationship(
-        back_populates="client", cascade="all, delete-orphan"
+        back_populates="client", cascade="all, delete-orphan", order_by="ClientTag.tag"
     )
     organization: Mapped[Client | None] = relationship(
         remote_side=[id], foreign_keys=[organization_id]

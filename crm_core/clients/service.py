@@ -309,6 +309,20 @@ def _full_snapshot(db: Session, client: Client) -> dict[str, Any]:
     return data
 
 
+def _search_text(
+    names: list[str],
+    phones: list[str],
+    emails: list[str],
+    handles: list[str],
+    tags: list[str],
+    custom: str,
+) -> str:
+    """What a client's ``search_text`` holds, from its parts (one save or a batch refresh)."""
+    return build_search_text(
+        names=names, phones_e164=phones, emails=emails, extra=[*handles, *tags, custom]
+    )
+
+
 def refresh_search_text(db: Session, client: Client) -> None:
     """Recompute ``display_name`` and ``search_text`` (the FTS/trigram triggers follow)."""
     client.display_name = display_name_of(client)
@@ -316,15 +330,69 @@ def refresh_search_text(db: Session, client: Client) -> None:
     if client.organization_id:
         org_name = db.scalar(select(Client.org_name).where(Client.id == client.organization_id))
         names.append(org_name or "")
-    extra = [h.handle for h in client.handles] + [t.tag for t in client.tags]
-    if client.id is not None:
-        extra.append(customfields.searchable_text(db, ENTITY, client.id))
-    client.search_text = build_search_text(
-        names=names,
-        phones_e164=[p.e164 for p in client.phones],
-        emails=[e.address for e in client.emails],
-        extra=extra,
+    client.search_text = _search_text(
+        names,
+        [p.e164 for p in client.phones],
+        [e.address for e in client.emails],
+        [h.handle for h in client.handles],
+        [t.tag for t in client.tags],
+        customfields.searchable_text(db, ENTITY, client.id) if client.id is not None else "",
     )
+
+
+def recomputed_search_texts(db: Session, client_ids: list[int]) -> dict[int, tuple[str, str]]:
+    """``{client id: (search_text as stored, as it should be now)}`` read from the stored
+    rows in a few set queries: the batch refresh after a custom field changed."""
+    if not client_ids:
+        return {}
+    rows = db.execute(
+        select(
+            Client.id,
+            Client.display_name,
+            Client.org_name,
+            Client.job_title,
+            Client.organization_id,
+            Client.search_text,
+        ).where(Client.id.in_(client_ids))
+    ).all()
+    org_ids = {r.organization_id for r in rows if r.organization_id}
+    org_names = (
+        dict(db.execute(select(Client.id, Client.org_name).where(Client.id.in_(org_ids))).all())
+        if org_ids
+        else {}
+    )
+
+    def grouped(*query_columns, order) -> dict[int, list[str]]:
+        out: dict[int, list[str]] = defaultdict(list)
+        owner = query_columns[0]
+        for owner_id, value in db.execute(
+            select(*query_columns).where(owner.in_(client_ids)).order_by(owner, *order)
+        ):
+            out[owner_id].append(value)
+        return out
+
+    phones = grouped(Phone.client_id, Phone.e164, order=(Phone.position, Phone.id))
+    emails = grouped(Email.client_id, Email.address, order=(Email.position, Email.id))
+    handles = grouped(Handle.client_id, Handle.handle, order=(Handle.id,))
+    tags = grouped(ClientTag.client_id, ClientTag.tag, order=(ClientTag.tag,))
+    custom = customfields.searchable_texts(db, ENTITY, client_ids)
+    out: dict[int, tuple[str, str]] = {}
+    for r in rows:
+        names = [r.display_name, r.org_name, r.job_title]
+        if r.organization_id:
+            names.append(org_names.get(r.organization_id) or "")
+        out[r.id] = (
+            r.search_text,
+            _search_text(
+                names,
+                phones.get(r.id, []),
+                emails.get(r.id, []),
+                handles.get(r.id, []),
+                tags.get(r.id, []),
+                custom.get(r.id, ""),
+            ),
+        )
+    return out
 
 
 def _replace_lists(client: Client, data: ClientIn | ClientUpdate, fields: set[str]) -> None:

@@ -19,6 +19,7 @@ from crm_core.audit.service import record, snapshot
 from crm_core.auth.principal import Principal
 from crm_core.customfields.models import FIELD_KINDS, CustomField, CustomFieldValue, FieldLabel
 from crm_core.errors import Conflict, Invalid, NotFound
+from crm_core.search import refresh as search_refresh
 
 ENTITIES = ("client", "task", "interaction")
 LANGUAGES = ("", "en", "ro", "ru")
@@ -26,6 +27,8 @@ KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
 TRUE_WORDS = {"true", "1", "yes", "y", "on", "da", "да"}
 FALSE_WORDS = {"false", "0", "no", "n", "off", "nu", "нет"}
 MAX_TEXT = 2000
+#: kinds whose values a searchable field adds to the search text
+SEARCHABLE_KINDS = ("text", "choice")
 
 
 # --- field definitions ------------------------------------------------------------------
@@ -124,6 +127,9 @@ def update_field(db: Session, actor: Principal, field_id: int, **changes: Any) -
             setattr(field, name, changes[name])
     db.flush()
     record(db, actor, "update", "custom_field", field.id, before, snapshot(field))
+    if feeds_search(field) and field.searchable != before["searchable"]:
+        made = "made searchable" if field.searchable else "no longer searchable"
+        search_refresh.queue_field(db, field.id, f"custom field {field.key!r} {made}")
     return field
 
 
@@ -131,6 +137,9 @@ def delete_field(db: Session, actor: Principal, field_id: int) -> None:
     """Deletes the definition and every value stored for it."""
     field = get_field(db, field_id)
     before = snapshot(field)
+    if feeds_search(field) and field.searchable:
+        # queued while its values still say which clients carry it
+        search_refresh.queue_field(db, field.id, f"searchable custom field {field.key!r} deleted")
     db.execute(delete(CustomFieldValue).where(CustomFieldValue.field_id == field.id))
     db.delete(field)
     db.flush()
@@ -345,19 +354,44 @@ def filter_clause(db: Session, entity: str, key: str, raw_value: Any) -> ColumnE
     return _entity_id_column(entity).in_(matching)
 
 
-def searchable_text(db: Session, entity: str, entity_id: int) -> str:
-    """The text of a record's searchable text/choice fields, for the search index."""
+def feeds_search(field: CustomField) -> bool:
+    """Whether the field's values go into the clients' search text when it is searchable."""
+    return field.entity == "client" and field.kind in SEARCHABLE_KINDS
+
+
+def searchable_field_ids(db: Session, entity: str) -> list[int]:
+    """The entity's searchable text/choice fields, read FOR SHARE (PostgreSQL): a change of a
+    field's ``searchable`` flag waits for this transaction, or this read waits for the change,
+    so no search text is built from a definition being changed (crm_core.search.refresh)."""
     rows = db.execute(
-        select(CustomFieldValue.value_text)
-        .join(CustomField, CustomField.id == CustomFieldValue.field_id)
-        .where(
-            CustomField.entity == entity,
-            CustomField.searchable.is_(True),
-            CustomField.kind.in_(("text", "choice")),
-            CustomFieldValue.entity_id == entity_id,
-        )
-    ).scalars()
-    return " ".join(v for v in rows if v)
+        select(CustomField.id, CustomField.searchable, CustomField.kind)
+        .where(CustomField.entity == entity)
+        .order_by(CustomField.id)
+        .with_for_update(read=True)
+    ).all()
+    return [r.id for r in rows if r.searchable and r.kind in SEARCHABLE_KINDS]
+
+
+def searchable_texts(db: Session, entity: str, entity_ids: list[int]) -> dict[int, str]:
+    """``{record id: the text of its searchable text/choice fields}`` for the search index
+    (values in field order; records without any are left out)."""
+    field_ids = searchable_field_ids(db, entity)
+    if not field_ids or not entity_ids:
+        return {}
+    values: dict[int, list[str]] = {}
+    for entity_id, value in db.execute(
+        select(CustomFieldValue.entity_id, CustomFieldValue.value_text)
+        .where(CustomFieldValue.field_id.in_(field_ids), CustomFieldValue.entity_id.in_(entity_ids))
+        .order_by(CustomFieldValue.entity_id, CustomFieldValue.field_id)
+    ):
+        if value:
+            values.setdefault(entity_id, []).append(value)
+    return {entity_id: " ".join(parts) for entity_id, parts in values.items()}
+
+
+def searchable_text(db: Session, entity: str, entity_id: int) -> str:
+    """The text of one record's searchable text/choice fields, for the search index."""
+    return searchable_texts(db, entity, [entity_id]).get(entity_id, "")
 
 
 # --- built-in label renames -------------------------------------------------------------

@@ -12,6 +12,7 @@ from crm_core.auth.deps import staff
 from crm_core.auth.principal import Principal
 from crm_core.database import get_db
 from crm_core.errors import Invalid
+from crm_core.search import refresh
 from crm_core.search.service import MAX_QUERY, SearchResults, search_clients
 
 router = APIRouter(tags=["search"])
@@ -40,3 +41,14 @@ def search(
                 }
             ]
         ) from None
+
+
+@router.get(
+    "/search/refresh",
+    response_model=refresh.SearchRefreshStatus,
+    summary="Whether the search text is being refreshed after a custom field change",
+)
+def refresh_status(
+    _: Principal = Depends(staff), db: Session = Depends(get_db)
+) -> refresh.SearchRefreshStatus:
+    return refresh.status(db)

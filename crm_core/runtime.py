@@ -1,0 +1,32 @@
+"""crm_core's service in each web process: resume a search-text refresh left unfinished."""
+
+from __future__ import annotations
+
+import asyncio
+
+from crm_core.config import Settings
+from crm_core.services import BackgroundService
+
+
+class SearchRefreshService:
+    """Starts the background search-text refresh at start-up (it exits at once when nothing is
+    queued; changes wake it again) and stops it between two batches at shutdown."""
+
+    name = "search refresh"
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    async def start(self) -> None:
+        from crm_core.search.refresh import refresher
+
+        refresher(self.settings).wake()
+
+    async def stop(self) -> None:
+        from crm_core.search.refresh import refresher
+
+        await asyncio.to_thread(refresher(self.settings).stop)
+
+
+def embedded_services(settings: Settings) -> list[BackgroundService]:
+    return [SearchRefreshService(settings)]
