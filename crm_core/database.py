@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, text
+from sqlalchemy import (
+    ColumnElement,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    any_,
+    create_engine,
+    event,
+    func,
+    literal,
+    literal_column,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -97,6 +113,19 @@ def session_scope(settings: Settings | None = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def among_ids(db: Session, column, ids: Iterable[int]) -> ColumnElement[bool]:
+    """``column IN (ids)`` with the ids in ONE bound parameter (PostgreSQL ``= ANY(array)``,
+    SQLite ``IN (SELECT value FROM json_each(...))``): a batch of a thousand ids would
+    otherwise be a thousand placeholders for SQLAlchemy to expand and psycopg to parse, which
+    cost more than the queries."""
+    ids = list(ids)
+    if db.get_bind().dialect.name == "postgresql":
+        return column == any_(literal(ids, ARRAY(Integer)))
+    return column.in_(
+        select(literal_column("value")).select_from(func.json_each(literal(json.dumps(ids))))
+    )
 
 
 def get_db() -> Iterator[Session]:

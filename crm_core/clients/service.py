@@ -40,7 +40,7 @@ from crm_core.clients.schemas import (
 )
 from crm_core.customfields import service as customfields
 from crm_core.customfields.models import CustomField, CustomFieldValue
-from crm_core.database import utcnow
+from crm_core.database import among_ids, utcnow
 from crm_core.errors import Conflict, Invalid, NotFound
 from crm_core.history.models import Interaction
 from crm_core.search.text import build_search_text
@@ -353,11 +353,15 @@ def recomputed_search_texts(db: Session, client_ids: list[int]) -> dict[int, tup
             Client.job_title,
             Client.organization_id,
             Client.search_text,
-        ).where(Client.id.in_(client_ids))
+        ).where(among_ids(db, Client.id, client_ids))
     ).all()
     org_ids = {r.organization_id for r in rows if r.organization_id}
     org_names = (
-        dict(db.execute(select(Client.id, Client.org_name).where(Client.id.in_(org_ids))).all())
+        dict(
+            db.execute(
+                select(Client.id, Client.org_name).where(among_ids(db, Client.id, org_ids))
+            ).all()
+        )
         if org_ids
         else {}
     )
@@ -366,7 +370,7 @@ def recomputed_search_texts(db: Session, client_ids: list[int]) -> dict[int, tup
         out: dict[int, list[str]] = defaultdict(list)
         owner = query_columns[0]
         for owner_id, value in db.execute(
-            select(*query_columns).where(owner.in_(client_ids)).order_by(owner, *order)
+            select(*query_columns).where(among_ids(db, owner, client_ids)).order_by(owner, *order)
         ):
             out[owner_id].append(value)
         return out

@@ -18,6 +18,7 @@ from crm_core.apitypes import no_bad_characters
 from crm_core.audit.service import record, snapshot
 from crm_core.auth.principal import Principal
 from crm_core.customfields.models import FIELD_KINDS, CustomField, CustomFieldValue, FieldLabel
+from crm_core.database import among_ids
 from crm_core.errors import Conflict, Invalid, NotFound
 from crm_core.search import refresh as search_refresh
 
@@ -381,7 +382,10 @@ def searchable_texts(db: Session, entity: str, entity_ids: list[int]) -> dict[in
     values: dict[int, list[str]] = {}
     for entity_id, value in db.execute(
         select(CustomFieldValue.entity_id, CustomFieldValue.value_text)
-        .where(CustomFieldValue.field_id.in_(field_ids), CustomFieldValue.entity_id.in_(entity_ids))
+        .where(
+            CustomFieldValue.field_id.in_(field_ids),
+            among_ids(db, CustomFieldValue.entity_id, entity_ids),
+        )
         .order_by(CustomFieldValue.entity_id, CustomFieldValue.field_id)
     ):
         if value:

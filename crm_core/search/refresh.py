@@ -2,11 +2,11 @@
 
 When an admin makes a client text/choice field searchable or not, or deletes a searchable one,
 the search text of every client holding a value in it changes. Rewriting them in the admin's
-transaction does not scale: measured at 100,000 clients with a value each, one set-based
-``UPDATE`` took 11.6 s on SQLite and 14.6 s on PostgreSQL (the trigram/FTS index is maintained
-per row), i.e. about two and a half minutes per million, with every row it touched locked (on
-SQLite the whole database) and without even recomputing the text in Python
-(docs/benchmarks.md, crm_core).
+transaction does not scale: with 100,000 clients holding a value (bench/search_refresh.py,
+docs/benchmarks.md), one set-based ``UPDATE`` that merely appends the value took 3.7 s on
+SQLite and 11 s on PostgreSQL (the FTS/trigram index is maintained row by row): about 40 s and
+2 minutes per million, with every row locked meanwhile (on SQLite the whole database), and a
+set-based form cannot even compute the text exactly (folding, de-duplication).
 
 So the change only queues the clients concerned (``search_refresh_queue``, in the admin's
 transaction: the change and the duty to refresh commit or roll back together) and workers
@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session
 
 from crm_core.config import Settings, get_settings
 from crm_core.customfields.models import CustomFieldValue
-from crm_core.database import session_factory, utcnow
+from crm_core.database import among_ids, session_factory, utcnow
 from crm_core.search.models import SearchRefreshQueue, SearchRefreshState
 
 log = logging.getLogger("callcard.search.refresh")
@@ -160,13 +160,13 @@ def refresh_batch(db: Session, size: int = BATCH) -> tuple[int, int]:
     ids = list(db.scalars(taken.limit(size)))
     if not ids:
         return 0, 0
-    existing = set(db.scalars(select(Client.id).where(Client.id.in_(ids))))
+    existing = set(db.scalars(select(Client.id).where(among_ids(db, Client.id, ids))))
     if postgresql:
         # a client being saved right now keeps its queue row for the next batch
         held = set(
             db.scalars(
                 select(Client.id)
-                .where(Client.id.in_(existing))
+                .where(among_ids(db, Client.id, existing))
                 .order_by(Client.id)
                 .with_for_update(skip_locked=True)
             )
@@ -176,7 +176,7 @@ def refresh_batch(db: Session, size: int = BATCH) -> tuple[int, int]:
     done = [i for i in ids if i in held or i not in existing]
     # on SQLite this first write takes the database's write lock: what is read below cannot
     # change before the commit
-    db.execute(delete(SearchRefreshQueue).where(SearchRefreshQueue.client_id.in_(done)))
+    db.execute(delete(SearchRefreshQueue).where(among_ids(db, SearchRefreshQueue.client_id, done)))
     changed = [
         {"id": client_id, "text": new}
         for client_id, (old, new) in recomputed_search_texts(db, sorted(held)).items()
