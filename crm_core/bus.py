@@ -15,7 +15,7 @@ import asyncio
 import json
 import logging
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from typing import Any
 
@@ -37,13 +37,23 @@ Message = dict[str, Any]
 
 
 class Subscription:
-    """A queue of messages for one subscriber, fed from the bus's loop."""
+    """Messages for one subscriber, delivered in its loop: queued for ``get``/``async for``, or
+    handed to ``handler`` at once (the websocket hub: no extra task hop on the popup path)."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, maxsize: int = 10_000) -> None:
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        maxsize: int = 10_000,
+        handler: Callable[[Message], None] | None = None,
+    ) -> None:
         self.loop = loop
+        self.handler = handler
         self.queue: asyncio.Queue[Message] = asyncio.Queue(maxsize)
 
     def offer(self, message: Message) -> None:
+        if self.handler is not None:
+            self.handler(message)
+            return
         try:
             self.queue.put_nowait(message)
         except asyncio.QueueFull:
@@ -80,8 +90,11 @@ class Bus:
         return None
 
     @asynccontextmanager
-    async def subscribe(self) -> AsyncIterator[Subscription]:
-        sub = Subscription(asyncio.get_running_loop())
+    async def subscribe(
+        self, handler: Callable[[Message], None] | None = None
+    ) -> AsyncIterator[Subscription]:
+        """``handler``: called in the subscriber's loop for each message, which must not raise."""
+        sub = Subscription(asyncio.get_running_loop(), handler=handler)
         with self._lock:
             self._subs.append(sub)
         try:

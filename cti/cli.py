@@ -86,16 +86,27 @@ def cti() -> None:
     except NotMigrated as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_run_cti(settings))
+    with contextlib.suppress(KeyboardInterrupt), asyncio.Runner(loop_factory=_loop_factory()) as r:
+        r.run(_run_cti(settings))
+
+
+def _loop_factory():
+    """uvloop when installed (it comes with uvicorn[standard], as in the web processes)."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
 
 
 async def _run_cti(settings) -> None:
     import signal
 
     from crm_core.bus import get_bus
+    from crm_core.services import prefer_latency
     from cti.runtime import CtiService
 
+    prefer_latency()
     bus = get_bus()
     await bus.start()
     service = CtiService(settings, bus)

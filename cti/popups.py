@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import logging
 import time
 from dataclasses import asdict, dataclass, field, is_dataclass
@@ -28,7 +29,7 @@ from typing import Any
 from crm_core.auth.principal import Principal
 from crm_core.auth.service import principal_of
 from crm_core.bus import Bus
-from crm_core.database import session_factory, session_scope, utcnow
+from crm_core.database import session_scope, utcnow
 from cti.calllog.service import FinishedCall, _client_id_of, log_call
 
 log = logging.getLogger("callcard.cti.popups")
@@ -75,6 +76,44 @@ def _lookup(db, number: str, actor, e164: str | None = None) -> Any:
         return caller_card(db, number, actor=actor)
     except InvalidPhone:
         return None  # a PBX may present anything (short codes, letters): an unknown caller
+
+
+class CardReader:
+    """The popup path's own database connection, kept open in autocommit.
+
+    Opening a session per ringing call (pool checkout, begin, rollback, return) cost more than
+    the card query itself. Autocommit means no transaction stays open between calls, so every
+    lookup sees the latest committed data and SQLite's WAL is never pinned. A connection that
+    broke (database restarted) is dropped and the lookup retried once on a fresh one.
+    Used from the listener's loop thread only.
+    """
+
+    def __init__(self) -> None:
+        self._conn = None
+
+    def card(self, number: str, actor: Principal, e164: str | None = None) -> Any:
+        from sqlalchemy.exc import DBAPIError
+
+        for attempt in (1, 2):
+            try:
+                if self._conn is None:
+                    from crm_core.database import get_engine
+
+                    self._conn = (
+                        get_engine().connect().execution_options(isolation_level="AUTOCOMMIT")
+                    )
+                return _lookup(self._conn, number, actor, e164)
+            except DBAPIError:
+                self.close()
+                if attempt == 2:
+                    raise
+        return None
+
+    def close(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                self._conn.close()
+            self._conn = None
 
 
 class QueuedPublisher:
@@ -238,6 +277,7 @@ class CallPopups:
         self.bus = bus
         self.directory = directory or ExtensionDirectory()
         self.publisher = QueuedPublisher(bus)
+        self.cards = CardReader()
         self.presence = presence
         self.log_calls = log_calls
         self.calls: dict[str, _CallView] = {}
@@ -287,11 +327,7 @@ class CallPopups:
         user = self.directory.get(extension)
         card = None
         if user is not None and direction == "inbound" and (e164 or number):
-            db = session_factory()()
-            try:
-                card = _lookup(db, e164 or number, user, e164)
-            finally:
-                db.close()
+            card = self.cards.card(e164 or number, user, e164)
         user_id = user.id if user is not None else None
         self.lookup_seconds.append(time.perf_counter() - started)
         if len(self.lookup_seconds) > 100_000:
@@ -494,6 +530,7 @@ class CallPopups:
     def close(self) -> None:
         self._writer.shutdown(wait=True)
         self.publisher.close()
+        self.cards.close()
 
 
 def finished_call_facts(call: Any, view: _CallView | None = None) -> FinishedCall:

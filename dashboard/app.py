@@ -14,7 +14,7 @@ from crm_core.bus import get_bus
 from crm_core.config import Settings, get_settings
 from crm_core.database import database_reachable, ensure_migrated, get_engine
 from crm_core.errors import ServiceError
-from crm_core.services import BackgroundService
+from crm_core.services import BackgroundService, prefer_latency
 from dashboard.hub import hub
 
 log = logging.getLogger("callcard")
@@ -51,6 +51,7 @@ def embedded_services(settings: Settings) -> list[BackgroundService]:
 @asynccontextmanager
 async def lifespan(app: FastAPI):
     settings = get_settings()
+    prefer_latency()
     ensure_migrated(get_engine())
     bus = get_bus()
     await bus.start()

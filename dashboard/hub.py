@@ -80,13 +80,15 @@ class Hub:
                 await self._task
 
     async def _run(self, bus: Bus, ready: asyncio.Event) -> None:
-        async with bus.subscribe() as sub:
+        async with bus.subscribe(self._safe_dispatch):
             ready.set()
-            async for message in sub:
-                try:
-                    self.dispatch(message)
-                except Exception:
-                    log.exception("could not dispatch %s", message.get("type"))
+            await asyncio.Event().wait()  # messages arrive through the handler until cancelled
+
+    def _safe_dispatch(self, message: dict[str, Any]) -> None:
+        try:
+            self.dispatch(message)
+        except Exception:
+            log.exception("could not dispatch %s", message.get("type"))
 
     def dispatch(self, message: dict[str, Any]) -> None:
         for listener in self.listeners:

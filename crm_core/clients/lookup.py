@@ -17,6 +17,7 @@ from typing import Any
 
 import phonenumbers
 from pydantic import BaseModel, Field
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from crm_core.auth.principal import SYSTEM, Principal
@@ -150,7 +151,11 @@ def _json(value: Any) -> list:
     return json.loads(value) if isinstance(value, str | bytes) else value
 
 
-def _pg_cursor(db: Session):
+def _connection(db: Session | Connection) -> Connection:
+    return db if isinstance(db, Connection) else db.connection()
+
+
+def _pg_cursor(db: Session | Connection):
     """The psycopg cursor kept for the card query on the session's connection.
 
     One cursor per DBAPI connection (kept in the pool record's ``info``, which SQLAlchemy clears
@@ -159,7 +164,7 @@ def _pg_cursor(db: Session):
     a third of the client's CPU time per lookup). Sessions are not shared between threads, so
     neither is the cursor.
     """
-    connection = db.connection()
+    connection = _connection(db)
     raw = connection.connection.driver_connection
     cur = connection.info.get("callcard_card_cursor")
     if cur is None or cur.closed or cur.connection is not raw:
@@ -167,21 +172,22 @@ def _pg_cursor(db: Session):
     return cur
 
 
-def _fetch(db: Session, e164: str, actor: Principal) -> tuple | None:
+def _fetch(db: Session | Connection, e164: str, actor: Principal) -> tuple | None:
     params = {
         "e164": e164,
         "all_clients": 1 if actor.sees_all_clients else 0,
         "team": actor.team_id if actor.role == "operator" else None,
         "max_tasks": MAX_OPEN_TASKS,
     }
-    if db.get_bind().dialect.name == "postgresql":
+    connection = _connection(db)
+    if connection.dialect.name == "postgresql":
         params["all_clients"] = bool(params["all_clients"])
-        cur = _pg_cursor(db)
+        cur = _pg_cursor(connection)
         # a server-side prepared statement from the first call on each connection (psycopg
         # names it and keeps it per connection; the SQL text is constant): no parse or plan
         cur.execute(_PG_SQL, params, prepare=True)
         return cur.fetchone()
-    raw = db.connection().connection.driver_connection
+    raw = connection.connection.driver_connection
     cur = raw.execute(_CARD_SQL["sqlite"], params)
     try:
         return cur.fetchone()
@@ -189,8 +195,13 @@ def _fetch(db: Session, e164: str, actor: Principal) -> tuple | None:
         cur.close()
 
 
-def card_for_e164(db: Session, e164: str, actor: Principal | None = None) -> CallerCard | None:
-    """The card for an already normalised number, or None when no live client has it."""
+def card_for_e164(
+    db: Session | Connection, e164: str, actor: Principal | None = None
+) -> CallerCard | None:
+    """The card for an already normalised number, or None when no live client has it.
+
+    ``db`` may be a plain connection: the CTI keeps one open (in autocommit) for the popups.
+    """
     actor = actor or SYSTEM
     row = _fetch(db, e164, actor)
     if row is None:
@@ -309,7 +320,9 @@ def canonical_guess(number: str) -> str | None:
     return "+" + digits
 
 
-def caller_card(db: Session, number: str, actor: Principal | None = None) -> CallerCard | None:
+def caller_card(
+    db: Session | Connection, number: str, actor: Principal | None = None
+) -> CallerCard | None:
     """The card for a caller's number in any format; None when unknown.
 
     Raises :class:`crm_core.phones.InvalidPhone` (with the reason) when ``number`` cannot be a

@@ -108,6 +108,13 @@ def check_code(
     code = (code or "").strip()
     if not code:
         return ""
+    active = (
+        ChoiceItem.list_name == list_name,
+        ChoiceItem.code == code,
+        ChoiceItem.active.is_(True),
+    )
+    if db.scalar(select(ChoiceItem.id).where(*active).limit(1)) is not None:
+        return code  # the common case in one indexed query (every logged call checks two codes)
     known = codes(db, list_name)
     if code in known:
         return code

@@ -21,6 +21,18 @@
     return num.format(value);
   }
 
+  /** Shrink a figure that does not fit its tile ("100 %" in Romanian, big counts on a small TV). */
+  function fit(node) {
+    node.style.fontSize = "";
+    if (node.scrollWidth <= node.clientWidth + 1) return;
+    const size = parseFloat(getComputedStyle(node).fontSize);
+    node.style.fontSize = Math.floor(size * (node.clientWidth / node.scrollWidth) * 0.97) + "px";
+  }
+
+  function fitAll() {
+    document.querySelectorAll(".tile .value").forEach(fit);
+  }
+
   function draw(snap) {
     state = snap;
     if (snap.at) C.clockOffset = Date.parse(snap.at) - Date.now();
@@ -28,6 +40,7 @@
       const text = fmt(get(snap, node.dataset.k), node.dataset.fmt);
       if (node.textContent !== text) node.textContent = text;
     });
+    fitAll();
     const sl = get(snap, "today.service_level");
     const slTile = document.querySelector('[data-tile="sl"]');
     if (slTile) slTile.classList.toggle("alert", sl !== null && sl !== undefined && sl < 0.8);
@@ -58,7 +71,11 @@
     const longest = state && state.now.longest_since;
     const node = document.getElementById("wall-longest");
     const wait = longest ? (now - Date.parse(longest)) / 1000 : null;
-    node.textContent = longest ? C.fmtDuration(wait) : "—";
+    const text = longest ? C.fmtDuration(wait) : "—";
+    if (node.textContent !== text) {
+      node.textContent = text;
+      if (node.classList.contains("value")) fit(node);
+    }
     node.parentElement.classList.toggle("alert", wait !== null && wait > 60);
     C.tickClocks();
   }
@@ -66,5 +83,6 @@
   C.on("wall.counters", draw);
   draw(JSON.parse(document.getElementById("wall-initial").textContent));
   setInterval(tick, 1000);
+  window.addEventListener("resize", fitAll);
   C.connect(cfg.token ? "?token=" + encodeURIComponent(cfg.token) : "");
 })();

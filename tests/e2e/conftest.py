@@ -329,7 +329,18 @@ def sign_in(browser, site: Site, username: str, viewport=None):
     page.goto(f"{site.url}/login")
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", f"password-{username}")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{site.url}/")
+    try:
+        with page.expect_navigation(url=f"{site.url}/", timeout=30_000):
+            page.click("button[type=submit]")
+    except Exception:
+        # a sign-in that never completes: show where every thread of the server stands
+        import faulthandler
+        import sys
+
+        faulthandler.dump_traceback(file=sys.stderr, all_threads=True)
+        raise AssertionError(
+            f"{username} could not sign in: the page is at {page.url} and says "
+            f"{page.inner_text('body')[:300]!r}"
+        ) from None
     page.wait_for_selector("#live-status[data-state=open]", timeout=5000)
     return page
