@@ -291,3 +291,34 @@ def test_note_of_someone_elses_logged_call_is_404(client, users):
     assert client.put("/api/calls/other/note", json={"body": "x"}, headers=h).status_code == 404
     too_long = client.put("/api/calls/x/note", json={"body": "x" * 20_001}, headers=h)
     assert too_long.status_code == 422 and "body" in str(too_long.json()["detail"][0]["loc"])
+
+
+def test_required_custom_fields_do_not_stop_calls_being_logged(db, users):
+    """An admin makes an interaction field and a task field required: people must fill them
+    in, but the call log (which cannot) still records calls and creates callback tasks."""
+    from crm_core.auth.principal import SYSTEM
+    from crm_core.auth.service import principal_of
+    from crm_core.customfields.service import create_field
+    from crm_core.errors import Invalid
+    from crm_core.history.models import Interaction
+    from crm_core.history.service import add_interaction
+    from crm_core.tasks.models import Task
+
+    ana = users.add("ana", extension="101")
+    client = _client(db, "Ion Popescu", "+40721234567", team_id=ana.team_id, owner_id=ana.id)
+    for entity in ("interaction", "task"):
+        create_field(db, SYSTEM, entity=entity, key="topic", label="Topic", kind="text",
+                     required=True)  # fmt: skip
+    db.commit()
+
+    assert _log(_facts("1700000100.1")) is not None
+    assert _log(_facts("1700000100.2", disposition="missed")) is not None
+    db.expire_all()
+    assert (
+        db.scalar(select(func.count(Interaction.id)).where(Interaction.client_id == client.id)) == 2
+    )
+    assert db.scalar(select(func.count(Task.id)).where(Task.call_id == "1700000100.2")) == 1
+
+    with pytest.raises(Invalid) as err:  # a person adding a note must give the topic
+        add_interaction(db, principal_of(ana), client_id=client.id, kind="note", body="hi")
+    assert err.value.loc == ["custom", "topic"]

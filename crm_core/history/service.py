@@ -65,8 +65,7 @@ def add_interaction(
         if actor.role != "system":
             raise Invalid("client_id", "is required")
     elif actor.role == "system":
-        client = db.get(Client, client_id)
-        if client is None:
+        if db.scalar(select(Client.id).where(Client.id == client_id)) is None:
             raise NotFound(f"client {client_id} not found")
     else:
         get_visible_client(db, actor, client_id)
@@ -76,7 +75,9 @@ def add_interaction(
         raise Invalid("direction", "must be inbound, outbound or empty")
     if duration_s is not None and not 0 <= duration_s <= 7 * 86400:
         raise Invalid("duration_s", "must be between 0 and 604800 seconds")
-    values = customfields.validate_values(db, "interaction", custom)
+    # entries the system writes (the call log, inbound SMS) cannot fill in fields an admin made
+    # required; a person completes them when editing the entry
+    values = customfields.validate_values(db, "interaction", custom, partial=actor.role == "system")
     item = Interaction(
         client_id=client_id,
         kind=kind,

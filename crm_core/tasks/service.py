@@ -217,7 +217,7 @@ def create_task(
     _check(db, actor, task)
     if call_id is not None and len(call_id) > 64:
         raise Invalid("call_id", "must be at most 64 characters")
-    values = customfields.validate_values(db, "task", custom)
+    values = customfields.validate_values(db, "task", custom, partial=actor.role == "system")
     db.add(task)
     db.flush()
     customfields.save_values(db, "task", task.id, values)

@@ -102,7 +102,7 @@ def log_call(db: Session, facts: FinishedCall) -> Call | None:
     client_id = facts.client_id
     if not facts.client_looked_up and client_id is None and facts.direction != "internal":
         client_id = lookup_client_id(db, facts.e164 or facts.number)
-    if client_id is not None and db.get(Client, client_id) is None:
+    if client_id is not None and db.scalar(select(Client.id).where(Client.id == client_id)) is None:
         client_id = None
 
     users: dict[str, User | None] = {}
