@@ -176,3 +176,25 @@ def test_deleted_client_is_not_a_caller(client, admin, db, ion):
     client.delete(f"/api/clients/{ion['id']}", headers=admin)
     db.rollback()
     assert caller_card(db, "0721234567") is None
+
+
+def test_card_names_round_trip_and_survive_a_statement_reset(client, admin, db):
+    made = add(
+        client,
+        admin,
+        first_name="Анна-Ștefania",
+        last_name="Țurcanu 🌷",
+        category="VIP",
+        phones=[{"number": "+7 916 765-43-21"}],
+    )
+    card = caller_card(db, "+79167654321")
+    assert (card.client_id, card.display_name) == (made["id"], "Анна-Ștefania Țurcanu 🌷")
+    assert card.interactions == [] and card.open_tasks == [] and card.organization is None
+    # a pooler or an admin may drop the connection's prepared statements: the next lookup
+    # on that connection prepares the card statement again instead of failing
+    with db.get_bind().connect() as connection:
+        assert caller_card(connection, "+79167654321").client_id == made["id"]
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql("DEALLOCATE ALL")
+            connection.commit()
+        assert caller_card(connection, "0079167654321").display_name == "Анна-Ștefania Țurcanu 🌷"
