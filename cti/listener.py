@@ -24,6 +24,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -52,17 +53,24 @@ ORIGINATE_REASONS = {
 }
 
 
+#: longest stretch the listener handles AMI messages without letting the loop send popups
+SLICE_SECONDS = 0.002
+#: messages received but not handled yet above which reading from the PBX pauses
+MAX_BACKLOG = 20_000
+
+
 class ListenerProtocol(AMIProtocol):
     """panoramisk's protocol with our incremental parser and a fast path for events."""
 
     def connection_made(self, transport):
         super().connection_made(transport)
         self.parser = FrameParser()
+        self.backlog: deque[AmiMessage] = deque()
+        self.draining = False
+        self.reading_paused = False
         self.sync_handlers: dict[str, Callable[[list[Message]], None]] = {}
 
     def data_received(self, data: bytes) -> None:  # type: ignore[override]
-        factory = self.factory
-        sink = factory.listener._on_event if factory is not None else None
         try:
             messages = self.parser.feed(data)
         except Exception:  # the parser is defensive; this is the last line of defence
@@ -70,8 +78,28 @@ class ListenerProtocol(AMIProtocol):
             return
         if self.version is None and self.parser.version:
             self.version = self.parser.version
+        if not messages:
+            return
+        self.backlog.extend(messages)
+        if not self.draining:
+            self._drain()
+
+    def _drain(self) -> None:
+        """Handle the received messages in order, in slices of at most ``SLICE_SECONDS``.
+
+        A burst (100 calls ringing in the same millisecond arrive in one TCP read) would
+        otherwise be handled in one go, and no popup would leave before the last call of the
+        burst was looked up. Between slices the loop writes the popups already dispatched;
+        reading pauses while a large backlog waits, so the PBX is slowed down, not dropped.
+        """
+        self.draining = False
+        factory = self.factory
+        sink = factory.listener._on_event if factory is not None else None
         responses = self.responses
-        for msg in messages:
+        backlog = self.backlog
+        deadline = time.perf_counter() + SLICE_SECONDS
+        while backlog:
+            msg = backlog.popleft()
             try:
                 action_id = msg.get("actionid")
                 if action_id is not None and action_id in responses:
@@ -80,6 +108,18 @@ class ListenerProtocol(AMIProtocol):
                     sink(msg)
             except Exception:
                 self.log.exception("AMI message could not be handled: %r", dict(msg))
+            if backlog and time.perf_counter() > deadline:
+                self.draining = True
+                asyncio.get_running_loop().call_soon(self._drain)
+                if len(backlog) > MAX_BACKLOG and not self.reading_paused:
+                    self.reading_paused = True
+                    with contextlib.suppress(Exception):
+                        self.transport.pause_reading()
+                return
+        if self.reading_paused:
+            self.reading_paused = False
+            with contextlib.suppress(Exception):  # the connection may be gone meanwhile
+                self.transport.resume_reading()
 
     def _to_action(self, action_id: str, msg: AmiMessage) -> None:
         action = self.responses[action_id]
