@@ -16,6 +16,8 @@ app = typer.Typer(
 
 def _setup_logging(level: str = "INFO") -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if level != "DEBUG":  # alembic lists its plugins on every start; its upgrades stay visible
+        logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 @app.callback()
