@@ -208,7 +208,7 @@ def _pg_fetch(connection: Connection, params: dict[str, Any]) -> tuple | None:
 
     Same statement, same plan, same round trip as a psycopg cursor, minus the cursor's Python
     work per call (query conversion, parameter dumpers, result loaders): measured on 1,000,000
-    clients, the client's CPU per lookup fell by about 40 µs (docs/benchmarks.md). Run under the
+    clients, the client's CPU per lookup fell by 30-55 µs (docs/benchmarks.md). Run under the
     connection's lock; in an open transaction it reads within it, otherwise on its own (a read).
     """
     from psycopg import errors, pq
