@@ -136,7 +136,11 @@ def update_field(db: Session, actor: Principal, field_id: int, **changes: Any) -
 
 def delete_field(db: Session, actor: Principal, field_id: int) -> None:
     """Deletes the definition and every value stored for it."""
-    field = get_field(db, field_id)
+    # locked first (PostgreSQL): a client saved meanwhile either commits before the clients
+    # are queued below, or waits and no longer sees the field
+    field = db.get(CustomField, field_id, with_for_update=True, populate_existing=True)
+    if field is None:
+        raise NotFound(f"custom field {field_id} not found")
     before = snapshot(field)
     if feeds_search(field) and field.searchable:
         # queued while its values still say which clients carry it
