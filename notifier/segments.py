@@ -89,28 +89,51 @@ def _pack(sizes: list[int], single: int, multi: int) -> int:
 
 GSM_CHARS = frozenset(SEPTETS)
 GSM_EXTENSION = tuple(c for c, n in SEPTETS.items() if n == 2)
+#: the ASCII characters of GSM 03.38, and those of them that take an escape pair, as bytes: most
+#: texts are ASCII, and ``bytes.translate`` checks them in C (a bulk run counts 100,000 texts)
+_GSM_ASCII = bytes(code for code in range(128) if chr(code) in GSM_CHARS)
+_GSM_ASCII_EXTENSION = bytes(code for code in range(128) if chr(code) in GSM_EXTENSION)
 
 
-@lru_cache(maxsize=8192)  # a pure function; reminders repeat the same text for each offset
+def _gsm_units(text: str) -> int | None:
+    """Septets of the text in GSM-7, or None when a character is outside GSM 03.38."""
+    if text.isascii():
+        raw = text.encode("ascii")
+        if raw.translate(None, _GSM_ASCII):  # something left: not a GSM character
+            return None
+        return 2 * len(raw) - len(raw.translate(None, _GSM_ASCII_EXTENSION))
+    if GSM_CHARS.issuperset(text):
+        return len(text) + sum(text.count(c) for c in GSM_EXTENSION)
+    return None
+
+
+def _measure(text: str) -> tuple[str, int, int, int]:
+    """(encoding, segments, units, per_segment) of the text as it will be billed."""
+    units = _gsm_units(text)
+    if units is not None:
+        if units <= GSM_SINGLE:
+            return "GSM-7", 1 if units else 0, units, GSM_SINGLE
+        if units == len(text):  # no escape pairs: nothing can straddle two parts
+            return "GSM-7", -(-units // GSM_MULTI), units, GSM_MULTI
+        sizes = [SEPTETS[char] for char in text]
+        return "GSM-7", _pack(sizes, GSM_SINGLE, GSM_MULTI), units, GSM_MULTI
+    units = len(text.encode("utf-16-le")) // 2
+    if units <= UCS2_SINGLE:
+        return "UCS-2", 1, units, UCS2_SINGLE
+    if units == len(text):  # no surrogate pairs
+        return "UCS-2", -(-units // UCS2_MULTI), units, UCS2_MULTI
+    sizes = [2 if ord(char) > 0xFFFF else 1 for char in text]
+    return "UCS-2", _pack(sizes, UCS2_SINGLE, UCS2_MULTI), units, UCS2_MULTI
+
+
+def segment_count(text: str) -> int:
+    """Just the number of segments (what the outbox stores for each of 200,000 reminders)."""
+    return _measure(text)[1]
+
+
+@lru_cache(maxsize=8192)  # a pure function; the same text is often measured more than once
 def count_segments(text: str, *, transliterate: bool = False) -> SegmentInfo:
     if transliterate:
         text = transliterate_romanian(text)
-    if GSM_CHARS.issuperset(text):
-        units = len(text) + sum(text.count(c) for c in GSM_EXTENSION)
-        if units <= GSM_SINGLE:
-            return SegmentInfo("GSM-7", 1 if units else 0, len(text), units, GSM_SINGLE, text)
-        if units == len(text):  # no escape pairs: nothing can straddle two parts
-            return SegmentInfo("GSM-7", -(-units // GSM_MULTI), len(text), units, GSM_MULTI, text)
-        sizes = [SEPTETS[char] for char in text]
-        return SegmentInfo(
-            "GSM-7", _pack(sizes, GSM_SINGLE, GSM_MULTI), len(text), units, GSM_MULTI, text
-        )
-    units = len(text.encode("utf-16-le")) // 2
-    if units <= UCS2_SINGLE:
-        return SegmentInfo("UCS-2", 1, len(text), units, UCS2_SINGLE, text)
-    if units == len(text):  # no surrogate pairs
-        return SegmentInfo("UCS-2", -(-units // UCS2_MULTI), len(text), units, UCS2_MULTI, text)
-    sizes = [2 if ord(char) > 0xFFFF else 1 for char in text]
-    return SegmentInfo(
-        "UCS-2", _pack(sizes, UCS2_SINGLE, UCS2_MULTI), len(text), units, UCS2_MULTI, text
-    )
+    encoding, segments, units, per_segment = _measure(text)
+    return SegmentInfo(encoding, segments, len(text), units, per_segment, text)

@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jinja2
+from jinja2.runtime import new_context
 from jinja2.sandbox import SandboxedEnvironment
 from jinja2.utils import concat
 from sqlalchemy import select
@@ -231,5 +232,12 @@ class TemplateCache:
 
 def _fast(template: jinja2.Template, context: dict[str, Any]) -> str:
     """``template.render(**context)`` without copying the context into a new dict each time
-    (twice as fast; the sandbox checks live in the environment, not in the context)."""
-    return concat(template.root_render_func(template.new_context(context, shared=True)))
+    (twice as fast; the sandbox checks live in the environment, not in the context).
+
+    No globals are handed over: both environments have none, and ``Template.new_context`` would
+    build a set of the (empty) global names for every render, half the cost of a short SMS."""
+    return concat(
+        template.root_render_func(
+            new_context(template.environment, template.name, template.blocks, context, shared=True)
+        )
+    )

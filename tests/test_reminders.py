@@ -291,3 +291,60 @@ def test_restoring_a_deleted_client_schedules_their_reminders_again(db):
     db.commit()
     pending = [r for r in outbox_rows(db, "reminder:") if r.status == "pending"]
     assert len(pending) == 2
+
+
+def test_a_large_import_reminds_every_client_at_their_own_number(db):
+    """More events than one query batch: each client's two reminders name them and go to their
+    mobile (a landline listed first is passed over); a deleted client gets none; running the
+    bulk scheduler again writes nothing."""
+    from crm_core.clients.models import Client, Phone
+
+    count, now = 1_000, utcnow()
+    db.execute(
+        Client.__table__.insert(),
+        [
+            {"id": 50_000 + i, "kind": "person", "first_name": f"Imported{i}", "last_name": "Client",
+             "display_name": f"Imported{i} Client", "language": ("en", "ro", "ru")[i % 3],
+             "created_at": now, "updated_at": now,
+             "deleted_at": now if i == 7 else None}
+            for i in range(count)
+        ],
+    )  # fmt: skip
+    phones = []
+    for i in range(count):
+        if i % 10 == 0:  # a landline first, the mobile second
+            phones.append({"client_id": 50_000 + i, "kind": "landline", "position": 0,
+                           "number": f"+4021{i:07d}", "e164": f"+4021{i:07d}"})  # fmt: skip
+        phones.append({"client_id": 50_000 + i, "kind": "mobile", "position": 1,
+                       "number": f"+4074{i:07d}", "e164": f"+4074{i:07d}"})  # fmt: skip
+    db.execute(Phone.__table__.insert(), phones)
+    starts = later(days=6)
+    db.execute(
+        Task.__table__.insert(),
+        [
+            {"kind": "event", "event_type": "appointment", "title": f"Visit {i}",
+             "client_id": 50_000 + i, "starts_at": starts + timedelta(minutes=i), "due_at": starts,
+             "location": "", "status": "open", "priority": "normal", "source": "",
+             "description": "", "created_at": now}
+            for i in range(count)
+        ],
+    )  # fmt: skip
+    db.commit()
+
+    assert reminders.schedule_upcoming(db, batch=700) == 2 * (count - 1)
+    db.commit()
+    rows = outbox_rows(db, "reminder:")
+    by_client: dict[int, list] = {}
+    for row in rows:
+        by_client.setdefault(row.client_id, []).append(row)
+    assert 50_007 not in by_client  # deleted
+    assert len(by_client) == count - 1
+    for client_id, sent in by_client.items():
+        i = client_id - 50_000
+        assert [r.recipient for r in sent] == [f"+4074{i:07d}"] * 2
+        assert all(f"Imported{i}" in r.body for r in sent)
+        assert sorted(r.due_at for r in sent) == [
+            starts + timedelta(minutes=i) - timedelta(hours=24),
+            starts + timedelta(minutes=i) - timedelta(hours=2),
+        ]
+    assert reminders.schedule_upcoming(db) == 0

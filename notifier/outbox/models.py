@@ -70,6 +70,14 @@ class OutboxMessage(Base):
             sqlite_where=text(_INFLIGHT_SQL),
         ),
         Index("ix_outbox_recipient_created", "recipient", "created_at"),
+        # Status callbacks find a message by the provider's id; rows waiting to be sent have
+        # none, so they stay out of the index (nothing to update when reminders are scheduled).
+        Index(
+            "ix_outbox_messages_provider_id",
+            "provider_id",
+            postgresql_where=text("provider_id IS NOT NULL"),
+            sqlite_where=text("provider_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -80,7 +88,8 @@ class OutboxMessage(Base):
     client_id: Mapped[int | None] = mapped_column(
         ForeignKey("clients.id", ondelete="SET NULL"), index=True
     )
-    purpose: Mapped[str] = mapped_column(String(40), default="", index=True)
+    # not indexed: only the admin outbox page filters on it (newest first, by id)
+    purpose: Mapped[str] = mapped_column(String(40), default="")
     template: Mapped[str] = mapped_column(String(80), default="")
     meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     due_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -89,7 +98,7 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     last_attempt_at: Mapped[datetime | None]  # when the last request to the provider left
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
-    provider_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    provider_id: Mapped[str | None] = mapped_column(String(64))  # ix_outbox_messages_provider_id
     error_code: Mapped[str] = mapped_column(String(20), default="")
     error_message: Mapped[str] = mapped_column(Text, default="")
     claimed_by: Mapped[str] = mapped_column(String(80), default="")
