@@ -73,14 +73,14 @@ def get_segments(
 
 class RuleIn(Strict):
     event_type: bounded(40, 1)
-    channel: Literal["sms", "email"]
+    channel: Literal["sms", "email", "voice"]
     offset_minutes: Annotated[int, Field(ge=1, le=reminders.MAX_OFFSET_MINUTES)]
     active: bool = True
 
 
 class RuleUpdate(Strict):
     event_type: bounded(40, 1) | None = None
-    channel: Literal["sms", "email"] | None = None
+    channel: Literal["sms", "email", "voice"] | None = None
     offset_minutes: Annotated[int, Field(ge=1, le=reminders.MAX_OFFSET_MINUTES)] | None = None
     active: bool | None = None
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from crm_core.database import Base, utcnow
 
-REMINDER_CHANNELS = ("sms", "email")
+REMINDER_CHANNELS = ("sms", "email", "voice")  # voice: the voicebots "reminder" script
 SURVEY_SOURCES = ("call", "visit", "order")
 SURVEY_STATUSES = ("open", "answered", "expired")
 
@@ -24,7 +24,7 @@ class ReminderRule(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_type: Mapped[str] = mapped_column(String(40))
-    channel: Mapped[str] = mapped_column(String(10))  # sms | email
+    channel: Mapped[str] = mapped_column(String(10))  # sms | email | voice
     offset_minutes: Mapped[int]
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

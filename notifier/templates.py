@@ -58,6 +58,17 @@ DEFAULTS: dict[tuple[str, str], tuple[str, str]] = {
     ("reminder.call.email", "en"): ("We will call you on {{ date }}", "Hello {{ first_name or display_name }},\n\nWe will call you on {{ date }} at {{ time }}.\n\n{{ company }}"),
     ("reminder.call.email", "ro"): ("Va vom suna in {{ date }}", "Buna ziua {{ first_name or display_name }},\n\nVa vom suna in {{ date }} la ora {{ time }}.\n\n{{ company }}"),
     ("reminder.call.email", "ru"): ("Мы позвоним вам {{ date }}", "Здравствуйте, {{ first_name or display_name }}!\n\nМы позвоним вам {{ date }} в {{ time }}.\n\n{{ company }}"),
+    # client reminders, automated call: what the voicebots "reminder" script says after its
+    # greeting, before "press 1 to confirm, 2 to cancel"
+    ("reminder.appointment.voice", "en"): ("", "Your appointment is on {{ date }} at {{ time }}{% if location %}, at {{ location }}{% endif %}."),
+    ("reminder.appointment.voice", "ro"): ("", "Programarea dumneavoastră este pe {{ date }} la ora {{ time }}{% if location %}, la {{ location }}{% endif %}."),
+    ("reminder.appointment.voice", "ru"): ("", "Ваша запись назначена на {{ date }} в {{ time }}{% if location %}, {{ location }}{% endif %}."),
+    ("reminder.meeting.voice", "en"): ("", "Our meeting {{ title }} is on {{ date }} at {{ time }}{% if location %}, at {{ location }}{% endif %}."),
+    ("reminder.meeting.voice", "ro"): ("", "Întâlnirea {{ title }} este pe {{ date }} la ora {{ time }}{% if location %}, la {{ location }}{% endif %}."),
+    ("reminder.meeting.voice", "ru"): ("", "Встреча «{{ title }}» состоится {{ date }} в {{ time }}{% if location %}, {{ location }}{% endif %}."),
+    ("reminder.call.voice", "en"): ("", "We will call you on {{ date }} at {{ time }}."),
+    ("reminder.call.voice", "ro"): ("", "Vă vom suna pe {{ date }} la ora {{ time }}."),
+    ("reminder.call.voice", "ru"): ("", "Мы позвоним вам {{ date }} в {{ time }}."),
     # reminders to the assignee (staff), e-mail
     ("task.due.email", "en"): ("Reminder: {{ title }}", "{{ title }}\n{% if due %}Due {{ due }}.{% endif %}{% if client_name %}\nClient: {{ client_name }}{% endif %}"),
     ("task.due.email", "ro"): ("Reamintire: {{ title }}", "{{ title }}\n{% if due %}Termen {{ due }}.{% endif %}{% if client_name %}\nClient: {{ client_name }}{% endif %}"),

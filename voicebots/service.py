@@ -102,6 +102,84 @@ def twiml_url(script_name: str, message_id: int) -> str:
     return f"{base}/api/voice/{script_name}/{message_id}"
 
 
+def call_message(
+    *,
+    script: str,
+    recipient: str,
+    idempotency_key: str,
+    body: str = "",
+    client_id: int | None = None,
+    language: str | None = None,
+    values: dict[str, str] | None = None,
+    due_at: datetime | None = None,
+    purpose: str = "",
+    survey_id: int | None = None,
+    task_id: int | None = None,
+    quiet_hours: bool = True,
+) -> dict[str, Any]:
+    """An automated call as the outbox takes it (``enqueue`` / ``enqueue_many`` arguments).
+
+    Its ``twiml_url`` is a placeholder until :func:`address_calls` runs after the insert (the URL
+    carries the message id). ``survey_id``: the notifier survey a ``rating`` call answers
+    (without it the call makes its own). ``task_id``: the event a reminder is about (named in
+    the call-back task if the client asks to cancel). ``quiet_hours=False`` lets the dispatcher
+    call during quiet hours. Raises ``Invalid`` naming the field.
+    """
+    if get_script(script) is None:
+        raise Invalid("script", f"must be one of {', '.join(SCRIPTS)}")
+    if language is not None and language not in LANGUAGES:
+        raise Invalid("language", f"must be one of {', '.join(LANGUAGES)}")
+    prompt = str((values or {}).get("prompt", ""))
+    if UNSAFE_PROMPT.search(prompt) or len(prompt) > 80:
+        raise Invalid(["values", "prompt"], "a sound name: letters, digits, - and _ only")
+    meta: dict[str, Any] = {
+        "script": script,
+        "vars": dict(values or {}),
+        "twiml_url": twiml_url(script, 0),
+    }
+    if language:
+        meta["language"] = language
+    if survey_id is not None:
+        meta["survey_id"] = survey_id
+    if task_id is not None:
+        meta["task_id"] = task_id
+    if not quiet_hours:
+        meta["quiet_hours"] = False  # the dispatcher may call at night (urgent notices)
+    return {
+        "channel": "voice",
+        "recipient": recipient,
+        "body": body,
+        "idempotency_key": idempotency_key,
+        "due_at": due_at,
+        "client_id": client_id,
+        "purpose": purpose or f"voice_{script}",
+        "template": script,
+        "meta": meta,
+    }
+
+
+def address_calls(db: Session, idempotency_keys: list[str]) -> int:
+    """Point calls just written with :func:`call_message` at their own webhook URL.
+
+    Same transaction as the insert, so nothing can be sent before; calls that already had their
+    URL (an idempotent repeat) are left alone. Returns the number of calls addressed."""
+    addressed = 0
+    for start in range(0, len(idempotency_keys), 500):
+        for message in db.scalars(
+            select(OutboxMessage).where(
+                OutboxMessage.idempotency_key.in_(idempotency_keys[start : start + 500]),
+                OutboxMessage.channel == "voice",
+            )
+        ):
+            meta = message.meta or {}
+            script = meta.get("script", "")
+            if script and meta.get("twiml_url") == twiml_url(script, 0):
+                message.meta = {**meta, "twiml_url": twiml_url(script, message.id)}
+                addressed += 1
+    db.flush()
+    return addressed
+
+
 def enqueue_call(
     db: Session,
     *,
@@ -118,53 +196,20 @@ def enqueue_call(
     task_id: int | None = None,
     quiet_hours: bool = True,
 ) -> OutboxMessage:
-    """Put an automated call in the outbox, in the caller's transaction.
+    """Put an automated call in the outbox, in the caller's transaction (the arguments are those
+    of :func:`call_message`).
 
     The notifier's voice channel dials ``recipient`` and points Twilio at ``twiml_url``;
-    Asterisk installs hand the message id to the FastAGI server instead. ``survey_id``: the
-    notifier survey a ``rating`` call answers (without it the call makes its own).
-    ``task_id``: the event a reminder is about (named in the call-back task if the client
-    asks to cancel). ``quiet_hours=False`` lets the dispatcher call during quiet hours.
+    Asterisk installs hand the message id to the FastAGI server instead.
     """
-    if get_script(script) is None:
-        raise Invalid("script", f"must be one of {', '.join(SCRIPTS)}")
-    if language is not None and language not in LANGUAGES:
-        raise Invalid("language", f"must be one of {', '.join(LANGUAGES)}")
-    prompt = str((values or {}).get("prompt", ""))
-    if UNSAFE_PROMPT.search(prompt) or len(prompt) > 80:
-        raise Invalid(["values", "prompt"], "a sound name: letters, digits, - and _ only")
-    # the URL carries the message id, known only after the insert: a placeholder satisfies the
-    # outbox's check and is replaced below, in the same transaction (nothing is sent before it)
-    meta: dict[str, Any] = {
-        "script": script,
-        "vars": dict(values or {}),
-        "twiml_url": twiml_url(script, 0),
-    }
-    if language:
-        meta["language"] = language
-    if survey_id is not None:
-        meta["survey_id"] = survey_id
-    if task_id is not None:
-        meta["task_id"] = task_id
-    if not quiet_hours:
-        meta["quiet_hours"] = False  # the dispatcher may call at night (urgent notices)
-    message = enqueue(
-        db,
-        channel="voice",
-        recipient=recipient,
-        body=body,
-        idempotency_key=idempotency_key,
-        due_at=due_at,
-        client_id=client_id,
-        purpose=purpose or f"voice_{script}",
-        template=script,
-        meta=meta,
-    )
+    call = call_message(
+        script=script, recipient=recipient, idempotency_key=idempotency_key, body=body,
+        client_id=client_id, language=language, values=values, due_at=due_at, purpose=purpose,
+        survey_id=survey_id, task_id=task_id, quiet_hours=quiet_hours,
+    )  # fmt: skip
+    message = enqueue(db, **call)
     db.flush()
-    url = twiml_url(script, message.id)
-    if (message.meta or {}).get("twiml_url") == twiml_url(script, 0):
-        message.meta = {**(message.meta or {}), "twiml_url": url}
-        db.flush()
+    address_calls(db, [message.idempotency_key])
     return message
 
 

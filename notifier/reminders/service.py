@@ -1,5 +1,7 @@
-"""Reminders: the client of an event hears from us before it starts; the assignee of a task or
-event gets an in-app reminder (bus ``task.due``) and an e-mail when it is due.
+"""Reminders: the client of an event hears from us before it starts (SMS, e-mail or an automated
+call played by the voicebots' ``reminder`` script, where a key press confirms or asks to cancel);
+the assignee of a task or event gets an in-app reminder (bus ``task.due``) and an e-mail when it
+is due.
 
 Everything is written to the outbox in the transaction that creates or changes the task (the
 ``task_saved`` / ``task_deleted`` signals, see ``notifier.hooks``). A change that affects the
@@ -401,6 +403,7 @@ class Planner:
             for event_type, rules in self.rules.items()
         }  # fmt: skip
         self.templates = templates.TemplateCache(db)
+        self._call_message: Callable[..., dict[str, Any]] | None = None  # voicebots', on demand
         self._zones: dict[str, Any] = {}
         self._languages: dict[str, str] = {}  # client's language field -> template language
         #: (starts_at, timezone) -> local date, local time, key stamp (slots repeat in bulk runs)
@@ -446,7 +449,7 @@ class Planner:
             due = task.starts_at - before
             if due < self.now:
                 continue  # too late for this one; a nearer reminder may still go
-            recipient = contact.phone if channel == "sms" else contact.email
+            recipient = contact.email if channel == "email" else contact.phone
             if not recipient:
                 continue
             if key not in rendered:
@@ -455,13 +458,29 @@ class Planner:
                 except KeyError:  # an event type without its own text yet
                     rendered[key] = self.templates.render(fallback, language, context)
             subject, body = rendered[key]
+            idempotency_key = f"reminder:{task.id}:{revision}:{offset}m:{channel}:{starts}"
+            if channel == "voice":
+                # the voicebots' "reminder" script reads the text, then asks for 1 (confirm) or
+                # 2 (cancel); the outcome goes on the message and in the client's history
+                if self._call_message is None:
+                    from voicebots.service import call_message
+
+                    self._call_message = call_message
+                messages.append(
+                    self._call_message(
+                        script="reminder", recipient=recipient, idempotency_key=idempotency_key,
+                        body=body, client_id=client.id, language=language, due_at=due,
+                        purpose="reminder", task_id=task.id,
+                    )
+                )  # fmt: skip
+                continue
             messages.append(
                 {
                     "channel": channel,
                     "recipient": recipient,
                     "subject": subject,
                     "body": body,
-                    "idempotency_key": f"reminder:{task.id}:{revision}:{offset}m:{channel}:{starts}",
+                    "idempotency_key": idempotency_key,
                     "due_at": due,
                     "client_id": client.id,
                     "purpose": "reminder",
@@ -627,11 +646,16 @@ def _schedule(db: Session, tasks: list[EventRow], now: datetime) -> int:
         messages.extend(planned)
     if new_states or changed_states:
         _write_schedules(db, new_states, changed_states)
-    return (
-        outbox.enqueue_many(db, _valid_rows(messages), normalised_recipients=True)
-        if messages
-        else 0
-    )
+    if not messages:
+        return 0
+    rows = _valid_rows(messages)
+    written = outbox.enqueue_many(db, rows, normalised_recipients=True)
+    calls = [row["idempotency_key"] for row in rows if row["channel"] == "voice"]
+    if calls:  # their webhook URL carries the new row's id
+        from voicebots.service import address_calls
+
+        address_calls(db, calls)
+    return written
 
 
 def on_task_saved(db: Session, *, task: Task, actor=None, created: bool = False, before=None):
