@@ -14,6 +14,7 @@ def test_restarted_server_rebuilds_today_from_the_database(database, users):
     from crm_core.tasks.models import Task
     from cti.calllog.models import Call
     from dashboard.app import create_app
+    from dashboard.i18n import local_zone
     from notifier.engagement_models import Survey
 
     ana = users.add("ana", extension="101")
@@ -27,7 +28,11 @@ def test_restarted_server_rebuilds_today_from_the_database(database, users):
         )
         db.add(client)
         db.flush()
-        common = {"started_at": now - timedelta(minutes=5), "ended_at": now - timedelta(minutes=1)}
+        # "today" starts at midnight in the office's zone: right after it, stay after it
+        local_now = now.astimezone(local_zone())
+        since_midnight = local_now - local_now.replace(hour=0, minute=0, second=0, microsecond=0)
+        ago = min(timedelta(minutes=5), since_midnight / 3)
+        common = {"started_at": now - ago, "ended_at": now - ago / 5}
         db.add_all(
             [
                 Call(
@@ -77,7 +82,7 @@ def test_restarted_server_rebuilds_today_from_the_database(database, users):
                 operator_user_id=ana.id,
                 status="answered",
                 rating=4,
-                answered_at=now - timedelta(minutes=1),
+                answered_at=now - ago / 5,
             )
         )
         db.add(
