@@ -348,3 +348,23 @@ def test_a_large_import_reminds_every_client_at_their_own_number(db):
             starts + timedelta(minutes=i) - timedelta(hours=2),
         ]
     assert reminders.schedule_upcoming(db) == 0
+
+
+def test_an_event_booked_again_after_deleting_the_first_gets_its_reminders(db):
+    """Booked by mistake, deleted, booked again at the same time: SQLite gives the new event the
+    deleted one's id; its reminders must not be taken for the deleted event's and dropped."""
+    client = make_client(db)
+    starts = later(days=3)
+    first = _event(db, client, starts)
+    db.commit()
+    first_id = first.id
+    tasks.delete_task(db, SYSTEM, first_id)
+    db.commit()
+    second = _event(db, client, starts)
+    db.commit()
+    pending = outbox_rows(db, f"reminder:{second.id}:", status="pending")
+    assert sorted(r.due_at for r in pending) == [
+        starts - timedelta(hours=24),
+        starts - timedelta(hours=2),
+    ]
+    assert len(outbox_rows(db, "reminder:", status="cancelled")) == 2  # the first event's, kept

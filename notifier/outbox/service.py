@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import select, update
+from sqlalchemy import String, cast, func, select, update
 from sqlalchemy.orm import Session
 
 from crm_core.database import utcnow
@@ -282,6 +282,31 @@ def _copy_rows(raw: Any, rows: dict[str, tuple], now: datetime) -> int:
     return fresh
 
 
+def _key_starts_with(prefix: str):
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return OutboxMessage.idempotency_key.like(f"{escaped}%", escape="\\")
+
+
+def retire_keys(db: Session, *, idempotency_key_prefix: str) -> int:
+    """Free the keys of the messages about something deleted for good.
+
+    SQLite gives the id of the newest deleted row to the next one: a task deleted and created
+    again would get the same id, and its reminders would be taken for duplicates of the old
+    task's (same key) and never sent. The old messages keep their text and history; their key
+    gets ``~<message id>`` appended. Returns how many were renamed.
+    """
+    if not idempotency_key_prefix:
+        raise Invalid("idempotency_key_prefix", "required (refusing to rename everything)")
+    key = OutboxMessage.idempotency_key
+    result = db.execute(
+        update(OutboxMessage)
+        .where(_key_starts_with(idempotency_key_prefix))
+        .values(idempotency_key=func.substr(key, 1, 180) + "~" + cast(OutboxMessage.id, String))
+        .execution_options(synchronize_session="fetch")
+    )
+    return result.rowcount or 0
+
+
 def withdraw(db: Session, *, idempotency_key_prefix: str) -> int:
     """Cancel the messages whose key starts with the prefix and that have not left yet.
 
@@ -290,12 +315,11 @@ def withdraw(db: Session, *, idempotency_key_prefix: str) -> int:
     """
     if not idempotency_key_prefix:
         raise Invalid("idempotency_key_prefix", "required (refusing to withdraw everything)")
-    escaped = idempotency_key_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     ids = list(
         db.scalars(
             select(OutboxMessage.id).where(
                 OutboxMessage.status.in_(WITHDRAWABLE),
-                OutboxMessage.idempotency_key.like(f"{escaped}%", escape="\\"),
+                _key_starts_with(idempotency_key_prefix),
             )
         )
     )

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from crm_core.auth.models import User
@@ -664,6 +664,10 @@ def on_task_saved(db: Session, *, task: Task, actor=None, created: bool = False,
 
 def on_task_deleted(db: Session, *, task: Task, actor=None) -> None:
     _withdraw(db, task.id)
+    # SQLite may give this id to the next task: nothing of this one may pass for its reminders
+    for prefix in (f"reminder:{task.id}:", f"task-remind:{task.id}:"):
+        outbox.retire_keys(db, idempotency_key_prefix=prefix)
+    db.execute(delete(ReminderSchedule).where(ReminderSchedule.task_id == task.id))
 
 
 def on_client_saved(db: Session, *, client: Client, actor=None, created: bool = False) -> None:
