@@ -71,9 +71,10 @@ def test_429_then_200_is_sent_once_after_backoff(database, sim):
     row = message(mid)
     assert row.status == "retry"
     assert row.error_code == "20429"
-    # backoff with jitter: base * (0.5 .. 1.5) after the first attempt
-    wait = (row.next_attempt_at - row.last_attempt_at).total_seconds()
-    assert 0.1 <= wait <= 0.5
+    # backoff with jitter: base * (0.5 .. 1.5) from the moment the 429 was recorded
+    failed_at = next(h.at for h in row.history if h.status == "retry")
+    wait = (row.next_attempt_at - failed_at).total_seconds()
+    assert 0.15 <= wait <= 0.45
     run_until(d, lambda: message(mid).status == "queued")
     d.close()
     assert sim.stats()["requests"] == 2
