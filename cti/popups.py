@@ -21,6 +21,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import logging
+import threading
 import time
 from dataclasses import asdict, dataclass, field, is_dataclass
 from datetime import UTC, datetime
@@ -208,14 +209,16 @@ class QueuedPublisher:
 class ExtensionDirectory:
     """Which user is bound to which extension, kept in memory for the hot path.
 
-    Loaded with one query and reloaded when older than ``max_age`` seconds, so a ringing phone
-    costs no user query; a binding changed by an admin is seen within ``max_age``.
+    Loaded with one query; when older than ``max_age`` seconds it is reloaded on a background
+    thread while the current map keeps answering, so a ringing phone never waits for a query
+    and a binding changed by an admin is seen within ``max_age`` (plus one reload).
     """
 
     def __init__(self, max_age: float = 30.0) -> None:
         self.max_age = max_age
         self._users: dict[str, Principal] = {}
         self._loaded_at = float("-inf")
+        self._reloading = threading.Lock()
 
     def reload(self) -> None:
         from sqlalchemy import select
@@ -229,13 +232,30 @@ class ExtensionDirectory:
             self._users = {u.extension: principal_of(u) for u in users if u.extension}
         self._loaded_at = time.monotonic()
 
+    def _reload_or_keep(self) -> None:
+        try:
+            self.reload()
+        except Exception:
+            log.exception("could not load the extension directory; using the last one")
+            self._loaded_at = time.monotonic()
+
+    def _reload_in_background(self) -> None:
+        try:
+            self._reload_or_keep()
+        finally:
+            self._reloading.release()
+
     def get(self, extension: str) -> Principal | None:
-        if time.monotonic() - self._loaded_at > self.max_age:
-            try:
-                self.reload()
-            except Exception:
-                log.exception("could not load the extension directory; using the last one")
-                self._loaded_at = time.monotonic()
+        if time.monotonic() - self._loaded_at > self.max_age and self._reloading.acquire(False):
+            if self._loaded_at == float("-inf"):  # never loaded: nothing to answer with yet
+                try:
+                    self._reload_or_keep()
+                finally:
+                    self._reloading.release()
+            else:
+                threading.Thread(
+                    target=self._reload_in_background, name="extension-directory", daemon=True
+                ).start()
         return self._users.get(extension)
 
     def user_of(self, extension: str) -> tuple[int | None, str | None]:
