@@ -368,3 +368,29 @@ def test_an_event_booked_again_after_deleting_the_first_gets_its_reminders(db):
         starts - timedelta(hours=2),
     ]
     assert len(outbox_rows(db, "reminder:", status="cancelled")) == 2  # the first event's, kept
+
+
+def test_changing_the_rules_reaches_events_already_booked(db):
+    """An admin adds an e-mail 1 h before appointments and switches off the SMS 2 h before: the
+    appointments already in the calendar follow, without waiting for each one to be edited."""
+    client = make_client(db)
+    starts = later(days=3)
+    event = _event(db, client, starts)
+    db.commit()
+    assert {(r.channel, r.due_at) for r in outbox_rows(db, "reminder:", "pending")} == {
+        ("sms", starts - timedelta(hours=24)), ("sms", starts - timedelta(hours=2)),
+    }  # fmt: skip
+
+    reminders.add_rule(db, SYSTEM, event_type="appointment", channel="email", offset_minutes=60)
+    two_hours = db.scalar(
+        select(ReminderRule.id).where(
+            ReminderRule.event_type == "appointment", ReminderRule.offset_minutes == 120
+        )
+    )
+    reminders.update_rule(db, SYSTEM, two_hours, {"active": False})
+    db.commit()
+    pending = outbox_rows(db, f"reminder:{event.id}:", "pending")
+    assert sorted((r.channel, r.due_at) for r in pending) == [
+        ("email", starts - timedelta(hours=1)), ("sms", starts - timedelta(hours=24)),
+    ]  # fmt: skip
+    assert len([r for r in pending if r.channel == "sms"]) == 1  # never twice

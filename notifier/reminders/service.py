@@ -125,6 +125,7 @@ def add_rule(
     )
     db.add(row)
     db.flush()
+    schedule_upcoming(db)
     return _rule_out(row)
 
 
@@ -140,6 +141,7 @@ def update_rule(db: Session, actor: Principal, rule_id: int, changes: dict[str, 
         setattr(row, name, value)
     _check_rule(row.event_type, row.channel, row.offset_minutes)
     db.flush()
+    schedule_upcoming(db)
     return _rule_out(row)
 
 
@@ -155,6 +157,7 @@ def delete_rule(db: Session, actor: Principal, rule_id: int) -> None:
     if others is not None:
         db.delete(row)
     db.flush()
+    schedule_upcoming(db)
 
 
 # --- planning ---------------------------------------------------------------------------
@@ -171,8 +174,10 @@ class Contact:
 def _signature(
     task: EventRow, contact: Contact | None = None,
     isoformat: Callable[[datetime], str] = datetime.isoformat,
+    rules: tuple[tuple[str, int], ...] = (),
 ) -> str:  # fmt: skip
-    """What the reminders are computed from: the task and its client's name, numbers, language.
+    """What the reminders are computed from: the task, its client's name, numbers, language,
+    and the rules of its event type (a rule added, changed or removed reschedules its events).
 
     ``isoformat``: a memoised ``datetime.isoformat`` for bulk runs (events share start times)."""
     client = contact.client if contact is not None else None
@@ -183,6 +188,7 @@ def _signature(
         contact.phone if contact else None, contact.email if contact else None,
         (client.first_name, client.last_name, client.display_name, client.language,
          client.timezone) if client else None,
+        rules,
     )  # fmt: skip
     return hashlib.sha1(repr(parts).encode()).hexdigest()
 
@@ -402,12 +408,17 @@ class Planner:
             ]
             for event_type, rules in self.rules.items()
         }  # fmt: skip
+        self._rule_keys = {t: tuple(rules) for t, rules in self.rules.items()}
         self.templates = templates.TemplateCache(db)
         self._call_message: Callable[..., dict[str, Any]] | None = None  # voicebots', on demand
         self._zones: dict[str, Any] = {}
         self._languages: dict[str, str] = {}  # client's language field -> template language
         #: (starts_at, timezone) -> local date, local time, key stamp (slots repeat in bulk runs)
         self._starts: dict[tuple[datetime, str], tuple[str, str, str]] = {}
+
+    def rules_of(self, task: EventRow) -> tuple[tuple[str, int], ...]:
+        """(channel, offset) of the rules for the task's event type; none for plain tasks."""
+        return self._rule_keys.get(task.event_type or "", ()) if task.kind == "event" else ()
 
     def client_messages(
         self, task: EventRow, contact: Contact | None, revision: int
@@ -623,7 +634,7 @@ def _schedule(db: Session, tasks: list[EventRow], now: datetime) -> int:
 
     for task in tasks:
         contact = contacts.get(task.client_id) if task.client_id else None
-        signature = _signature(task, contact, isoformat)
+        signature = _signature(task, contact, isoformat, planner.rules_of(task))
         state = states.get(task.id)
         if state is not None and state[1] == signature:
             continue
