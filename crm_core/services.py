@@ -25,16 +25,3 @@ def prefer_latency() -> None:
     import sys
 
     sys.setswitchinterval(GIL_SWITCH_INTERVAL)
-
-
-def started_up() -> None:
-    """Called once a process has loaded everything it runs on (modules, models, templates).
-
-    Those objects live as long as the process: moved out of the garbage collector's sight, the
-    full collections that Python runs now and then (and that stop the event loop, popups
-    included) no longer walk them every time.
-    """
-    import gc
-
-    gc.collect()
-    gc.freeze()
