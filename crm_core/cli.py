@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 from rich.console import Console
 from sqlalchemy import select
@@ -10,7 +12,25 @@ from crm_core.config import get_settings
 from crm_core.database import get_engine, migrate, session_scope
 from crm_core.errors import ServiceError
 
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
 console = Console()
+
+
+def progress_bar() -> Progress:
+    """The progress bar of the long CLI commands: what is done, done of total, time so far."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    return Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    )
+
+
 user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 search_app = typer.Typer(help="The search index.", no_args_is_help=True)
 
@@ -82,18 +102,10 @@ def seed(
     random_seed: int = typer.Option(1, "--seed", help="Random seed (same seed, same data)"),
 ) -> None:
     """Add synthetic clients in bulk, for benchmarks (not for production data)."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
     from crm_core.seed import seed_clients
 
     settings = get_settings()
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    ) as bar:
+    with progress_bar() as bar:
         task = bar.add_task("Seeding clients", total=clients)
         report = seed_clients(
             settings.database_url,
@@ -117,8 +129,6 @@ def search_reindex(
     """Refresh the clients' search text queued by custom field changes, with a progress bar.
 
     Web processes do the same in the background; running both at once is safe."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
     from crm_core.search import refresh
 
     with session_scope() as db:
@@ -129,13 +139,7 @@ def search_reindex(
     console.print(before.message)
     if before.pending == 0:
         return
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    ) as bar:
+    with progress_bar() as bar:
         task = bar.add_task("Refreshing search text", total=before.pending)
         try:
             count = refresh.run(progress=lambda n: bar.advance(task, n), batch=batch)

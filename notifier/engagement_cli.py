@@ -12,9 +12,9 @@ reminders_app = typer.Typer(
 @reminders_app.command("reschedule")
 def reschedule() -> None:
     """Recompute the reminders of every upcoming event (after an import or a rules change)."""
-    from rich.progress import Progress
     from sqlalchemy import func, select
 
+    from crm_core.cli import progress_bar
     from crm_core.database import session_scope, utcnow
     from crm_core.tasks.models import Task
     from notifier.reminders.service import OPEN, schedule_upcoming
@@ -26,7 +26,7 @@ def reschedule() -> None:
                 Task.kind == "event", Task.status.in_(OPEN), Task.starts_at > now
             )
         )
-        with Progress() as bar:
+        with progress_bar() as bar:
             task = bar.add_task("Scheduling reminders", total=total or 0)
             written = schedule_upcoming(db, now=now, progress=lambda n: bar.advance(task, n))
     typer.echo(f"{total} upcoming events, {written} new reminder messages in the outbox")
