@@ -365,6 +365,8 @@ async def run_mode(
             for lid in ids:
                 if lid in arrived and lid in replay.sent:
                     latencies.append((arrived[lid] - replay.sent[lid]) * 1000)
+                    if os.environ.get("POPUP_TRACE"):
+                        print(f"TRACE {spread} {r} {replay.sent[lid]:.4f} {latencies[-1]:.2f}")
                 else:
                     missing += 1
             await asyncio.sleep(5.0)  # let the round's calls end (their CPU counts too)

@@ -14,10 +14,10 @@ import json
 import re
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Annotated, Any
 
 import phonenumbers
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
@@ -27,6 +27,14 @@ from crm_core.phones import to_e164
 
 OPEN_TASK_STATUSES = ("open", "in_progress")
 MAX_OPEN_TASKS = 10
+
+
+def _as_utc(moment: datetime) -> datetime:
+    """Stored times are UTC; SQLite's JSON gives them without an offset."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(_as_utc)]
 
 
 class Ref(BaseModel):
@@ -41,7 +49,7 @@ class CardPhone(BaseModel):
 
 
 class CardInteraction(BaseModel):
-    occurred_at: datetime
+    occurred_at: UtcDatetime
     kind: str
     direction: str
     subject: str
@@ -52,8 +60,8 @@ class CardInteraction(BaseModel):
 class CardTask(BaseModel):
     id: int
     title: str
-    due_at: datetime | None
-    overdue: bool
+    due_at: UtcDatetime | None
+    overdue: bool = False
 
 
 class CallerCard(BaseModel):
@@ -137,13 +145,6 @@ LEFT JOIN clients o ON o.id = b.organization_id AND o.deleted_at IS NULL
 LEFT JOIN users u ON u.id = b.owner_id
 """,
 }
-
-
-def _when(value: Any) -> datetime | None:
-    if value is None:
-        return None
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _json(value: Any) -> list:
@@ -288,63 +289,48 @@ def card_for_e164(
         interactions,
         tasks,
     ) = row
-    vip = (category or "").strip().lower() == "vip"
+    card = {
+        "client_id": client_id,
+        "display_name": name,
+        "category": category,
+        "is_vip": (category or "").strip().lower() == "vip",
+        "matched_e164": e164,
+        "others": others,
+    }
     if not visible:
-        return CallerCard.model_construct(
-            found=True,
-            client_id=client_id,
-            display_name=name,
-            kind=None,
-            organization=None,
-            category=category,
-            is_vip=vip,
-            owner=None,
-            team_id=None,
-            phones=[],
-            matched_e164=e164,
-            interactions=[],
-            open_tasks=[],
-            last_rating=None,
-            restricted=True,
-            others=others,
-        )
-    now = datetime.now(UTC)
-    open_tasks = []
-    for task_id, title, due in _json(tasks):
-        due_at = _when(due)
-        open_tasks.append(
-            CardTask.model_construct(
-                id=task_id, title=title, due_at=due_at, overdue=due_at is not None and due_at < now
-            )
-        )
-    return CallerCard.model_construct(
-        found=True,
-        client_id=client_id,
-        display_name=name,
+        # a client the user may not open: the name and category only
+        card.update(kind=None, organization=None, owner=None, team_id=None, phones=[],
+                    interactions=[], open_tasks=[], last_rating=None, restricted=True)  # fmt: skip
+        return CallerCard.model_validate(card)
+    card.update(
         kind=kind,
-        organization=Ref.model_construct(id=org_id, name=org_name) if org_id else None,
-        category=category,
-        is_vip=vip,
-        owner=Ref.model_construct(id=owner_id, name=owner_name) if owner_id else None,
+        organization={"id": org_id, "name": org_name} if org_id else None,
+        owner={"id": owner_id, "name": owner_name} if owner_id else None,
         team_id=team_id,
-        phones=[CardPhone.model_construct(kind=k, number=n, e164=e) for k, n, e in _json(phones)],
-        matched_e164=e164,
+        phones=[{"kind": k, "number": n, "e164": e} for k, n, e in _json(phones)],
         interactions=[
-            CardInteraction.model_construct(
-                occurred_at=_when(at),
-                kind=k,
-                direction=d,
-                subject=s,
-                result=r,
-                duration_s=dur,
-            )
+            {
+                "occurred_at": at,
+                "kind": k,
+                "direction": d,
+                "subject": s,
+                "result": r,
+                "duration_s": dur,
+            }
             for at, k, d, s, r, dur in _json(interactions)
-        ],
-        open_tasks=open_tasks,
+        ],  # fmt: skip
+        open_tasks=[{"id": i, "title": t, "due_at": due} for i, t, due in _json(tasks)],
         last_rating=last_rating,
         restricted=False,
-        others=others,
     )
+    # validated by pydantic-core (Rust), which parses the times too: 2-3x cheaper per card than
+    # model_construct of the nested models in Python (docs/benchmarks.md)
+    result = CallerCard.model_validate(card)
+    if result.open_tasks:
+        now = datetime.now(UTC)
+        for task in result.open_tasks:
+            task.overdue = task.due_at is not None and task.due_at < now
+    return result
 
 
 _SEPARATORS = re.compile(r"[\s\-.()/]")
