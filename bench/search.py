@@ -1,6 +1,9 @@
 """Search at scale: ``search_clients()`` for name fragments and partial numbers, as an admin
 (all clients) and as an operator (team + unassigned), against a ``LIKE '%text%'`` scan of
-``clients.search_text`` measured in the same run. Also times the first page of the client list.
+``clients.search_text`` measured in the same run. Also times the first page of the client list,
+and what search results pay to say whether a search-text refresh is pending: the check alone
+(queue empty, the usual case) and whole searches while every client is queued (in a
+transaction rolled back afterwards: nothing is left queued).
 
     python3 bench/search.py                       # 1,000,000 clients on a scratch SQLite file
     python3 bench/search.py --database-url postgresql
@@ -85,6 +88,37 @@ def main() -> None:
                     f"search {label:14} as {who:8} ({len(samples)} queries, {empty} empty): "
                     f"{fmt(stats)}"
                 )
+        from crm_core.search.refresh import pending_notice, queue_all, status
+
+        check_runs = []
+        for _ in range(args.samples):
+            start = time.perf_counter_ns()
+            pending_notice(db)
+            check_runs.append(time.perf_counter_ns() - start)
+        stats = percentiles(check_runs)
+        print(f"refresh notice check, queue empty ({len(check_runs)} runs): {fmt(stats)}")
+        queued = queue_all(db, "bench")
+        db.info.pop("search_refresh_wake", None)  # no background refresh: rolled back below
+        count_runs = []
+        for _ in range(8):
+            start = time.perf_counter_ns()
+            status(db)
+            count_runs.append(time.perf_counter_ns() - start)
+        print(
+            f"refresh status with {queued:,} clients queued (counts them; searches do it at "
+            f"most once a second per process): {fmt(percentiles(count_runs))}"
+        )
+        busy_runs = []
+        for q in NAME_FRAGMENTS + numbers[:27]:
+            start = time.perf_counter_ns()
+            found = search_clients(db, admin, q)
+            busy_runs.append(time.perf_counter_ns() - start)
+            assert found.refresh is not None and found.refresh.pending == queued
+        db.rollback()
+        print(
+            f"search while {queued:,} clients are queued for refresh, as admin "
+            f"({len(busy_runs)} queries): {fmt(percentiles(busy_runs))}"
+        )
         like_runs = []
         for q in ["popesc", numbers[0], "иванов"]:
             start = time.perf_counter_ns()

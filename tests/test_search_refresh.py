@@ -13,7 +13,7 @@ from crm_core.auth.principal import SYSTEM
 from crm_core.clients.models import Client
 from crm_core.clients.schemas import ClientIn, ClientUpdate
 from crm_core.clients.service import create_client, update_client
-from crm_core.customfields.service import create_field
+from crm_core.customfields.service import create_field, update_field
 from crm_core.search import refresh
 from crm_core.search.service import search_clients
 from tests._records import colleagues
@@ -208,12 +208,109 @@ def test_a_failed_batch_leaves_its_clients_queued_and_untouched(db, failing_writ
     assert all("k9-" in texts[i] for i in ids[:3])  # the first batch committed whole
     assert all(texts[i] == before[i] for i in ids[3:])  # the failed one wrote nothing
     assert [h.id for h in search_clients(db, SYSTEM, "k9-001").items] == [ids[1]]
+    notice = search_clients(db, SYSTEM, "k9-001").refresh
+    assert (notice.state, notice.pending, notice.done, notice.total) == ("failed", 3, 3, 6)
 
     allow()
     assert refresh.run(batch=3) == 3
     status = refresh.status(db)
     assert (status.state, status.error) == ("idle", "")
     assert [h.id for h in search_clients(db, SYSTEM, "k9-004").items] == [ids[4]]
+    assert search_clients(db, SYSTEM, "k9-004").refresh is None
+
+
+def _settled() -> None:
+    """The app's start-up refresh found nothing queued and ended (else it could take what the
+    test queues next)."""
+    worker = refresh.refresher()
+    deadline = time.monotonic() + 120
+    while worker.busy:
+        assert time.monotonic() < deadline, "the start-up refresh never ended"
+        time.sleep(0.01)
+
+
+def _searchable_quietly(db, field_id: int, searchable: bool = True) -> None:
+    """The admin's change through the custom-field service, committed without waking the
+    background refresh (the test drives it)."""
+    update_field(db, SYSTEM, field_id, searchable=searchable)
+    db.info.pop("search_refresh_wake")
+    db.commit()
+
+
+def test_search_results_say_while_a_refresh_is_pending(client, people, db):
+    ana = people["ana"]
+    field_id, ids = _clients_with_contract(db, 3)
+    _settled()
+
+    def search(q: str) -> dict:
+        response = client.get("/api/search", params={"q": q}, headers=ana)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    assert search("serban")["refresh"] is None
+    _searchable_quietly(db, field_id)
+    body = search("k9-001")
+    assert body["items"] == []  # the value is not in the search text yet, and the results say so
+    notice = body["refresh"]
+    assert (notice["state"], notice["pending"], notice["done"], notice["total"]) == (
+        "queued",
+        3,
+        0,
+        3,
+    )
+    assert (notice["cause"], notice["field_label"]) == ("made_searchable", "Contract")
+    assert "'contract' made searchable" in notice["reason"]
+    assert "3 clients wait" in notice["message"]
+    assert len(search("serban")["items"]) == 3  # found by name meanwhile, with the same notice
+    assert search("serban")["refresh"] == notice
+
+    steps: list[int] = []  # one batch of two, then the worker stops
+    assert refresh.run(progress=steps.append, should_stop=lambda: bool(steps), batch=2) == 2
+    notice = search("k9-001")["refresh"]
+    assert (notice["pending"], notice["done"], notice["total"]) == (1, 2, 3)
+
+    assert refresh.run() == 1
+    body = search("k9-001")
+    assert [hit["id"] for hit in body["items"]] == [ids[1]] and body["refresh"] is None
+
+    documented = client.get("/openapi.json").json()["components"]["schemas"]
+    assert "refresh" in documented["SearchResults"]["properties"]
+    assert "refresh" not in documented["SearchResults"].get("required", [])
+    assert set(documented["SearchRefreshNotice"]["properties"]) >= {
+        "state",
+        "pending",
+        "done",
+        "total",
+        "cause",
+        "field_label",
+    }
+
+
+def test_changes_merged_into_one_refresh_name_no_single_field(db):
+    field_id, ids = _clients_with_contract(db, 2)
+    _searchable_quietly(db, field_id)
+    _searchable_quietly(db, field_id, False)  # undone before the refresh ran
+    notice = search_clients(db, SYSTEM, "serban").refresh
+    assert (notice.cause, notice.field_label, notice.total) == ("several", "Contract", 2)
+    assert (
+        notice.reason == "several changes, the last: custom field 'contract' no longer searchable"
+    )
+
+    region = create_field(
+        db, SYSTEM, entity="client", key="region", label="Region", kind="text", searchable=False
+    )
+    update_client(db, SYSTEM, ids[0], ClientUpdate(custom={"region": "Nord"}))
+    db.commit()
+    _searchable_quietly(db, region.id)
+    notice = search_clients(db, SYSTEM, "serban").refresh
+    assert (notice.cause, notice.field_label, notice.pending) == ("several", "", 2)
+
+    assert refresh.run() == 2
+    assert search_clients(db, SYSTEM, "nord").items[0].id == ids[0]
+    # the next change, once the queue is empty, is named on its own again
+    _searchable_quietly(db, region.id, False)
+    status = refresh.status(db)
+    assert (status.cause, status.field_label, status.total) == ("no_longer_searchable", "Region", 1)
 
 
 def test_a_batch_writes_what_a_save_writes(db):

@@ -130,7 +130,13 @@ def update_field(db: Session, actor: Principal, field_id: int, **changes: Any) -
     record(db, actor, "update", "custom_field", field.id, before, snapshot(field))
     if feeds_search(field) and field.searchable != before["searchable"]:
         made = "made searchable" if field.searchable else "no longer searchable"
-        search_refresh.queue_field(db, field.id, f"custom field {field.key!r} {made}")
+        search_refresh.queue_field(
+            db,
+            field.id,
+            f"custom field {field.key!r} {made}",
+            "made_searchable" if field.searchable else "no_longer_searchable",
+            field.label,
+        )
     return field
 
 
@@ -144,7 +150,13 @@ def delete_field(db: Session, actor: Principal, field_id: int) -> None:
     before = snapshot(field)
     if feeds_search(field) and field.searchable:
         # queued while its values still say which clients carry it
-        search_refresh.queue_field(db, field.id, f"searchable custom field {field.key!r} deleted")
+        search_refresh.queue_field(
+            db,
+            field.id,
+            f"searchable custom field {field.key!r} deleted",
+            "field_deleted",
+            field.label,
+        )
     db.execute(delete(CustomFieldValue).where(CustomFieldValue.field_id == field.id))
     db.delete(field)
     db.flush()

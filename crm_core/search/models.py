@@ -27,6 +27,10 @@ class SearchRefreshState(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     reason: Mapped[str] = mapped_column(String(300), default="")
+    #: what asked for it, for clients that word it themselves (``crm_core.search.refresh.Cause``)
+    cause: Mapped[str] = mapped_column(String(20), default="other")
+    #: the label of the custom field changed, '' when not one field (a rebuild, several changes)
+    field_label: Mapped[str] = mapped_column(String(120), default="")
     requested_at: Mapped[datetime | None]
     #: clients queued since the queue was last empty (progress = total - still queued)
     total: Mapped[int] = mapped_column(default=0)

@@ -25,6 +25,9 @@ they wait for it, so no search text is built from a definition being changed.
 
 :func:`status` is what an admin sees (``GET /api/search/refresh``, ``callcard search
 reindex``): idle, queued, running or failed, how many clients are left, why, the last error.
+Its ``message`` is English; ``cause`` and ``field_label`` let a client word it in its own
+language (the dashboard does). :func:`pending_notice` is the same in short, attached to every
+search result while clients are queued, so that a user knows the results may be incomplete.
 """
 
 from __future__ import annotations
@@ -54,6 +57,15 @@ STALE_AFTER = timedelta(seconds=60)
 #: how often a running worker updates the heartbeat
 HEARTBEAT_EVERY = 1.0
 STATE_ID = 1
+#: how long search results of a process reuse a count of the queue (seconds): counting a
+#: million queued clients takes ~30 ms on PostgreSQL, too much to add to every search
+PENDING_MAX_AGE = 1.0
+
+#: why a refresh was asked for; "several": changes of different fields or kinds were merged
+#: into one refresh, "other": not said (a refresh queued before this was recorded)
+Cause = Literal[
+    "made_searchable", "no_longer_searchable", "field_deleted", "rebuild", "several", "other"
+]
 
 
 class SearchRefreshStatus(BaseModel):
@@ -64,12 +76,38 @@ class SearchRefreshStatus(BaseModel):
     pending: int = Field(description="Clients whose search text is still to be refreshed")
     total: int = Field(description="Clients queued since the queue was last empty")
     done: int
-    reason: str = Field(description="The change that asked for the last refresh")
+    reason: str = Field(description="The change that asked for the last refresh (English)")
+    cause: Cause = Field(
+        description="The kind of change that asked for the last refresh, to word it in any "
+        "language: made_searchable, no_longer_searchable, field_deleted, rebuild (every client "
+        "queued), several (changes merged), other"
+    )
+    field_label: str = Field(
+        description="Label of the custom field whose change is being applied; '' when it is "
+        "not one field (a rebuild, changes of several fields)"
+    )
     requested_at: datetime | None
     heartbeat_at: datetime | None = Field(description="Last progress of a worker")
     finished_at: datetime | None
     error: str
-    message: str = Field(description="The state in one sentence, for the admin")
+    message: str = Field(description="The state in one sentence, for the admin (English)")
+
+
+class SearchRefreshNotice(BaseModel):
+    """Attached to search results while a refresh is pending: the clients still queued may be
+    missed, or still found by the changed field's values, until it finishes."""
+
+    state: Literal["queued", "running", "failed"] = Field(
+        description="queued: waiting for a worker; running; failed: the last batch failed, "
+        "the clients left stay queued until a retry"
+    )
+    pending: int = Field(description="Clients whose search text is still to be refreshed")
+    total: int = Field(description="Clients queued since the queue was last empty")
+    done: int
+    cause: Cause = Field(description="The kind of change, as in GET /api/search/refresh")
+    field_label: str = Field(description="Label of the custom field changed; '' if not one")
+    reason: str = Field(description="The change, in English")
+    message: str = Field(description="The state in one sentence (English)")
 
 
 # --- queueing (in the transaction of the change) ------------------------------------------
@@ -105,12 +143,20 @@ def _state(db: Session) -> SearchRefreshState:
     return state
 
 
-def _queue(db: Session, client_ids: Select, reason: str) -> int:
+def _queue(db: Session, client_ids: Select, reason: str, cause: Cause, field_label: str) -> int:
     # the queue first, the state row last: a batch may hold queue rows and then the state row
     was_empty = not db.scalar(select(exists().select_from(SearchRefreshQueue)))
     queued = _insert_ignoring_queued(db, client_ids)
     state = _state(db)
+    if not was_empty and (state.cause, state.field_label) != (cause, field_label):
+        # the clients left may be queued for the earlier change: do not name the last alone
+        reason = f"several changes, the last: {reason}"
+        if state.field_label != field_label:
+            field_label = ""
+        cause = "several"
     state.reason = reason[:300]
+    state.cause = cause
+    state.field_label = field_label[:120]
     state.requested_at = utcnow()
     state.total = queued if was_empty else state.total + queued
     state.finished_at = None
@@ -119,7 +165,9 @@ def _queue(db: Session, client_ids: Select, reason: str) -> int:
     return queued
 
 
-def queue_field(db: Session, field_id: int, reason: str) -> int:
+def queue_field(
+    db: Session, field_id: int, reason: str, cause: Cause = "other", field_label: str = ""
+) -> int:
     """Queue the clients holding a value in custom field ``field_id``; how many were added."""
     return _queue(
         db,
@@ -127,6 +175,8 @@ def queue_field(db: Session, field_id: int, reason: str) -> int:
             CustomFieldValue.field_id == field_id, CustomFieldValue.value_text.is_not(None)
         ),
         reason,
+        cause,
+        field_label,
     )
 
 
@@ -135,7 +185,7 @@ def queue_all(db: Session, reason: str) -> int:
     from crm_core.clients.models import Client
 
     # (a WHERE clause: SQLite would read a bare "FROM clients ON CONFLICT" as a join)
-    return _queue(db, select(Client.id).where(Client.id.is_not(None)), reason)
+    return _queue(db, select(Client.id).where(Client.id.is_not(None)), reason, "rebuild", "")
 
 
 # --- refreshing (batches, each its own transaction) ---------------------------------------
@@ -234,6 +284,8 @@ def run(
         try:
             with factory.begin() as db:
                 taken, left = refresh_batch(db, batch)
+                database = _database_key(db)
+            _pending_seen.pop(database, None)  # this process's searches count again
         except Exception as exc:
             log.exception("search refresh batch failed")
             with factory.begin() as db:
@@ -256,9 +308,16 @@ def run(
     return refreshed
 
 
-def status(db: Session) -> SearchRefreshStatus:
-    pending = db.scalar(select(func.count()).select_from(SearchRefreshQueue)) or 0
-    state = db.get(SearchRefreshState, STATE_ID) or SearchRefreshState(reason="", total=0, error="")
+def _pending(db: Session) -> int:
+    return db.scalar(select(func.count()).select_from(SearchRefreshQueue)) or 0
+
+
+def status(db: Session, pending: int | None = None) -> SearchRefreshStatus:
+    """The refresh as it stands; ``pending``: the queue's count if the caller has it."""
+    pending = _pending(db) if pending is None else pending
+    state = db.get(SearchRefreshState, STATE_ID) or SearchRefreshState(
+        reason="", cause="other", field_label="", total=0, error=""
+    )
     total = max(state.total, pending)
     beat = state.heartbeat_at
     failed = bool(state.error) and state.failed_at is not None
@@ -289,11 +348,47 @@ def status(db: Session) -> SearchRefreshStatus:
         total=total,
         done=done,
         reason=state.reason,
+        cause=state.cause,
+        field_label=state.field_label,
         requested_at=state.requested_at,
         heartbeat_at=beat,
         finished_at=state.finished_at if pending == 0 else None,
         error=state.error if failed else "",
         message=messages[kind],
+    )
+
+
+#: database -> (monotonic time, the state's requested_at, clients queued) as last counted
+_pending_seen: dict[str, tuple[float, datetime | None, int]] = {}
+
+
+def _database_key(db: Session) -> str:
+    return str(db.get_bind().url)
+
+
+def pending_notice(db: Session) -> SearchRefreshNotice | None:
+    """What search results say about a pending refresh; None when there is none.
+
+    Every search asks, so the usual answer costs one ``EXISTS`` on the queue, which is empty
+    but for the minutes after a searchable field changed. Only then are the state row and the
+    count read, the count at most once per :data:`PENDING_MAX_AGE` per process (sooner when a
+    new change is queued or this process refreshed a batch): progress may be that much old."""
+    if not db.scalar(select(exists().select_from(SearchRefreshQueue))):
+        return None
+    state = db.get(SearchRefreshState, STATE_ID)
+    requested_at = state.requested_at if state is not None else None
+    database, now = _database_key(db), time.monotonic()
+    seen = _pending_seen.get(database)
+    if seen is not None and seen[1] == requested_at and now - seen[0] < PENDING_MAX_AGE:
+        pending = seen[2]
+    else:
+        pending = _pending(db)
+        _pending_seen[database] = (now, requested_at, pending)
+    current = status(db, pending)
+    if current.state == "idle":  # emptied in the meantime
+        return None
+    return SearchRefreshNotice.model_validate(
+        current.model_dump(include=set(SearchRefreshNotice.model_fields))
     )
 
 

@@ -24,6 +24,7 @@ from crm_core.clients.models import Client, Phone
 from crm_core.clients.schemas import ClientSummary
 from crm_core.clients.service import summaries
 from crm_core.errors import Invalid
+from crm_core.search.refresh import SearchRefreshNotice, pending_notice
 from crm_core.search.text import PhoneQuery, fold, is_phone_query, phone_query, query_terms
 
 CANDIDATES = 150
@@ -38,6 +39,12 @@ class SearchHit(ClientSummary):
 class SearchResults(BaseModel):
     query: str
     items: list[SearchHit]
+    refresh: SearchRefreshNotice | None = Field(
+        None,
+        description="Set while the search text of some clients is still being refreshed "
+        "after a custom field change (GET /api/search/refresh): until it finishes, results "
+        "may miss those clients or still find them by that field's old values",
+    )
 
 
 def _words(needle: str) -> list[str]:
@@ -226,4 +233,5 @@ def search_clients(db: Session, actor: Principal, q: str, limit: int = 20) -> Se
             SearchHit(**row.model_dump(), matched=tier[1])
             for row, (tier, _) in zip(rows_out, ranked, strict=True)
         ],
+        refresh=pending_notice(db),
     )

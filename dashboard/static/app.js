@@ -9,6 +9,13 @@
   const lang = body.dataset.lang || "en";
   const Callcard = (window.Callcard = window.Callcard || {});
   Callcard.t = t;
+  // a translated message with its %(name)s placeholders filled, numbers written the page's way
+  const numberFmt = new Intl.NumberFormat(lang);
+  const tf = (key, params) => t(key).replace(/%\((\w+)\)s/g, (_, name) => {
+    const value = params[name];
+    return typeof value === "number" ? numberFmt.format(value) : String(value ?? "");
+  });
+  Callcard.tf = tf;
 
   // ---------------------------------------------------------------- helpers
   function el(tag, attrs, ...children) {
@@ -276,6 +283,14 @@
   Callcard.on("survey.low_rating", (msg) => toast(t("low_rating"), "★".repeat(msg.rating || 0), "error"));
 
   // ---------------------------------------------------------------- quick search
+  // results come with ``refresh`` while a custom field change is still being applied to the
+  // clients' search text: say so, in the user's language, from its numbers
+  function refreshNotice(r) {
+    const key = r.state === "failed" ? "search_refresh_failed" : (r.field_label ? "search_refresh_field" : "search_refresh");
+    return el("div", { class: "qr-notice", role: "status", dataset: { state: r.state },
+      text: tf(key, { field: r.field_label, done: r.done, total: r.total, pending: r.pending }) });
+  }
+
   function setupSearch() {
     const input = document.getElementById("quick-search");
     const box = document.getElementById("quick-results");
@@ -291,6 +306,7 @@
       if (mine !== seq) return;
       const items = Array.isArray(data) ? data : (data.items || data.results || []);
       box.replaceChildren();
+      if (data.refresh) box.append(refreshNotice(data.refresh));
       if (!items.length) box.append(el("div", { class: "qr-empty", text: t("no_results") }));
       for (const item of items) {
         const id = item.id || item.client_id;

@@ -160,6 +160,18 @@ JS_MESSAGES = {
     "inbound": lazy("inbound"),
     "outbound": lazy("outbound"),
     "done": lazy("Done"),
+    # quick search while a custom field change is still being applied (SearchRefreshNotice)
+    "search_refresh_field": lazy(
+        "Search is being updated after a change of the field “%(field)s”: %(done)s of "
+        "%(total)s clients done; results may be incomplete."
+    ),
+    "search_refresh": lazy(
+        "Search is being updated: %(done)s of %(total)s clients done; results may be incomplete."
+    ),
+    "search_refresh_failed": lazy(
+        "Updating the search stopped with %(pending)s clients left; results may be incomplete "
+        "until an administrator runs it again."
+    ),
 }
 
 

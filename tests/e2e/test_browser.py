@@ -110,6 +110,73 @@ def test_quick_search_finds_a_number_typed_in_another_format(browser, site):
     page.context.close()
 
 
+def test_quick_search_says_in_romanian_that_search_is_being_updated(browser, site):
+    """A field made searchable: until the clients' search text is refreshed, the results say
+    so, in the user's language, with the field and the progress."""
+    from crm_core.auth.principal import SYSTEM
+    from crm_core.auth.service import create_user
+    from crm_core.clients.schemas import ClientIn
+    from crm_core.clients.service import create_client
+    from crm_core.customfields.service import create_field, delete_field, update_field
+    from crm_core.database import session_scope
+    from crm_core.search import refresh
+
+    with session_scope() as db:
+        create_user(
+            db,
+            username="dorina",
+            password="password-dorina",
+            team="Sales",
+            full_name="Dorina Lungu",
+            language="ro",
+        )
+        field_id = create_field(
+            db,
+            SYSTEM,
+            entity="client",
+            key="contract",
+            label="Contract",
+            kind="text",
+            searchable=False,
+        ).id
+        for first in ("Vlad", "Irina"):
+            create_client(
+                db,
+                SYSTEM,
+                ClientIn(first_name=first, last_name="Zamfir", custom={"contract": f"ZF-{first}"}),
+                force=True,
+            )
+    with session_scope() as db:  # the admin's change, left for the test to refresh
+        update_field(db, SYSTEM, field_id, searchable=True)
+        db.info.pop("search_refresh_wake")
+    try:
+        page = sign_in(browser, site, "dorina")
+        page.fill("#quick-search", "zamfir")
+        notice = page.wait_for_selector(".qr-notice", timeout=5000)
+        assert notice.is_visible()
+        assert notice.inner_text() == (
+            "Căutarea se actualizează după modificarea câmpului „Contract” "
+            "(clienți actualizați: 0 din 2); rezultatele pot fi incomplete."
+        )
+        names = page.inner_text("#quick-results")
+        assert "Vlad Zamfir" in names and "Irina Zamfir" in names
+
+        assert refresh.run() == 2
+        page.fill("#quick-search", "zf-vlad")
+        page.wait_for_function(
+            "document.querySelector('.qr-item') && !document.querySelector('.qr-notice')",
+            timeout=5000,
+        )
+        assert "Vlad Zamfir" in page.inner_text("#quick-results")
+        page.context.close()
+    finally:  # the site is shared by the module: leave nothing queued behind
+        refresh.run()
+        with session_scope() as db:
+            delete_field(db, SYSTEM, field_id)
+            db.info.pop("search_refresh_wake", None)
+        refresh.run()
+
+
 def test_editing_a_client_with_an_invalid_phone_names_the_field(browser, site):
     page = sign_in(browser, site, "ana")
     page.goto(f"{site.url}/clients/{site.data['vip_id']}")
