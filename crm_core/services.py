@@ -25,3 +25,27 @@ def prefer_latency() -> None:
     import sys
 
     sys.setswitchinterval(GIL_SWITCH_INTERVAL)
+
+
+_frozen = False
+
+
+def started_up() -> None:
+    """Called by a live process once it has loaded what it runs on (modules, models, templates,
+    settings, the extension directory).
+
+    Those objects live as long as the process. Python's full collections walk every tracked
+    object and stop the event loop while they run: with a web or CTI process's start-up heap
+    that is 60-140 ms now and then, the whole tail of the popup latency (measured with a
+    ``gc.callbacks`` probe, docs/benchmarks.md). ``gc.freeze`` moves them out of the
+    collector's sight. Once per process: a second app built in the same process (tests build
+    hundreds) must stay collectable, or every engine it made would stay connected.
+    """
+    import gc
+
+    global _frozen
+    if _frozen:
+        return
+    _frozen = True
+    gc.collect()
+    gc.freeze()

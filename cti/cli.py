@@ -103,7 +103,7 @@ async def _run_cti(settings) -> None:
     import signal
 
     from crm_core.bus import get_bus
-    from crm_core.services import prefer_latency
+    from crm_core.services import prefer_latency, started_up
     from cti.runtime import CtiService
 
     prefer_latency()
@@ -111,6 +111,7 @@ async def _run_cti(settings) -> None:
     await bus.start()
     service = CtiService(settings, bus)
     await service.start()
+    started_up()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -14,7 +14,7 @@ from crm_core.bus import get_bus
 from crm_core.config import Settings, get_settings
 from crm_core.database import database_reachable, ensure_migrated, get_engine
 from crm_core.errors import ServiceError
-from crm_core.services import BackgroundService, prefer_latency
+from crm_core.services import BackgroundService, prefer_latency, started_up
 from dashboard.hub import hub
 
 log = logging.getLogger("callcard")
@@ -62,6 +62,7 @@ async def lifespan(app: FastAPI):
             await service.start()
             started.append(service)
             log.info("started %s", service.name)
+        started_up()
         yield
     finally:
         for service in reversed(started):
