@@ -394,3 +394,94 @@ def test_changing_the_rules_reaches_events_already_booked(db):
         ("email", starts - timedelta(hours=1)), ("sms", starts - timedelta(hours=24)),
     ]  # fmt: skip
     assert len([r for r in pending if r.channel == "sms"]) == 1  # never twice
+
+
+def _import_events(db, count: int, first_id: int, location=lambda i: "Main office") -> list[int]:
+    """``count`` clients with a mobile and one appointment each, written in bulk (no signal)."""
+    from crm_core.clients.models import Client, Phone
+
+    now = utcnow()
+    db.execute(
+        Client.__table__.insert(),
+        [
+            {"id": first_id + i, "kind": "person", "first_name": f"Bulk{i}", "last_name": "Client",
+             "display_name": f"Bulk{i} Client", "language": "en", "created_at": now,
+             "updated_at": now}
+            for i in range(count)
+        ],
+    )  # fmt: skip
+    db.execute(
+        Phone.__table__.insert(),
+        [
+            {"client_id": first_id + i, "kind": "mobile", "position": 0,
+             "number": f"+4075{i:07d}", "e164": f"+4075{i:07d}"}
+            for i in range(count)
+        ],
+    )  # fmt: skip
+    starts = later(days=5)
+    db.execute(
+        Task.__table__.insert(),
+        [
+            {"id": first_id + i, "kind": "event", "event_type": "appointment",
+             "title": f"Visit {i}", "client_id": first_id + i,
+             "starts_at": starts + timedelta(minutes=i), "due_at": starts, "location": location(i),
+             "status": "open", "priority": "normal", "source": "", "description": "",
+             "created_at": now}
+            for i in range(count)
+        ],
+    )  # fmt: skip
+    return [first_id + i for i in range(count)]
+
+
+def test_rescheduling_many_batches_replaces_every_events_reminders_once(db):
+    """Each batch is written while the next one is planned: an event whose reminders change gets
+    its old ones withdrawn and the new revision written, whatever batch it falls in."""
+    from notifier.reminders.models import ReminderSchedule
+
+    count = 250
+    ids = _import_events(db, count, first_id=60_000)
+    db.commit()
+    assert reminders.schedule_upcoming(db, batch=60) == 2 * count
+    db.commit()
+    db.execute(Task.__table__.update().where(Task.id.in_(ids)).values(title="Visit, moved room"))
+    db.commit()
+
+    assert reminders.schedule_upcoming(db, batch=60) == 2 * count
+    db.commit()
+    pending = outbox_rows(db, "reminder:", status="pending")
+    cancelled = outbox_rows(db, "reminder:", status="cancelled")
+    assert sorted(r.idempotency_key.split(":")[1] for r in pending) == sorted(
+        str(i) for i in ids for _ in range(2)
+    )
+    assert {r.idempotency_key.split(":")[2] for r in pending} == {"2"}
+    assert len(cancelled) == 2 * count
+    assert {r.idempotency_key.split(":")[2] for r in cancelled} == {"1"}
+    assert set(db.scalars(select(ReminderSchedule.revision))) == {2}
+    assert reminders.schedule_upcoming(db, batch=60) == 0
+
+
+def test_a_bulk_run_failing_in_a_later_batch_leaves_nothing_written(db):
+    """One transaction: the earlier batches, already written when a later one fails, go too."""
+    from notifier.engagement_models import MessageTemplate
+    from notifier.reminders.models import ReminderSchedule
+
+    db.add(
+        MessageTemplate(
+            key="reminder.appointment.sms", language="en",
+            body="{% if location %}See you at {{ location }}{% endif %}",
+        )
+    )  # fmt: skip
+    count = 200
+    _import_events(db, count, first_id=70_000, location=lambda i: "" if i == count - 1 else "Desk")
+    db.commit()
+
+    with pytest.raises(Invalid) as failure:  # the last event's text comes out empty
+        reminders.schedule_upcoming(db, batch=50)
+    assert failure.value.loc == ["body"]
+    db.rollback()
+    assert outbox_rows(db, "reminder:") == []
+    assert db.scalar(select(ReminderSchedule.task_id).limit(1)) is None
+
+    db.execute(Task.__table__.update().where(Task.id == 70_000 + count - 1).values(location="Hall"))
+    db.commit()
+    assert reminders.schedule_upcoming(db, batch=50) == 2 * count
