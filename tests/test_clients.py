@@ -488,3 +488,40 @@ def test_operator_rights(client, as_user, admin, listing):
     manager = as_user("maria", role="manager", team=None)
     assert len(names(client.get("/api/clients", headers=manager))) == 7
     assert client.get(f"/api/clients/{cornel}", headers=manager).status_code == 200
+
+
+def test_list_of_a_large_base_keeps_rows_order_and_count(client, as_user, database, db):
+    """Past a few thousand matches the list reads its page another way (on SQLite, off the team
+    index): still exactly the clients the actor may see, in the asked order, counted."""
+    from sqlalchemy import asc, desc, func, or_
+
+    from crm_core.auth.models import Team
+    from crm_core.clients.models import Client
+    from crm_core.seed import seed_clients
+
+    operator = as_user("bianca", role="operator", team="Sales")
+    admin = as_user("root", role="admin", team=None)
+    seed_clients(database, 6000)
+    sales = db.scalar(select(Team.id).where(Team.name == "Sales"))
+    visible = Client.deleted_at.is_(None) & or_(Client.team_id == sales, Client.team_id.is_(None))
+    orders = {
+        "-created_at": [desc(Client.created_at), desc(Client.id)],
+        "display_name": [asc(Client.display_name), asc(Client.id)],
+    }
+    for headers, extra, where in [
+        (operator, "", visible),
+        (operator, f"&team={sales}", visible & (Client.team_id == sales)),
+        (admin, f"&team={sales}", Client.deleted_at.is_(None) & (Client.team_id == sales)),
+    ]:
+        for sort, order in orders.items():
+            expected = list(db.scalars(select(Client.id).where(where).order_by(*order)))
+            assert len(expected) > 2500  # many matches: the case this test is about
+            assert db.scalar(select(func.count()).where(where)) == len(expected)
+            for page in (1, 7):
+                response = client.get(
+                    f"/api/clients?sort={sort}&page={page}&page_size=50{extra}", headers=headers
+                )
+                assert response.status_code == 200, response.text
+                body = response.json()
+                assert [c["id"] for c in body["items"]] == expected[(page - 1) * 50 : page * 50]
+                assert (body["total"], body["total_exact"]) == (len(expected), True)

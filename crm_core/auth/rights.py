@@ -15,16 +15,22 @@ from crm_core.clients.models import Client
 from crm_core.errors import Forbidden, NotFound
 
 
-def visible_clients(actor: Principal) -> ColumnElement[bool]:
-    """A WHERE clause limiting clients to those ``actor`` may see (soft-deleted excluded)."""
+def visible_clients(
+    actor: Principal, team: ColumnElement[int | None] | None = None
+) -> ColumnElement[bool]:
+    """A WHERE clause limiting clients to those ``actor`` may see (soft-deleted excluded).
+
+    ``team`` stands for ``clients.team_id`` in the clause: the client list passes SQLite's
+    ``+team_id`` there to keep the planner off the team index (crm_core.clients.service)."""
     alive = Client.deleted_at.is_(None)
     if actor.sees_all_clients:
         return alive
     if actor.role != "operator":
         return Client.id.is_(None) & alive  # wall tokens and unknown roles see no client
+    team_id = Client.team_id if team is None else team
     if actor.team_id is None:
-        return alive & Client.team_id.is_(None)
-    return alive & ((Client.team_id == actor.team_id) | Client.team_id.is_(None))
+        return alive & team_id.is_(None)
+    return alive & ((team_id == actor.team_id) | team_id.is_(None))
 
 
 def can_see_client(actor: Principal, client: Client) -> bool:
