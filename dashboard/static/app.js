@@ -211,10 +211,14 @@
       lists.append(el("h4", { text: `${t("open_tasks")} (${tasks.length})` }),
         el("ul", {}, tasks.slice(0, 3).map((x) => el("li", { text: x.title || String(x) }))));
     }
+    if (card && card.restricted) {
+      // a known client the operator may not open: no card to open, and not a new client either
+      lists.append(el("p", { class: "popup-restricted muted", text: t("restricted_client") }));
+    }
     const actions = el("div", { class: "popup-actions" });
     if (clientId && !card.restricted) {
       actions.append(el("a", { class: "btn primary", href: `/clients/${clientId}`, target: "_blank", text: t("open_card") }));
-    } else if (!msg.withheld && (msg.e164 || msg.number)) {
+    } else if (!card && !msg.withheld && (msg.e164 || msg.number)) {
       const q = new URLSearchParams({ phone: msg.e164 || msg.number, call_id: msg.call_id });
       if (msg.name) q.set("name", msg.name);
       actions.append(el("a", { class: "btn primary", href: `/clients/new?${q}`, target: "_blank", text: t("create_client") }));

@@ -108,6 +108,9 @@ JS_MESSAGES = {
     "withheld_number": lazy("Withheld number"),
     "open_card": lazy("Open card"),
     "create_client": lazy("Create client"),
+    "restricted_client": lazy(
+        "A client of another team: only the name and category are shown to you."
+    ),
     "call_note": lazy("Note for this call"),
     "note_saved": lazy("Note saved"),
     "note_failed": lazy("The note could not be saved"),

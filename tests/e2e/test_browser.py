@@ -100,6 +100,44 @@ def test_create_client_from_an_unknown_callers_popup(browser, site):
     page.context.close()
 
 
+def test_caller_of_another_team_shows_name_only_and_no_create_button(browser, site):
+    """Operators see only their team's clients: a caller who is another team's client gets
+    the name and category, no card to open, and is not offered as a new client (that would
+    duplicate them)."""
+    from crm_core.auth.principal import SYSTEM
+    from crm_core.auth.service import create_user
+    from crm_core.clients.schemas import ClientIn
+    from crm_core.clients.service import create_client
+    from crm_core.database import session_scope
+
+    with session_scope() as db:
+        sorin = create_user(
+            db, username="sorin", password="password-sorin", role="operator", team="Support"
+        )
+        create_client(
+            db,
+            SYSTEM,
+            ClientIn(
+                first_name="Radu",
+                last_name="Ciobanu",
+                team_id=sorin.team_id,
+                category="vip",
+                phones=[{"number": "+40 766 100 200"}],
+                comment="Negotiating the support contract",
+            ),
+        )
+    page = sign_in(browser, site, "ana")
+    site.pbx.call("direct_missed", "0766 100 200", "", extension="101", ring_s=4)
+    # (an earlier test's call may still be ringing for ana: find this call's popup)
+    popup = page.wait_for_selector(".popup:has-text('+40766100200'), .popup:has-text('0766')")
+    text = popup.inner_text()
+    assert "Radu Ciobanu" in text
+    assert "A client of another team" in text
+    assert popup.query_selector("a:has-text('Create client')") is None
+    assert popup.query_selector("a:has-text('Open card')") is None
+    page.context.close()
+
+
 def test_quick_search_finds_a_number_typed_in_another_format(browser, site):
     page = sign_in(browser, site, "ana")
     page.fill("#quick-search", "0040-721-234-567")
