@@ -154,6 +154,22 @@ def test_language_switch_is_stored_per_user(client, users):
     )
 
 
+def test_client_list_shows_the_category_names_the_admin_gave(client, users):
+    from crm_core.auth.principal import SYSTEM
+    from crm_core.database import session_scope
+    from crm_core.history import choices
+
+    users.add("ana", team="Sales")
+    add_client("Paul Partner", category="partner", phone="0721 000 333")
+    with session_scope() as db:
+        item = next(c for c in choices.items(db, "client_category") if c.code == "partner")
+        choices.update_item(db, SYSTEM, item.id, label="Partener de afaceri")
+    sign_in(client, "ana")
+    page = client.get("/clients").text
+    assert "Paul Partner" in page
+    assert '<span class="badge">Partener de afaceri</span>' in page  # the label, not the code
+
+
 def test_client_list_filters_sorts_and_keeps_other_teams_out(client, users):
     users.add("ana", team="Sales")
     add_client("Ana Vip", category="vip", phone="0721 000 111", tags=["gold"])

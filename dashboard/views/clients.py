@@ -51,10 +51,12 @@ def _int(value: str | None) -> int | None:
 
 def _lookups(db: Session, actor: Principal, *, sources: bool = True) -> dict:
     """The lists the filters and forms offer (teams, colleagues, categories, ...)."""
+    categories = choices.items(db, "client_category")
     return {
         "teams": users.list_teams(db),
         "colleagues": users.list_users(db, actor),
-        "categories": choices.items(db, "client_category"),
+        "categories": categories,
+        "category_labels": {c.code: c.label for c in categories},
         "sources": choices.items(db, "client_source") if sources else [],
         "custom_fields": customfields.fields_for(db, clients.ENTITY),
     }
