@@ -147,7 +147,12 @@ def generate(n: int, start_id: int, team_ids: list[int | None], seed: int = 1, s
     stamps = _timestamps(rng, 20_000, sqlite)
     folded: dict[str, str] = {}
     ascii_names: dict[str, str] = {}
-    people = [(0.62, RO_FIRST, RO_LAST), (0.85, RU_FIRST, RU_LAST), (1.0, INTL_FIRST, INTL_LAST)]
+    # (share, first names, last names, the language the business writes to them in)
+    people = [
+        (0.62, RO_FIRST, RO_LAST, "ro"),
+        (0.85, RU_FIRST, RU_LAST, "ru"),
+        (1.0, INTL_FIRST, INTL_LAST, ""),
+    ]
 
     def pick(items):
         return items[int(r() * len(items))]
@@ -162,7 +167,7 @@ def generate(n: int, start_id: int, team_ids: list[int | None], seed: int = 1, s
             organization_id = None
             if roll < 0.04:
                 kind = "organization"
-                first = last = ""
+                first = last = language = ""
                 org = f"{pick(ORG_WORDS)} {pick(ORG_WORDS)} {pick(ORG_FORMS)}"
                 display = org
                 org_ids.append(client_id)
@@ -170,9 +175,9 @@ def generate(n: int, start_id: int, team_ids: list[int | None], seed: int = 1, s
                     org_ids.pop(0)
             else:
                 kind, org = "person", ""
-                for limit, firsts, lasts in people:
+                for limit, firsts, lasts, tongue in people:
                     if roll < limit:
-                        first, last = pick(firsts), pick(lasts)
+                        first, last, language = pick(firsts), pick(lasts), tongue
                         break
                 display = f"{first} {last}"
                 if org_ids and r() < 0.1:
@@ -225,7 +230,7 @@ def generate(n: int, start_id: int, team_ids: list[int | None], seed: int = 1, s
                     None,
                     0,
                     "",
-                    "",
+                    language,
                     "",
                     None,
                     None,

@@ -128,3 +128,19 @@ def test_demo_data_is_complete_and_idempotent(database, db):
         )
     )
     assert orgs_with_people >= 5
+
+
+def test_seeded_clients_are_written_to_in_the_language_of_their_names(database, db):
+    """Romanian names get Romanian messages (reminders, surveys), Russian names Russian ones,
+    the rest the business's default language."""
+    from crm_core.seed import INTL_FIRST, RO_FIRST, RU_FIRST, seed_clients
+
+    seed_clients(database, 3000)
+    rows = db.execute(text("SELECT first_name, language FROM clients WHERE kind = 'person'"))
+    by_language: dict[str, set[str]] = {}
+    for first, language in rows:
+        by_language.setdefault(language, set()).add(first)
+    assert by_language["ro"] <= set(RO_FIRST) and len(by_language["ro"]) > 10
+    assert by_language["ru"] <= set(RU_FIRST) and len(by_language["ru"]) > 10
+    assert by_language[""] <= set(INTL_FIRST) and len(by_language[""]) > 10
+    assert set(by_language) == {"ro", "ru", ""}
