@@ -166,6 +166,18 @@
     return I18N[key] || String(code).replace(/_/g, " ");
   }
 
+  // the client categories as the admin named them (code -> label), read once per page
+  const categoryLabels = {};
+  if (document.getElementById("popups")) {
+    api("GET", "/api/choices/client_category")
+      .then((items) => { for (const item of items || []) categoryLabels[item.code] = item.label; })
+      .catch(() => {}); // the code stands in for its label
+  }
+  function categoryLabel(code) {
+    if (categoryLabels[code]) return categoryLabels[code];
+    return code.toLowerCase() === "vip" ? "VIP" : code.charAt(0).toUpperCase() + code.slice(1);
+  }
+
   function stars(rating) {
     if (!rating) return "—";
     return "★".repeat(rating) + "☆".repeat(Math.max(0, 5 - rating));
@@ -190,12 +202,12 @@
       el("div", { class: "popup-who" },
         el("div", { class: "popup-name", text: typeof name === "string" ? name : String(name) }),
         el("div", { class: "popup-number", text: number })),
-      isVip ? el("span", { class: "badge vip", text: "VIP" }) : (category ? el("span", { class: "badge", text: category }) : null));
+      isVip ? el("span", { class: "badge vip", text: "VIP" }) : (category ? el("span", { class: "badge", text: categoryLabel(category) }) : null));
     const facts = el("dl", { class: "popup-facts" });
     const addFact = (label, value) => { if (value !== null && value !== undefined && value !== "") facts.append(el("dt", { text: label }), el("dd", { text: String(typeof value === "object" ? (value.display_name || value.name || value.full_name || "") : value) })); };
     if (card) {
       addFact(t("organization"), org);
-      addFact(t("category"), isVip ? "VIP" : (category ? category.charAt(0).toUpperCase() + category.slice(1) : null));
+      addFact(t("category"), category ? categoryLabel(category) : null);
       addFact(t("owner"), owner);
       addFact(t("last_rating"), rating ? stars(Number(rating)) : null);
       if (rating) facts.lastElementChild.classList.add("stars");

@@ -109,6 +109,7 @@ def test_caller_of_another_team_shows_name_only_and_no_create_button(browser, si
     from crm_core.clients.schemas import ClientIn
     from crm_core.clients.service import create_client
     from crm_core.database import session_scope
+    from crm_core.history import choices
 
     with session_scope() as db:
         sorin = create_user(
@@ -121,17 +122,21 @@ def test_caller_of_another_team_shows_name_only_and_no_create_button(browser, si
                 first_name="Radu",
                 last_name="Ciobanu",
                 team_id=sorin.team_id,
-                category="vip",
+                category="partner",
                 phones=[{"number": "+40 766 100 200"}],
                 comment="Negotiating the support contract",
             ),
         )
+        # the category as the admin named it, not its code
+        partner = next(c for c in choices.items(db, "client_category") if c.code == "partner")
+        choices.update_item(db, SYSTEM, partner.id, label="Partener strategic")
     page = sign_in(browser, site, "ana")
     site.pbx.call("direct_missed", "0766 100 200", "", extension="101", ring_s=4)
     # (an earlier test's call may still be ringing for ana: find this call's popup)
     popup = page.wait_for_selector(".popup:has-text('+40766100200'), .popup:has-text('0766')")
     text = popup.inner_text()
     assert "Radu Ciobanu" in text
+    assert "Partener strategic" in text
     assert "A client of another team" in text
     assert popup.query_selector("a:has-text('Create client')") is None
     assert popup.query_selector("a:has-text('Open card')") is None
