@@ -301,3 +301,18 @@ def test_static_files_are_self_hosted(client):
     # no CDN: every script and stylesheet of the pages is local
     login = client.get("/login").text
     assert not re.search(r'(src|href)="https?://', login)
+
+
+def test_tabs_and_messages_are_in_the_users_language(client, users):
+    """Texts a view prepares before rendering (tabs, 'not found', 'not allowed') follow the
+    user's language like the rest of the page."""
+    users.add("ana", team="Sales", language="ro")
+    users.add("oleg", team="Sales", language="ru")
+    sign_in(client, "ana")
+    tasks = client.get("/tasks").text
+    assert "Ale mele" in tasks and "Toate deschise" in tasks and ">Mine<" not in tasks
+    assert "Clientul nu a fost găsit" in client.get("/clients/999999").text
+    client.cookies.clear()
+    sign_in(client, "oleg")
+    assert "Мои" in client.get("/tasks").text
+    assert "Нет доступа" in client.get("/outbox").text

@@ -25,7 +25,7 @@ from crm_core.history import choices
 from crm_core.history import service as history
 from crm_core.tasks import service as tasks
 from crm_core.users import service as users
-from dashboard import saved_filters
+from dashboard import i18n, saved_filters
 from dashboard.i18n import _
 from dashboard.views.common import page_user, render
 
@@ -63,6 +63,7 @@ def _lookups(db: Session, actor: Principal, *, sources: bool = True) -> dict:
 
 
 def _not_found(request: Request, user: Principal):
+    i18n.set_language(user.language)  # the texts below are translated before render()
     return render(
         request,
         "message.html",

@@ -92,6 +92,7 @@ def page_user(request: Request, principal: Principal | None = Depends(optional_u
 
 
 def forbidden_page(request: Request, user: Principal) -> HTMLResponse:
+    i18n.set_language(user.language)  # the texts below are translated before render()
     return render(
         request,
         "message.html",

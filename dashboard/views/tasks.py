@@ -11,7 +11,6 @@ from crm_core.database import get_db, utcnow
 from crm_core.errors import Invalid, NotFound
 from crm_core.tasks import service as tasks
 from crm_core.users import service as users
-from dashboard.i18n import _
 from dashboard.views.common import page_user, render
 from dashboard.views.workspace import local_day_start
 
@@ -75,12 +74,7 @@ def task_list(
             "colleagues": colleagues,
             "names": {u.id: u.full_name or u.username for u in colleagues},
             "overdue_ids": {t.id for t in rows if tasks.is_overdue(t, now)},
-            "views": [
-                ("mine", _("Mine")),
-                ("today", _("Today")),
-                ("overdue", _("Overdue")),
-                ("all", _("All open")),
-            ],
+            "views": VIEWS,
         },
         user=user,
     )
