@@ -18,14 +18,14 @@
   async function counts() {
     try {
       const data = await C.api("GET", "/api/notifier/outbox/counts");
-      document.getElementById("outbox-counts").replaceChildren(...Object.entries(data.by_status || {}).map(([s, n]) => C.el("span", { class: "chip" }, `${s}: ${n}`)));
+      document.getElementById("outbox-counts").replaceChildren(...Object.entries(data.by_status || {}).map(([s, n]) => C.el("span", { class: "chip" }, `${(L.statuses || {})[s] || s}: ${n}`)));
     } catch (e) { /* the counts are a nicety */ }
   }
   function row(m) {
     return C.el("tr", { "data-id": m.id },
       C.el("td", { text: m.id }),
-      C.el("td", {}, C.el("span", { class: "badge " + (statusClass[m.status] || ""), text: m.status }), m.error_message ? C.el("div", { class: "muted", text: m.error_message }) : null),
-      C.el("td", { text: m.channel }),
+      C.el("td", {}, C.el("span", { class: "badge " + (statusClass[m.status] || ""), text: (L.statuses || {})[m.status] || m.status }), m.error_message ? C.el("div", { class: "muted", text: m.error_message }) : null),
+      C.el("td", { text: (L.channels || {})[m.channel] || m.channel }),
       C.el("td", {}, m.client_id ? C.el("a", { href: `/clients/${m.client_id}`, text: m.recipient }) : m.recipient),
       C.el("td", {}, m.subject ? C.el("strong", { text: m.subject + " " }) : null, String(m.body || "").slice(0, 160)),
       C.el("td", { class: "hide-sm", text: C.fmtDateTime(m.due_at) }),

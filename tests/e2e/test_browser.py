@@ -368,3 +368,30 @@ def test_lost_connection_reconnects_and_gets_the_call_still_ringing(browser, sit
     popup = page.wait_for_selector(".popup", timeout=3000)  # replayed by the hub (sticky)
     assert "+40731000999" in popup.inner_text()
     page.context.close()
+
+
+def test_outbox_words_statuses_and_channels_in_the_admins_language(browser, site):
+    from datetime import timedelta
+
+    from crm_core.auth.service import create_user
+    from crm_core.database import session_scope, utcnow
+    from notifier.outbox import service as outbox
+
+    with session_scope() as db:
+        create_user(db, username="dana", password="password-dana", role="admin", language="ro")
+        outbox.enqueue(
+            db,
+            channel="email",
+            recipient="client@example.ro",
+            subject="Programare",
+            body="Vă așteptăm mâine la 10:00.",
+            idempotency_key="e2e-outbox-ro",
+            due_at=utcnow() + timedelta(days=1),
+        )
+    page = sign_in(browser, site, "dana")
+    page.goto(f"{site.url}/outbox")
+    row = page.wait_for_selector("#outbox-rows tr:has-text('client@example.ro')", timeout=5000)
+    text = row.inner_text()
+    assert "În așteptare" in text and "pending" not in text  # the status, in Romanian
+    assert "E-mail" in text
+    page.context.close()
