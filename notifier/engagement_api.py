@@ -365,6 +365,62 @@ def _handset_number(db: Session, actor: Principal, number: str) -> str:
     return e164
 
 
+class HandsetConversation(BaseModel):
+    number: str = Field(description="E.164")
+    client_id: int | None
+    name: str = Field(description="The client's name; '' when the number is no client's")
+    body: str = Field(description="The last SMS sent to the number")
+    at: str
+
+
+@router.get(
+    "/handset",
+    response_model=list[HandsetConversation],
+    summary="Simulated handset: the numbers Callcard texted last, newest first",
+)
+def handset_conversations(
+    limit: Annotated[int, Query(ge=1, le=50)] = 12,
+    actor: Principal = Depends(staff),
+    db: Session = Depends(get_db),
+) -> list[HandsetConversation]:
+    """What someone trying the demo picks from instead of looking a number up: the last SMS
+    sent on the console channel, one per number (operators: their clients' numbers only)."""
+    from sqlalchemy.orm import aliased
+
+    from crm_core.auth.rights import visible_clients
+    from crm_core.clients.models import Client, Phone
+    from notifier.outbox.models import OutboxMessage
+
+    if get_settings().sms_channel != "console":
+        raise NotFound("the simulated handset exists only with the console SMS channel")
+    named = aliased(Client)  # the message's client; ``Client`` below is the visible one
+    query = (
+        select(OutboxMessage, named.display_name)
+        .outerjoin(named, named.id == OutboxMessage.client_id)
+        .where(OutboxMessage.channel == "sms", OutboxMessage.status.in_(("sent", "delivered")))
+        .order_by(OutboxMessage.id.desc())
+        .limit(limit * 20)  # several messages per number: enough to find ``limit`` numbers
+    )
+    if not actor.sees_all_clients:  # as for one conversation: numbers of clients they may see
+        query = query.where(
+            select(Phone.id)
+            .join(Client, Client.id == Phone.client_id)
+            .where(Phone.e164 == OutboxMessage.recipient, visible_clients(actor))
+            .exists()
+        )
+    seen: dict[str, HandsetConversation] = {}
+    for message, name in db.execute(query):
+        if message.recipient not in seen and len(seen) < limit:
+            seen[message.recipient] = HandsetConversation(
+                number=message.recipient,
+                client_id=message.client_id,
+                name=name or "",
+                body=message.body,
+                at=(message.sent_at or message.due_at).isoformat(),
+            )
+    return list(seen.values())
+
+
 @router.get("/handset/{number}", summary="Simulated handset: the SMS conversation with a number")
 def handset_messages(
     number: str,

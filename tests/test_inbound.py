@@ -237,3 +237,45 @@ def test_any_inbound_sms_is_stored_once_with_a_known_outcome(db, body, sender):
     )
     assert again.duplicate and again.inbound_id == result.inbound_id
     db.rollback()
+
+
+def test_handset_lists_the_numbers_texted_last_one_per_number(database, client, as_user):
+    """The demo's handset offers the numbers Callcard texted (sent on the console channel),
+    newest first, once each; an operator only their team's clients and unassigned ones."""
+    from crm_core.auth.models import Team
+    from crm_core.config import get_settings
+    from notifier.dispatch import Dispatcher
+    from notifier.outbox.service import enqueue
+
+    with session_scope() as s:
+        support = Team(name="Support")
+        s.add(support)
+        s.flush()
+        ana = make_client(s, "Ana Popescu", phone="+40712345678", email=None)
+        radu = make_client(s, "Radu Ciobanu", phone="+40766100200", email=None)
+        radu.team_id = support.id
+        for n, (c, body) in enumerate(
+            [(ana, "Reminder: tomorrow 10:00"), (radu, "Your order shipped"), (ana, "Rate us 1-5")]
+        ):
+            enqueue(s, channel="sms", recipient=c.phones[0].e164, body=body, client_id=c.id,
+                    idempotency_key=f"handset-list:{n}")  # fmt: skip
+        make_client(s, "Elena Matei", phone="+40744333444", email=None)  # unassigned
+        enqueue(s, channel="sms", recipient="+40744333444", body="Typed by hand",
+                idempotency_key="handset-list:no-client")  # fmt: skip
+        enqueue(s, channel="sms", recipient="+40799000111", body="Not sent yet",
+                idempotency_key="handset-list:later", due_at=utcnow().replace(year=2099))  # fmt: skip
+    dispatcher = Dispatcher(get_settings())
+    dispatcher.run_once()
+    dispatcher.close()
+    admin = as_user("root", role="admin")
+    listed = client.get("/api/notifier/handset", headers=admin)
+    assert listed.status_code == 200, listed.text
+    assert [(c["name"], c["number"], c["body"]) for c in listed.json()] == [
+        ("", "+40744333444", "Typed by hand"),  # no client linked: the number stands alone
+        ("Ana Popescu", "+40712345678", "Rate us 1-5"),
+        ("Radu Ciobanu", "+40766100200", "Your order shipped"),
+    ]
+    operator = as_user("ion", role="operator", team="Sales")
+    mine = client.get("/api/notifier/handset", headers=operator).json()
+    assert [c["number"] for c in mine] == ["+40744333444", "+40712345678"]  # not Radu's
+    assert client.get("/api/notifier/handset?limit=0", headers=admin).status_code == 422

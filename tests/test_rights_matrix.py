@@ -85,7 +85,7 @@ RULES: list[tuple[str, str, dict[str, str] | None]] = [
     ("GET|POST", r"/api/notifier/outbox.*", ADMINS),
     ("GET", r"/api/notifier/(reminder-rules|templates)", MANAGERS),
     ("POST|PATCH|PUT|DELETE", r"/api/notifier/(reminder-rules|templates)(/.*)?", ADMINS),
-    ("GET|POST", r"/api/notifier/(csat|segments|handset/.*)", STAFF),
+    ("GET|POST", r"/api/notifier/(csat|segments|handset(/.*)?)", STAFF),
     (
         "GET|POST|PATCH",
         r"/api/notifier/(inbox/unknown|newsletters|saved-segments|surveys)(/.*)?",

@@ -49,5 +49,18 @@
       load();
     } catch (e) { C.toast(C.t("error"), e.message, "error"); }
   });
+  // the numbers Callcard texted last: one click opens the conversation
+  const recent = document.getElementById("handset-recent");
+  async function loadRecent() {
+    let items;
+    try { items = await C.api("GET", "/api/notifier/handset"); } catch (e) { return; }
+    if (!items.length) return;
+    recent.replaceChildren(...items.map((c) => C.el("li", {},
+      C.el("button", { type: "button", class: "link", "data-number": c.number, onclick: () => { input.value = c.number; pick.requestSubmit(); } },
+        C.el("strong", { text: c.name || c.number }), c.name ? C.el("span", { class: "muted", text: " " + c.number }) : null),
+      C.el("small", { class: "muted", style: "display:block", text: `${C.fmtDateTime(c.at)} · ${c.body}` }))));
+  }
+  loadRecent();
+  setInterval(loadRecent, 10000);
   if (input.value) pick.requestSubmit();
 })();

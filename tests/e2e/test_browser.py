@@ -359,6 +359,22 @@ def test_simulated_handset_shows_the_conversation_and_replies(browser, site):
     page.context.close()
 
 
+def test_handset_opens_a_conversation_from_the_numbers_texted_last(browser, site):
+    from crm_core.database import session_scope
+    from notifier.outbox.service import enqueue
+
+    with session_scope() as db:  # the embedded dispatcher sends it on the console channel
+        enqueue(db, channel="sms", recipient="+40744333444", body="Mâine la 10:00, vă așteptăm.",
+                idempotency_key="e2e-handset-recent")  # fmt: skip
+    page = sign_in(browser, site, "ana")
+    page.goto(f"{site.url}/handset")
+    entry = page.wait_for_selector("#handset-recent button:has-text('+40744333444')", timeout=15000)
+    entry.click()
+    page.wait_for_selector("#handset-title:has-text('+40744333444')", timeout=5000)
+    page.wait_for_selector(".bubble.in:has-text('Mâine la 10:00')", timeout=5000)
+    page.context.close()
+
+
 def test_lost_connection_reconnects_and_gets_the_call_still_ringing(browser, site):
     page = sign_in(browser, site, "bob")
     page.evaluate("Callcard.socket.close()")  # the network drops for a moment
