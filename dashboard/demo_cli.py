@@ -20,6 +20,9 @@ def demo(
 ) -> None:
     """Create demo data on the embedded default and serve it, with simulated calls."""
     os.environ.setdefault("CALLCARD_SIMULATOR", "true" if calls else "false")
+    # the rating SMS a minute after an answered call (5 by default), so that someone trying the
+    # demo sees it arrive on the simulated handset while still looking
+    os.environ.setdefault("CALLCARD_SURVEY_DELAY_MINUTES", "1")
     from crm_core.config import get_settings
 
     get_settings.cache_clear()
