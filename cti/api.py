@@ -47,7 +47,7 @@ def list_calls(
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0, le=10_000_000),
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ) -> CallPage:
     rows, total = service.list_calls(
         db,
@@ -72,7 +72,7 @@ def list_calls(
     response_model=list[CallToReturn],
     summary="Missed calls waiting for a callback by me or my team",
 )
-def to_return(actor: Principal = Depends(staff), db: Session = Depends(get_db)):
+def to_return(actor: Principal = Depends(staff), db: Session = Depends(get_db, scope="function")):
     return service.calls_to_return(db, actor)
 
 
@@ -81,7 +81,11 @@ def to_return(actor: Principal = Depends(staff), db: Session = Depends(get_db)):
     status_code=204,
     summary="Mark a call to return as done (called back by other means)",
 )
-def callback_done(task_id: RowId, actor: Principal = Depends(staff), db: Session = Depends(get_db)):
+def callback_done(
+    task_id: RowId,
+    actor: Principal = Depends(staff),
+    db: Session = Depends(get_db, scope="function"),
+):
     service.complete_callback(db, actor, task_id)
 
 
@@ -102,7 +106,9 @@ def get_presence(actor: Principal = Depends(staff)):
     },
 )
 async def originate(
-    body: OriginateIn, actor: Principal = Depends(staff), db: Session = Depends(get_db)
+    body: OriginateIn,
+    actor: Principal = Depends(staff),
+    db: Session = Depends(get_db, scope="function"),
 ):
     request = await run_in_threadpool(
         clicktocall.prepare,
@@ -117,7 +123,10 @@ async def originate(
 
 @router.put("/api/calls/{call_id}/note", response_model=NoteOut, summary="The call's note")
 def put_note(
-    call_id: str, body: NoteIn, actor: Principal = Depends(staff), db: Session = Depends(get_db)
+    call_id: str,
+    body: NoteIn,
+    actor: Principal = Depends(staff),
+    db: Session = Depends(get_db, scope="function"),
 ):
     """``call_id`` is the call's id as in the popups (Asterisk Linkedid); the note may be written
     while the call is still going on."""
@@ -125,5 +134,9 @@ def put_note(
 
 
 @router.get("/api/calls/{call_id}", response_model=CallOut, summary="One call")
-def get_call(call_id: RowId, actor: Principal = Depends(staff), db: Session = Depends(get_db)):
+def get_call(
+    call_id: RowId,
+    actor: Principal = Depends(staff),
+    db: Session = Depends(get_db, scope="function"),
+):
     return service.get_call(db, actor, call_id)

@@ -36,7 +36,7 @@ def list_outbox(
     client_id: QueryId = None,
     before_id: int | None = Query(None, ge=1, le=MAX_ID, description="page: ids below this one"),
     limit: int = Query(50, ge=1, le=500),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
     _: Principal = Depends(admins),
 ) -> OutboxPage:
     from crm_core.errors import Invalid
@@ -65,7 +65,9 @@ def list_outbox(
 @engine_router.get(
     "/outbox/counts", response_model=OutboxCounts, tags=["outbox"], summary="Messages per status"
 )
-def outbox_counts(db: Session = Depends(get_db), _: Principal = Depends(admins)) -> OutboxCounts:
+def outbox_counts(
+    db: Session = Depends(get_db, scope="function"), _: Principal = Depends(admins)
+) -> OutboxCounts:
     rows = db.execute(
         select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
     ).all()
@@ -90,7 +92,9 @@ def _message(db: Session, message_id: int) -> OutboxMessage:
     summary="One message with its status history",
 )
 def get_outbox_message(
-    message_id: RowId, db: Session = Depends(get_db), _: Principal = Depends(admins)
+    message_id: RowId,
+    db: Session = Depends(get_db, scope="function"),
+    _: Principal = Depends(admins),
 ) -> OutboxMessage:
     return _message(db, message_id)
 
@@ -102,7 +106,9 @@ def get_outbox_message(
     summary="Send a failed or cancelled message again",
 )
 def retry_outbox_message(
-    message_id: RowId, db: Session = Depends(get_db), _: Principal = Depends(admins)
+    message_id: RowId,
+    db: Session = Depends(get_db, scope="function"),
+    _: Principal = Depends(admins),
 ) -> OutboxMessage:
     row = _message(db, message_id)
     if row.status not in ("failed", "cancelled"):
@@ -128,7 +134,9 @@ def retry_outbox_message(
     summary="Withdraw a message that has not left yet",
 )
 def cancel_outbox_message(
-    message_id: RowId, db: Session = Depends(get_db), _: Principal = Depends(admins)
+    message_id: RowId,
+    db: Session = Depends(get_db, scope="function"),
+    _: Principal = Depends(admins),
 ) -> OutboxMessage:
     from notifier.outbox.service import WITHDRAWABLE
 
@@ -154,7 +162,7 @@ def cancel_outbox_message(
 def twilio_message_status(
     outbox_id: QueryId = None,
     form: dict[str, str] = Depends(verified_twilio_form),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ) -> Response:
     apply_provider_status(
         db,
@@ -176,7 +184,7 @@ def twilio_message_status(
 def twilio_call_status(
     outbox_id: QueryId = None,
     form: dict[str, str] = Depends(verified_twilio_form),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ) -> Response:
     apply_provider_status(
         db,

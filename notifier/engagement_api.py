@@ -86,13 +86,17 @@ class RuleUpdate(Strict):
 
 
 @router.get("/reminder-rules", summary="Reminder rules (built-in defaults while none are saved)")
-def list_rules(_: Principal = Depends(managers), db: Session = Depends(get_db)) -> list[dict]:
+def list_rules(
+    _: Principal = Depends(managers), db: Session = Depends(get_db, scope="function")
+) -> list[dict]:
     return reminders.list_rules(db)
 
 
 @router.post("/reminder-rules", status_code=201, summary="Add a reminder rule")
 def add_rule(
-    data: RuleIn, actor: Principal = Depends(admins), db: Session = Depends(get_db)
+    data: RuleIn,
+    actor: Principal = Depends(admins),
+    db: Session = Depends(get_db, scope="function"),
 ) -> dict:
     return reminders.add_rule(db, actor, **data.model_dump())
 
@@ -102,14 +106,16 @@ def update_rule(
     rule_id: RowId,
     data: RuleUpdate,
     actor: Principal = Depends(admins),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ) -> dict:
     return reminders.update_rule(db, actor, rule_id, data.model_dump(exclude_unset=True))
 
 
 @router.delete("/reminder-rules/{rule_id}", status_code=204, summary="Remove a reminder rule")
 def delete_rule(
-    rule_id: RowId, actor: Principal = Depends(admins), db: Session = Depends(get_db)
+    rule_id: RowId,
+    actor: Principal = Depends(admins),
+    db: Session = Depends(get_db, scope="function"),
 ) -> Response:
     reminders.delete_rule(db, actor, rule_id)
     return Response(status_code=204)
@@ -162,7 +168,9 @@ def _known_key(key: str, language: str) -> None:
 
 
 @router.get("/templates", summary="Message templates per type and language")
-def list_templates(_: Principal = Depends(managers), db: Session = Depends(get_db)) -> list[dict]:
+def list_templates(
+    _: Principal = Depends(managers), db: Session = Depends(get_db, scope="function")
+) -> list[dict]:
     keys = sorted({k for k, _ in templates.DEFAULTS})
     return [_template_out(db, k, lang) for k in keys for lang in templates.LANGUAGES]
 
@@ -173,7 +181,7 @@ def save_template(
     language: str,
     data: TemplateIn,
     actor: Principal = Depends(admins),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ) -> dict:
     _known_key(key, language)
     if data.transliterate:
@@ -204,7 +212,10 @@ def save_template(
 
 @router.delete("/templates/{key}/{language}", status_code=204, summary="Back to the built-in text")
 def reset_template(
-    key: str, language: str, _: Principal = Depends(admins), db: Session = Depends(get_db)
+    key: str,
+    language: str,
+    _: Principal = Depends(admins),
+    db: Session = Depends(get_db, scope="function"),
 ) -> Response:
     _known_key(key, language)
     row = db.scalar(
@@ -224,7 +235,7 @@ def reset_template(
 def get_csat(
     period: Literal["today", "7d", "30d", "90d", "365d"] = "7d",
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ) -> dict:
     return surveys.csat(db, actor, period)
 
@@ -252,7 +263,7 @@ def list_surveys(
     status: Literal["open", "answered"] | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     _: Principal = Depends(managers),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ) -> list[dict]:
     query = select(Survey).order_by(Survey.id.desc()).limit(limit)
     if status:
@@ -280,7 +291,7 @@ def unknown_inbox(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
     _: Principal = Depends(managers),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ) -> dict:
     where = (InboundSms.client_id.is_(None), InboundSms.outcome == "unknown")
     total = db.scalar(select(func.count(InboundSms.id)).where(*where)) or 0
@@ -303,7 +314,7 @@ def file_unknown(
     inbound_id: RowId,
     data: FileIn,
     actor: Principal = Depends(managers),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ) -> dict:
     from notifier.inbound.service import file_unknown_message
 
@@ -320,7 +331,8 @@ TWIML_EMPTY = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
     responses={200: {"content": {"application/xml": {}}}, 403: {"description": "bad signature"}},
 )
 def twilio_inbound(
-    params: dict[str, str] = Depends(verified_twilio_form), db: Session = Depends(get_db)
+    params: dict[str, str] = Depends(verified_twilio_form),
+    db: Session = Depends(get_db, scope="function"),
 ) -> Response:
     missing = [f for f in ("MessageSid", "From") if not params.get(f)]
     if missing:
@@ -381,7 +393,7 @@ class HandsetConversation(BaseModel):
 def handset_conversations(
     limit: Annotated[int, Query(ge=1, le=50)] = 12,
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ) -> list[HandsetConversation]:
     """What someone trying the demo picks from instead of looking a number up: the last SMS
     sent on the console channel, one per number (operators: their clients' numbers only)."""
@@ -426,7 +438,7 @@ def handset_messages(
     number: str,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ) -> dict:
     from notifier.outbox.models import OutboxMessage
 
@@ -475,7 +487,7 @@ def handset_reply(
     number: str,
     data: ReplyIn,
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ) -> dict:
     import uuid
 
@@ -504,7 +516,9 @@ class SavedSegmentIn(Strict):
 
 
 @router.get("/saved-segments", summary="Saved client segments (newsletter recipients)")
-def list_saved_segments(_: Principal = Depends(managers), db: Session = Depends(get_db)) -> list:
+def list_saved_segments(
+    _: Principal = Depends(managers), db: Session = Depends(get_db, scope="function")
+) -> list:
     return [
         {"id": s.id, "name": s.name, "filters": s.filters}
         for s in db.scalars(select(SavedSegment).order_by(SavedSegment.name))
@@ -513,7 +527,9 @@ def list_saved_segments(_: Principal = Depends(managers), db: Session = Depends(
 
 @router.post("/saved-segments", status_code=201, summary="Save client-list filters as a segment")
 def create_saved_segment(
-    data: SavedSegmentIn, actor: Principal = Depends(managers), db: Session = Depends(get_db)
+    data: SavedSegmentIn,
+    actor: Principal = Depends(managers),
+    db: Session = Depends(get_db, scope="function"),
 ) -> dict:
     row = newsletters.create_segment(db, actor, name=data.name, filters=data.filters)
     return {"id": row.id, "name": row.name, "filters": row.filters}
@@ -540,7 +556,9 @@ class TestSendIn(Strict):
 
 
 @router.get("/newsletters", summary="Newsletters, newest first")
-def list_newsletters(_: Principal = Depends(managers), db: Session = Depends(get_db)) -> list:
+def list_newsletters(
+    _: Principal = Depends(managers), db: Session = Depends(get_db, scope="function")
+) -> list:
     return [
         newsletters.newsletter_out(n)
         for n in db.scalars(select(Newsletter).order_by(Newsletter.id.desc()))
@@ -549,7 +567,9 @@ def list_newsletters(_: Principal = Depends(managers), db: Session = Depends(get
 
 @router.post("/newsletters", status_code=201, summary="Create a newsletter draft")
 def create_newsletter(
-    data: NewsletterIn, actor: Principal = Depends(managers), db: Session = Depends(get_db)
+    data: NewsletterIn,
+    actor: Principal = Depends(managers),
+    db: Session = Depends(get_db, scope="function"),
 ) -> dict:
     row = newsletters.create_newsletter(db, actor, **data.model_dump())
     return newsletters.newsletter_out(row)
@@ -557,7 +577,9 @@ def create_newsletter(
 
 @router.get("/newsletters/{newsletter_id}", summary="One newsletter")
 def get_newsletter(
-    newsletter_id: RowId, _: Principal = Depends(managers), db: Session = Depends(get_db)
+    newsletter_id: RowId,
+    _: Principal = Depends(managers),
+    db: Session = Depends(get_db, scope="function"),
 ) -> dict:
     return newsletters.newsletter_out(newsletters.get_newsletter(db, newsletter_id))
 
@@ -567,7 +589,7 @@ def update_newsletter(
     newsletter_id: RowId,
     data: NewsletterUpdate,
     actor: Principal = Depends(managers),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ) -> dict:
     row = newsletters.update_newsletter(
         db, actor, newsletter_id, data.model_dump(exclude_unset=True)
@@ -577,7 +599,9 @@ def update_newsletter(
 
 @router.get("/newsletters/{newsletter_id}/recipients", summary="How many clients it would reach")
 def newsletter_recipients(
-    newsletter_id: RowId, actor: Principal = Depends(managers), db: Session = Depends(get_db)
+    newsletter_id: RowId,
+    actor: Principal = Depends(managers),
+    db: Session = Depends(get_db, scope="function"),
 ) -> dict:
     row = newsletters.get_newsletter(db, newsletter_id)
     targets = newsletters.recipients(db, actor, row)
@@ -589,14 +613,16 @@ def test_newsletter(
     newsletter_id: RowId,
     data: TestSendIn,
     actor: Principal = Depends(managers),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ) -> dict:
     return newsletters.test_send(db, actor, newsletter_id, email=data.email)
 
 
 @router.post("/newsletters/{newsletter_id}/send", summary="Send to every recipient")
 def send_newsletter(
-    newsletter_id: RowId, actor: Principal = Depends(managers), db: Session = Depends(get_db)
+    newsletter_id: RowId,
+    actor: Principal = Depends(managers),
+    db: Session = Depends(get_db, scope="function"),
 ) -> dict:
     return newsletters.send(db, actor, newsletter_id)
 
@@ -617,7 +643,7 @@ def unsubscribe_page(token: str) -> HTMLResponse:
 
 
 @router.post("/unsubscribe/{token}", response_class=HTMLResponse, summary="Unsubscribe (one click)")
-def unsubscribe(token: str, db: Session = Depends(get_db)) -> HTMLResponse:
+def unsubscribe(token: str, db: Session = Depends(get_db, scope="function")) -> HTMLResponse:
     email = newsletters.unsubscribe(db, token)
     content = f"<h1>Unsubscribed</h1><p>{escape(email)} will receive no more newsletters.</p>"
     return HTMLResponse(_PAGE.format(title="Unsubscribed", content=content))

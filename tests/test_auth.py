@@ -87,3 +87,60 @@ def test_models_match_migrations(database):
         context = MigrationContext.configure(conn, opts={"include_name": include_name})
         diff = compare_metadata(context, Base.metadata)
     assert diff == []
+
+
+def test_a_change_is_committed_before_the_answer_says_it_is_saved(database, users, live_server):
+    """The page a redirect leads to (or the next API call) must see what was just saved, and a
+    change that cannot be committed must not be answered as saved: the request's transaction
+    commits before the response leaves. Here another transaction holds the row (PostgreSQL) or
+    the database's write lock (SQLite) while a user switches language over a real socket: the
+    answer waits for the commit, and once it comes the change is there."""
+    import re
+    import sqlite3
+    import threading
+
+    import httpx
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    from crm_core.auth.models import User
+    from crm_core.database import session_scope
+
+    users.add("ana")
+    http = httpx.Client(base_url=live_server.url, timeout=60)
+    page = http.get("/login").text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    r = http.post("/login", follow_redirects=True, data={"username": "ana",
+                  "password": "password-ana", "csrf_token": csrf, "next": "/"})  # fmt: skip
+    assert r.status_code == 200 and "Sign out" in r.text
+    form_csrf = re.search(r'name="csrf_token" value="([^"]+)"', r.text).group(1)
+
+    url = make_url(database)
+    if url.get_backend_name() == "sqlite":
+        holder = sqlite3.connect(url.database, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")  # the write lock: readers go on, the commit waits
+    else:
+        holder = psycopg.connect(host=url.host, port=url.port or 5432, user=url.username,
+                                 dbname=url.database)  # fmt: skip
+        holder.execute("SELECT id FROM users WHERE username = 'ana' FOR UPDATE")
+    answers: list[httpx.Response] = []
+    answered = threading.Event()
+
+    def switch() -> None:
+        answers.append(http.post("/settings/language", follow_redirects=False,
+                                 data={"language": "ro", "csrf_token": form_csrf, "next": "/"}))  # fmt: skip
+        answered.set()
+
+    worker = threading.Thread(target=switch)
+    worker.start()
+    try:
+        assert not answered.wait(1.5), "answered as saved while the change was not committed"
+    finally:
+        holder.rollback() if url.get_backend_name() != "sqlite" else holder.execute("ROLLBACK")
+        holder.close()
+    worker.join(30)
+    assert answers and answers[0].status_code == 303
+    with session_scope() as db:
+        assert db.query(User).filter_by(username="ana").one().language == "ro"
+    assert 'lang="ro"' in http.get("/").text
+    http.close()

@@ -181,7 +181,7 @@ async def upload_on_client(
     client_id: RowId,
     request: Request,
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ):
     return await _upload(request, db, actor, "client", client_id)
 
@@ -197,7 +197,7 @@ async def upload_on_interaction(
     interaction_id: RowId,
     request: Request,
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ):
     return await _upload(request, db, actor, "interaction", interaction_id)
 
@@ -213,7 +213,7 @@ async def upload_on_task(
     task_id: RowId,
     request: Request,
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ):
     return await _upload(request, db, actor, "task", task_id)
 
@@ -224,7 +224,9 @@ async def upload_on_task(
     summary="A client's files (also those on its history and tasks)",
 )
 def list_client_files(
-    client_id: RowId, actor: Principal = Depends(staff), db: Session = Depends(get_db)
+    client_id: RowId,
+    actor: Principal = Depends(staff),
+    db: Session = Depends(get_db, scope="function"),
 ):
     return service.list_for(db, actor, "client", client_id)
 
@@ -235,7 +237,9 @@ def list_client_files(
     summary="Files on a history entry",
 )
 def list_interaction_files(
-    interaction_id: RowId, actor: Principal = Depends(staff), db: Session = Depends(get_db)
+    interaction_id: RowId,
+    actor: Principal = Depends(staff),
+    db: Session = Depends(get_db, scope="function"),
 ):
     return service.list_for(db, actor, "interaction", interaction_id)
 
@@ -244,14 +248,18 @@ def list_interaction_files(
     "/tasks/{task_id}/attachments", response_model=list[AttachmentOut], summary="Files on a task"
 )
 def list_task_files(
-    task_id: RowId, actor: Principal = Depends(staff), db: Session = Depends(get_db)
+    task_id: RowId,
+    actor: Principal = Depends(staff),
+    db: Session = Depends(get_db, scope="function"),
 ):
     return service.list_for(db, actor, "task", task_id)
 
 
 @router.get("/attachments/{attachment_id}", response_model=AttachmentOut, summary="File details")
 def get_file(
-    attachment_id: RowId, actor: Principal = Depends(staff), db: Session = Depends(get_db)
+    attachment_id: RowId,
+    actor: Principal = Depends(staff),
+    db: Session = Depends(get_db, scope="function"),
 ):
     return service.get_attachment(db, actor, attachment_id)
 
@@ -262,7 +270,9 @@ def get_file(
     summary="Download a file",
 )
 def download_file(
-    attachment_id: RowId, actor: Principal = Depends(staff), db: Session = Depends(get_db)
+    attachment_id: RowId,
+    actor: Principal = Depends(staff),
+    db: Session = Depends(get_db, scope="function"),
 ):
     item = service.get_attachment(db, actor, attachment_id)
     path = service.path_of(item)
@@ -283,7 +293,9 @@ def download_file(
 
 @router.delete("/attachments/{attachment_id}", status_code=204, summary="Delete a file")
 def delete_file(
-    attachment_id: RowId, actor: Principal = Depends(staff), db: Session = Depends(get_db)
+    attachment_id: RowId,
+    actor: Principal = Depends(staff),
+    db: Session = Depends(get_db, scope="function"),
 ):
     path = service.delete_attachment(db, actor, attachment_id)
     db.commit()

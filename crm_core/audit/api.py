@@ -26,7 +26,7 @@ def list_entries(
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0, le=10_000_000),
     _: Principal = Depends(managers),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ):
     rows, total, names = service.search(
         db,

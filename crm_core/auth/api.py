@@ -42,7 +42,7 @@ def issue_token(
     request: Request,
     username: Annotated[str, Form(max_length=80), AfterValidator(no_bad_characters)],
     password: Annotated[str, Form(max_length=200), AfterValidator(no_bad_characters)],
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ) -> TokenOut:
     user = service.authenticate(db, username, password, client_address(request))
     if user is None:
@@ -53,7 +53,10 @@ def issue_token(
 
 @router.post("/login", response_model=MeOut, summary="Browser login: sets the session cookie")
 def login(
-    form: LoginForm, request: Request, response: Response, db: Session = Depends(get_db)
+    form: LoginForm,
+    request: Request,
+    response: Response,
+    db: Session = Depends(get_db, scope="function"),
 ) -> MeOut:
     user = service.authenticate(db, form.username, form.password, client_address(request))
     if user is None:
@@ -71,7 +74,7 @@ def logout(
     request: Request,
     response: Response,
     _: Principal = Depends(current_principal),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ) -> None:
     token = request.cookies.get(SESSION_COOKIE)
     if token:

@@ -22,7 +22,7 @@ oauth2 = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 async def current_principal(
     request: Request,
     bearer: str | None = Depends(oauth2),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ) -> Principal:
     """The signed-in user, by bearer token or by session cookie (then CSRF-checked on writes)."""
     if bearer:

@@ -78,7 +78,7 @@ def list_clients(
     page: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
     page_size: Annotated[int | None, Query(ge=1, le=200)] = None,
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ) -> ClientPage:
     custom: dict[str, str] = {}
     for key, value in request.query_params.multi_items():
@@ -135,7 +135,7 @@ def create_client(
     data: ClientIn,
     force: bool = Query(False, description="Create even if a phone or e-mail is taken"),
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ) -> ClientOut:
     client = service.create_client(db, actor, data, force=force)
     return service.client_out(db, client)
@@ -143,7 +143,9 @@ def create_client(
 
 @router.get("/clients/{client_id}", response_model=ClientOut, summary="A client's card")
 def get_client(
-    client_id: RowId, actor: Principal = Depends(staff), db: Session = Depends(get_db)
+    client_id: RowId,
+    actor: Principal = Depends(staff),
+    db: Session = Depends(get_db, scope="function"),
 ) -> ClientOut:
     return service.client_out(db, service.get_client(db, actor, client_id))
 
@@ -159,7 +161,7 @@ def update_client(
     data: ClientUpdate,
     force: bool = Query(False, description="Save even if an added phone or e-mail is taken"),
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ) -> ClientOut:
     client = service.update_client(db, actor, client_id, data, force=force)
     return service.client_out(db, client)
@@ -171,7 +173,9 @@ def update_client(
     summary="Delete a client (soft: an admin can restore it)",
 )
 def delete_client(
-    client_id: RowId, actor: Principal = Depends(staff), db: Session = Depends(get_db)
+    client_id: RowId,
+    actor: Principal = Depends(staff),
+    db: Session = Depends(get_db, scope="function"),
 ) -> Response:
     service.delete_client(db, actor, client_id)
     return Response(status_code=204)
@@ -183,7 +187,9 @@ def delete_client(
     summary="Restore a deleted client (admins)",
 )
 def restore_client(
-    client_id: RowId, actor: Principal = Depends(staff), db: Session = Depends(get_db)
+    client_id: RowId,
+    actor: Principal = Depends(staff),
+    db: Session = Depends(get_db, scope="function"),
 ) -> ClientOut:
     return service.client_out(db, service.restore_client(db, actor, client_id))
 
@@ -197,7 +203,7 @@ def merge_clients(
     client_id: RowId,
     data: MergeIn,
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ) -> ClientOut:
     return service.client_out(db, service.merge_clients(db, actor, client_id, data.source_id))
 
@@ -216,7 +222,7 @@ def merge_clients(
 def lookup_phone(
     number: Annotated[str, Query(max_length=64, description="The caller's number")],
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ) -> CallerCard:
     try:
         card = caller_card(db, number, actor)

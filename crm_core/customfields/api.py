@@ -35,14 +35,18 @@ ListName = Literal["interaction_type", "interaction_result", "client_category", 
 
 @router.get("/custom-fields", response_model=list[FieldOut], summary="Custom field definitions")
 def list_fields(
-    entity: Entity = "client", _: Principal = Depends(staff), db: Session = Depends(get_db)
+    entity: Entity = "client",
+    _: Principal = Depends(staff),
+    db: Session = Depends(get_db, scope="function"),
 ):
     return service.fields_for(db, entity)
 
 
 @router.post("/custom-fields", response_model=FieldOut, status_code=201, summary="Define a field")
 def create_field(
-    body: FieldCreate, actor: Principal = Depends(admins), db: Session = Depends(get_db)
+    body: FieldCreate,
+    actor: Principal = Depends(admins),
+    db: Session = Depends(get_db, scope="function"),
 ):
     return service.create_field(db, actor, **body.model_dump())
 
@@ -52,7 +56,7 @@ def update_field(
     field_id: RowId,
     body: FieldUpdate,
     actor: Principal = Depends(admins),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ):
     return service.update_field(db, actor, field_id, **body.model_dump(exclude_unset=True))
 
@@ -61,7 +65,9 @@ def update_field(
     "/custom-fields/{field_id}", status_code=204, summary="Delete a field and all its values"
 )
 def delete_field(
-    field_id: RowId, actor: Principal = Depends(admins), db: Session = Depends(get_db)
+    field_id: RowId,
+    actor: Principal = Depends(admins),
+    db: Session = Depends(get_db, scope="function"),
 ):
     service.delete_field(db, actor, field_id)
 
@@ -71,19 +77,25 @@ def list_labels(
     entity: Entity | None = None,
     language: Literal["en", "ro", "ru"] | None = None,
     _: Principal = Depends(staff),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ):
     return service.labels(db, entity, language)
 
 
 @router.put("/labels", response_model=LabelOut, summary="Rename a built-in field label")
-def set_label(body: LabelSet, actor: Principal = Depends(admins), db: Session = Depends(get_db)):
+def set_label(
+    body: LabelSet,
+    actor: Principal = Depends(admins),
+    db: Session = Depends(get_db, scope="function"),
+):
     return service.set_label(db, actor, **body.model_dump())
 
 
 @router.delete("/labels/{label_id}", status_code=204, summary="Back to the default label")
 def delete_label(
-    label_id: RowId, actor: Principal = Depends(admins), db: Session = Depends(get_db)
+    label_id: RowId,
+    actor: Principal = Depends(admins),
+    db: Session = Depends(get_db, scope="function"),
 ):
     service.delete_label(db, actor, label_id)
 
@@ -93,7 +105,7 @@ def list_choices(
     list_name: ListName,
     include_inactive: bool = False,
     _: Principal = Depends(staff),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ):
     return choices.items(db, list_name, include_inactive=include_inactive)
 
@@ -105,7 +117,7 @@ def add_choice(
     list_name: ListName,
     body: ChoiceCreate,
     actor: Principal = Depends(admins),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ):
     return choices.add_item(db, actor, list_name, **body.model_dump())
 
@@ -115,7 +127,7 @@ def update_choice(
     item_id: RowId,
     body: ChoiceUpdate,
     actor: Principal = Depends(admins),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ):
     return choices.update_item(db, actor, item_id, **body.model_dump(exclude_unset=True))
 
@@ -124,6 +136,8 @@ def update_choice(
     "/choices/items/{item_id}", status_code=204, summary="Deactivate an item (records keep it)"
 )
 def delete_choice(
-    item_id: RowId, actor: Principal = Depends(admins), db: Session = Depends(get_db)
+    item_id: RowId,
+    actor: Principal = Depends(admins),
+    db: Session = Depends(get_db, scope="function"),
 ):
     choices.delete_item(db, actor, item_id)

@@ -78,7 +78,7 @@ async def import_clients(
     skip_invalid: Annotated[bool, Query()] = False,
     duplicates: Annotated[Literal["error", "skip", "force"], Query()] = "error",
     actor: Principal = Depends(managers),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ):
     columns: dict[str, str] | None = None
     if mapping:
@@ -117,7 +117,7 @@ def export_clients(
     request: Request,
     format: Literal["csv", "xlsx"] = "csv",
     actor: Principal = Depends(managers),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ):
     from crm_core.clients.schemas import ClientFilter
     from crm_core.clients.service import list_query

@@ -42,7 +42,7 @@ def list_interactions(
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0, le=10_000_000),
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ):
     rows, total = service.list_for_client(
         db, actor, client_id, kind=kind, limit=limit, offset=offset
@@ -60,7 +60,7 @@ def add_interaction(
     client_id: RowId,
     body: InteractionCreate,
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ):
     item = service.add_interaction(db, actor, client_id=client_id, **body.model_dump())
     return render(db, [item])[0]
@@ -68,7 +68,9 @@ def add_interaction(
 
 @router.get("/interactions/{interaction_id}", response_model=InteractionOut, summary="One entry")
 def get_interaction(
-    interaction_id: RowId, actor: Principal = Depends(staff), db: Session = Depends(get_db)
+    interaction_id: RowId,
+    actor: Principal = Depends(staff),
+    db: Session = Depends(get_db, scope="function"),
 ):
     return render(db, [service.get_interaction(db, actor, interaction_id)])[0]
 
@@ -80,7 +82,7 @@ def update_interaction(
     interaction_id: RowId,
     body: InteractionUpdate,
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ):
     item = service.update_interaction(
         db, actor, interaction_id, body.model_dump(exclude_unset=True)
@@ -90,6 +92,8 @@ def update_interaction(
 
 @router.delete("/interactions/{interaction_id}", status_code=204, summary="Delete an entry")
 def delete_interaction(
-    interaction_id: RowId, actor: Principal = Depends(staff), db: Session = Depends(get_db)
+    interaction_id: RowId,
+    actor: Principal = Depends(staff),
+    db: Session = Depends(get_db, scope="function"),
 ):
     service.delete_interaction(db, actor, interaction_id)

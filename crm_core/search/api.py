@@ -27,7 +27,7 @@ def search(
     q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY)],
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ) -> SearchResults:
     try:
         return search_clients(db, actor, q, limit)
@@ -49,6 +49,6 @@ def search(
     summary="Whether the search text is being refreshed after a custom field change",
 )
 def refresh_status(
-    _: Principal = Depends(staff), db: Session = Depends(get_db)
+    _: Principal = Depends(staff), db: Session = Depends(get_db, scope="function")
 ) -> refresh.SearchRefreshStatus:
     return refresh.status(db)

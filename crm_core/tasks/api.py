@@ -40,7 +40,7 @@ def list_tasks(
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0, le=10_000_000),
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ):
     rows, total = service.list_tasks(
         db,
@@ -59,12 +59,20 @@ def list_tasks(
 
 
 @router.post("", response_model=TaskOut, status_code=201, summary="Create a task or event")
-def create_task(body: TaskCreate, actor: Principal = Depends(staff), db: Session = Depends(get_db)):
+def create_task(
+    body: TaskCreate,
+    actor: Principal = Depends(staff),
+    db: Session = Depends(get_db, scope="function"),
+):
     return render(db, [service.create_task(db, actor, **body.model_dump())])[0]
 
 
 @router.get("/{task_id}", response_model=TaskOut, summary="One task")
-def get_task(task_id: RowId, actor: Principal = Depends(staff), db: Session = Depends(get_db)):
+def get_task(
+    task_id: RowId,
+    actor: Principal = Depends(staff),
+    db: Session = Depends(get_db, scope="function"),
+):
     return render(db, [service.get_task(db, actor, task_id)])[0]
 
 
@@ -73,7 +81,7 @@ def update_task(
     task_id: RowId,
     body: TaskUpdate,
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ):
     task = service.update_task(db, actor, task_id, body.model_dump(exclude_unset=True))
     return render(db, [task])[0]
@@ -81,21 +89,36 @@ def update_task(
 
 @router.post("/{task_id}/assign", response_model=TaskOut, summary="Assign to a colleague")
 def assign_task(
-    task_id: RowId, body: Assign, actor: Principal = Depends(staff), db: Session = Depends(get_db)
+    task_id: RowId,
+    body: Assign,
+    actor: Principal = Depends(staff),
+    db: Session = Depends(get_db, scope="function"),
 ):
     return render(db, [service.assign_task(db, actor, task_id, body.assignee_id)])[0]
 
 
 @router.post("/{task_id}/complete", response_model=TaskOut, summary="Mark done")
-def complete_task(task_id: RowId, actor: Principal = Depends(staff), db: Session = Depends(get_db)):
+def complete_task(
+    task_id: RowId,
+    actor: Principal = Depends(staff),
+    db: Session = Depends(get_db, scope="function"),
+):
     return render(db, [service.complete_task(db, actor, task_id)])[0]
 
 
 @router.post("/{task_id}/cancel", response_model=TaskOut, summary="Cancel")
-def cancel_task(task_id: RowId, actor: Principal = Depends(staff), db: Session = Depends(get_db)):
+def cancel_task(
+    task_id: RowId,
+    actor: Principal = Depends(staff),
+    db: Session = Depends(get_db, scope="function"),
+):
     return render(db, [service.cancel_task(db, actor, task_id)])[0]
 
 
 @router.delete("/{task_id}", status_code=204, summary="Delete (managers and admins)")
-def delete_task(task_id: RowId, actor: Principal = Depends(staff), db: Session = Depends(get_db)):
+def delete_task(
+    task_id: RowId,
+    actor: Principal = Depends(staff),
+    db: Session = Depends(get_db, scope="function"),
+):
     service.delete_task(db, actor, task_id)

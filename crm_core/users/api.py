@@ -27,20 +27,26 @@ router = APIRouter(tags=["users"])
 def list_users(
     include_inactive: bool = False,
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ):
     return service.list_users(db, actor, include_inactive=include_inactive)
 
 
 @router.post("/users", response_model=UserOut, status_code=201, summary="Add a user (admin)")
 def create_user(
-    body: UserCreate, actor: Principal = Depends(admins), db: Session = Depends(get_db)
+    body: UserCreate,
+    actor: Principal = Depends(admins),
+    db: Session = Depends(get_db, scope="function"),
 ):
     return service.create_user(db, actor, **body.model_dump())
 
 
 @router.get("/users/{user_id}", response_model=UserOut, summary="One user (admin)")
-def get_user(user_id: RowId, actor: Principal = Depends(admins), db: Session = Depends(get_db)):
+def get_user(
+    user_id: RowId,
+    actor: Principal = Depends(admins),
+    db: Session = Depends(get_db, scope="function"),
+):
     return service.get_user(db, user_id)
 
 
@@ -49,26 +55,30 @@ def update_user(
     user_id: RowId,
     body: UserUpdate,
     actor: Principal = Depends(admins),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ):
     return service.update_user(db, actor, user_id, body.model_dump(exclude_unset=True))
 
 
 @router.delete("/users/{user_id}", response_model=UserOut, summary="Deactivate a user (admin)")
 def deactivate_user(
-    user_id: RowId, actor: Principal = Depends(admins), db: Session = Depends(get_db)
+    user_id: RowId,
+    actor: Principal = Depends(admins),
+    db: Session = Depends(get_db, scope="function"),
 ):
     return service.deactivate_user(db, actor, user_id)
 
 
 @router.get("/teams", response_model=list[TeamOut], summary="Teams")
-def list_teams(actor: Principal = Depends(staff), db: Session = Depends(get_db)):
+def list_teams(actor: Principal = Depends(staff), db: Session = Depends(get_db, scope="function")):
     return service.list_teams(db)
 
 
 @router.post("/teams", response_model=TeamOut, status_code=201, summary="Add a team (admin)")
 def create_team(
-    body: TeamCreate, actor: Principal = Depends(admins), db: Session = Depends(get_db)
+    body: TeamCreate,
+    actor: Principal = Depends(admins),
+    db: Session = Depends(get_db, scope="function"),
 ):
     return service.create_team(db, actor, **body.model_dump())
 
@@ -78,11 +88,15 @@ def update_team(
     team_id: RowId,
     body: TeamUpdate,
     actor: Principal = Depends(admins),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ):
     return service.update_team(db, actor, team_id, body.model_dump(exclude_unset=True))
 
 
 @router.delete("/teams/{team_id}", status_code=204, summary="Delete an empty team (admin)")
-def delete_team(team_id: RowId, actor: Principal = Depends(admins), db: Session = Depends(get_db)):
+def delete_team(
+    team_id: RowId,
+    actor: Principal = Depends(admins),
+    db: Session = Depends(get_db, scope="function"),
+):
     service.delete_team(db, actor, team_id)

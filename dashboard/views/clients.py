@@ -78,7 +78,9 @@ def _not_found(request: Request, user: Principal):
 
 @router.get("/clients")
 def client_list(
-    request: Request, user: Principal = Depends(page_user), db: Session = Depends(get_db)
+    request: Request,
+    user: Principal = Depends(page_user),
+    db: Session = Depends(get_db, scope="function"),
 ):
     params = request.query_params
     values = {k: params.get(k, "").strip() for k in FILTER_KEYS}
@@ -174,7 +176,9 @@ def _timeline(db: Session, user: Principal, client_id: int, authors: dict[int, s
 
 @router.get("/clients/new")
 def client_new(
-    request: Request, user: Principal = Depends(page_user), db: Session = Depends(get_db)
+    request: Request,
+    user: Principal = Depends(page_user),
+    db: Session = Depends(get_db, scope="function"),
 ):
     params = request.query_params
     name = params.get("name", "").strip()
@@ -209,7 +213,7 @@ def client_edit(
     client_id: int,
     request: Request,
     user: Principal = Depends(page_user),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ):
     try:
         client = clients.client_out(db, clients.get_client(db, user, client_id))
@@ -232,7 +236,7 @@ def client_card(
     client_id: int,
     request: Request,
     user: Principal = Depends(page_user),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ):
     try:
         client = clients.client_out(db, clients.get_client(db, user, client_id))
@@ -280,20 +284,24 @@ class SavedFilterOut(BaseModel):
 
 
 @api.get("", response_model=list[SavedFilterOut], summary="My saved client-list filters")
-def list_saved(actor: Principal = Depends(staff), db: Session = Depends(get_db)):
+def list_saved(actor: Principal = Depends(staff), db: Session = Depends(get_db, scope="function")):
     return saved_filters.list_for(db, actor)
 
 
 @api.post("", response_model=SavedFilterOut, status_code=201, summary="Save the current filters")
 def create_saved(
-    body: SavedFilterIn, actor: Principal = Depends(staff), db: Session = Depends(get_db)
+    body: SavedFilterIn,
+    actor: Principal = Depends(staff),
+    db: Session = Depends(get_db, scope="function"),
 ):
     return saved_filters.save(db, actor, name=body.name, query=body.query)
 
 
 @api.delete("/{filter_id}", status_code=204, summary="Delete one of my saved filters")
 def delete_saved(
-    filter_id: RowId, actor: Principal = Depends(staff), db: Session = Depends(get_db)
+    filter_id: RowId,
+    actor: Principal = Depends(staff),
+    db: Session = Depends(get_db, scope="function"),
 ) -> None:
     saved_filters.delete(db, actor, filter_id)
 

@@ -75,7 +75,9 @@ def csrf_for(request: Request) -> str:
     return csrf_token_for(cookie, secret_key()) if cookie else ""
 
 
-def optional_user(request: Request, db: Session = Depends(get_db)) -> Principal | None:
+def optional_user(
+    request: Request, db: Session = Depends(get_db, scope="function")
+) -> Principal | None:
     cookie = session_cookie(request)
     principal = resolve_token(db, cookie, ("cookie",)) if cookie else None
     return principal

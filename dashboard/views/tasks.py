@@ -26,7 +26,7 @@ def task_list(
     client: int | None = None,
     page: int = 1,
     user: Principal = Depends(page_user),
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
 ):
     view = view if view in VIEWS else "mine"
     page = max(1, min(page, 10_000))

@@ -27,7 +27,7 @@ def wall_page(
     request: Request,
     token: str | None = None,
     lang: str | None = None,
-    db: Session = Depends(get_db),
+    db: Session = Depends(get_db, scope="function"),
     user: Principal | None = Depends(optional_user),
 ):
     """With ``?token=`` (a wall token) no sign-in is needed; otherwise managers and admins."""
@@ -98,18 +98,24 @@ def _out(item: tokens.WallToken) -> WallTokenOut:
     summary="Create a read-only wall token (the secret is shown once)",
 )
 def create_wall_token(
-    body: WallTokenIn, actor: Principal = Depends(admins), db: Session = Depends(get_db)
+    body: WallTokenIn,
+    actor: Principal = Depends(admins),
+    db: Session = Depends(get_db, scope="function"),
 ) -> WallTokenOut:
     return _out(tokens.create_wall_token(db, actor, label=body.label, days=body.days))
 
 
 @router.get("/api/wall/tokens", tags=["wall"], response_model=list[WallTokenOut])
-def list_wall_tokens(_: Principal = Depends(admins), db: Session = Depends(get_db)):
+def list_wall_tokens(
+    _: Principal = Depends(admins), db: Session = Depends(get_db, scope="function")
+):
     return [_out(t) for t in tokens.list_wall_tokens(db)]
 
 
 @router.delete("/api/wall/tokens/{token_id}", tags=["wall"], status_code=204)
 def revoke_wall_token(
-    token_id: RowId, actor: Principal = Depends(admins), db: Session = Depends(get_db)
+    token_id: RowId,
+    actor: Principal = Depends(admins),
+    db: Session = Depends(get_db, scope="function"),
 ) -> None:
     tokens.revoke_wall_token(db, actor, token_id)

@@ -38,7 +38,9 @@ def my_state(principal: Principal) -> dict:
 
 @router.get("/")
 def workspace(
-    request: Request, user: Principal = Depends(page_user), db: Session = Depends(get_db)
+    request: Request,
+    user: Principal = Depends(page_user),
+    db: Session = Depends(get_db, scope="function"),
 ):
     now = utcnow()
     overdue, _ = tasks.list_tasks(db, user, mine=True, overdue=True, now=now, limit=20)
