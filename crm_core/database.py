@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 
+from fastapi import Depends
 from sqlalchemy import (
     ColumnElement,
     DateTime,
@@ -129,9 +130,16 @@ def among_ids(db: Session, column, ids: Iterable[int]) -> ColumnElement[bool]:
 
 
 def get_db() -> Iterator[Session]:
-    """FastAPI dependency: one session per request."""
+    """One session per request; routes take it as :data:`request_session`."""
     with session_scope() as session:
         yield session
+
+
+#: How a route takes the request's session: ``db: Session = request_session``. In FastAPI's
+#: "function" scope the transaction commits before the response is sent; its default scope for
+#: a dependency with ``yield`` commits after the response has left, so a redirect could beat
+#: the commit and a commit that failed was already answered as saved.
+request_session = Depends(get_db, scope="function")
 
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from crm_core.apitypes import QueryId, RowId
 from crm_core.auth.deps import staff
 from crm_core.auth.principal import Principal
-from crm_core.database import get_db
+from crm_core.database import request_session
 from crm_core.errors import Invalid
 from cti import clicktocall, presence
 from cti.calllog import service
@@ -47,7 +47,7 @@ def list_calls(
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0, le=10_000_000),
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ) -> CallPage:
     rows, total = service.list_calls(
         db,
@@ -72,7 +72,7 @@ def list_calls(
     response_model=list[CallToReturn],
     summary="Missed calls waiting for a callback by me or my team",
 )
-def to_return(actor: Principal = Depends(staff), db: Session = Depends(get_db, scope="function")):
+def to_return(actor: Principal = Depends(staff), db: Session = request_session):
     return service.calls_to_return(db, actor)
 
 
@@ -84,7 +84,7 @@ def to_return(actor: Principal = Depends(staff), db: Session = Depends(get_db, s
 def callback_done(
     task_id: RowId,
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ):
     service.complete_callback(db, actor, task_id)
 
@@ -108,7 +108,7 @@ def get_presence(actor: Principal = Depends(staff)):
 async def originate(
     body: OriginateIn,
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ):
     request = await run_in_threadpool(
         clicktocall.prepare,
@@ -126,7 +126,7 @@ def put_note(
     call_id: str,
     body: NoteIn,
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ):
     """``call_id`` is the call's id as in the popups (Asterisk Linkedid); the note may be written
     while the call is still going on."""
@@ -137,6 +137,6 @@ def put_note(
 def get_call(
     call_id: RowId,
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ):
     return service.get_call(db, actor, call_id)

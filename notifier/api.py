@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 from crm_core.apitypes import MAX_ID, QueryId, RowId, text
 from crm_core.auth.deps import admins
 from crm_core.auth.principal import Principal
-from crm_core.database import get_db, utcnow
+from crm_core.database import request_session, utcnow
 from crm_core.errors import Conflict, NotFound
 from notifier.outbox.models import CHANNELS, STATUSES, OutboxMessage, OutboxStatusChange
 from notifier.outbox.schemas import OutboxCounts, OutboxMessageDetail, OutboxPage
@@ -36,7 +36,7 @@ def list_outbox(
     client_id: QueryId = None,
     before_id: int | None = Query(None, ge=1, le=MAX_ID, description="page: ids below this one"),
     limit: int = Query(50, ge=1, le=500),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
     _: Principal = Depends(admins),
 ) -> OutboxPage:
     from crm_core.errors import Invalid
@@ -65,9 +65,7 @@ def list_outbox(
 @engine_router.get(
     "/outbox/counts", response_model=OutboxCounts, tags=["outbox"], summary="Messages per status"
 )
-def outbox_counts(
-    db: Session = Depends(get_db, scope="function"), _: Principal = Depends(admins)
-) -> OutboxCounts:
+def outbox_counts(db: Session = request_session, _: Principal = Depends(admins)) -> OutboxCounts:
     rows = db.execute(
         select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
     ).all()
@@ -93,7 +91,7 @@ def _message(db: Session, message_id: int) -> OutboxMessage:
 )
 def get_outbox_message(
     message_id: RowId,
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
     _: Principal = Depends(admins),
 ) -> OutboxMessage:
     return _message(db, message_id)
@@ -107,7 +105,7 @@ def get_outbox_message(
 )
 def retry_outbox_message(
     message_id: RowId,
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
     _: Principal = Depends(admins),
 ) -> OutboxMessage:
     row = _message(db, message_id)
@@ -135,7 +133,7 @@ def retry_outbox_message(
 )
 def cancel_outbox_message(
     message_id: RowId,
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
     _: Principal = Depends(admins),
 ) -> OutboxMessage:
     from notifier.outbox.service import WITHDRAWABLE
@@ -162,7 +160,7 @@ def cancel_outbox_message(
 def twilio_message_status(
     outbox_id: QueryId = None,
     form: dict[str, str] = Depends(verified_twilio_form),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ) -> Response:
     apply_provider_status(
         db,
@@ -184,7 +182,7 @@ def twilio_message_status(
 def twilio_call_status(
     outbox_id: QueryId = None,
     form: dict[str, str] = Depends(verified_twilio_form),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ) -> Response:
     apply_provider_status(
         db,

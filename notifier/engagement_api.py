@@ -18,7 +18,7 @@ from crm_core.apitypes import text as bounded
 from crm_core.auth.deps import admins, managers, staff
 from crm_core.auth.principal import Principal
 from crm_core.config import get_settings
-from crm_core.database import get_db
+from crm_core.database import request_session
 from crm_core.errors import Invalid, NotFound
 from crm_core.phones import InvalidPhone, to_e164
 from notifier import templates
@@ -86,9 +86,7 @@ class RuleUpdate(Strict):
 
 
 @router.get("/reminder-rules", summary="Reminder rules (built-in defaults while none are saved)")
-def list_rules(
-    _: Principal = Depends(managers), db: Session = Depends(get_db, scope="function")
-) -> list[dict]:
+def list_rules(_: Principal = Depends(managers), db: Session = request_session) -> list[dict]:
     return reminders.list_rules(db)
 
 
@@ -96,7 +94,7 @@ def list_rules(
 def add_rule(
     data: RuleIn,
     actor: Principal = Depends(admins),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ) -> dict:
     return reminders.add_rule(db, actor, **data.model_dump())
 
@@ -106,7 +104,7 @@ def update_rule(
     rule_id: RowId,
     data: RuleUpdate,
     actor: Principal = Depends(admins),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ) -> dict:
     return reminders.update_rule(db, actor, rule_id, data.model_dump(exclude_unset=True))
 
@@ -115,7 +113,7 @@ def update_rule(
 def delete_rule(
     rule_id: RowId,
     actor: Principal = Depends(admins),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ) -> Response:
     reminders.delete_rule(db, actor, rule_id)
     return Response(status_code=204)
@@ -168,9 +166,7 @@ def _known_key(key: str, language: str) -> None:
 
 
 @router.get("/templates", summary="Message templates per type and language")
-def list_templates(
-    _: Principal = Depends(managers), db: Session = Depends(get_db, scope="function")
-) -> list[dict]:
+def list_templates(_: Principal = Depends(managers), db: Session = request_session) -> list[dict]:
     keys = sorted({k for k, _ in templates.DEFAULTS})
     return [_template_out(db, k, lang) for k in keys for lang in templates.LANGUAGES]
 
@@ -181,7 +177,7 @@ def save_template(
     language: str,
     data: TemplateIn,
     actor: Principal = Depends(admins),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ) -> dict:
     _known_key(key, language)
     if data.transliterate:
@@ -215,7 +211,7 @@ def reset_template(
     key: str,
     language: str,
     _: Principal = Depends(admins),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ) -> Response:
     _known_key(key, language)
     row = db.scalar(
@@ -235,7 +231,7 @@ def reset_template(
 def get_csat(
     period: Literal["today", "7d", "30d", "90d", "365d"] = "7d",
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ) -> dict:
     return surveys.csat(db, actor, period)
 
@@ -263,7 +259,7 @@ def list_surveys(
     status: Literal["open", "answered"] | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     _: Principal = Depends(managers),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ) -> list[dict]:
     query = select(Survey).order_by(Survey.id.desc()).limit(limit)
     if status:
@@ -291,7 +287,7 @@ def unknown_inbox(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
     _: Principal = Depends(managers),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ) -> dict:
     where = (InboundSms.client_id.is_(None), InboundSms.outcome == "unknown")
     total = db.scalar(select(func.count(InboundSms.id)).where(*where)) or 0
@@ -314,7 +310,7 @@ def file_unknown(
     inbound_id: RowId,
     data: FileIn,
     actor: Principal = Depends(managers),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ) -> dict:
     from notifier.inbound.service import file_unknown_message
 
@@ -332,7 +328,7 @@ TWIML_EMPTY = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 )
 def twilio_inbound(
     params: dict[str, str] = Depends(verified_twilio_form),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ) -> Response:
     missing = [f for f in ("MessageSid", "From") if not params.get(f)]
     if missing:
@@ -393,7 +389,7 @@ class HandsetConversation(BaseModel):
 def handset_conversations(
     limit: Annotated[int, Query(ge=1, le=50)] = 12,
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ) -> list[HandsetConversation]:
     """What someone trying the demo picks from instead of looking a number up: the last SMS
     sent on the console channel, one per number (operators: their clients' numbers only)."""
@@ -438,7 +434,7 @@ def handset_messages(
     number: str,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ) -> dict:
     from notifier.outbox.models import OutboxMessage
 
@@ -487,7 +483,7 @@ def handset_reply(
     number: str,
     data: ReplyIn,
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ) -> dict:
     import uuid
 
@@ -516,9 +512,7 @@ class SavedSegmentIn(Strict):
 
 
 @router.get("/saved-segments", summary="Saved client segments (newsletter recipients)")
-def list_saved_segments(
-    _: Principal = Depends(managers), db: Session = Depends(get_db, scope="function")
-) -> list:
+def list_saved_segments(_: Principal = Depends(managers), db: Session = request_session) -> list:
     return [
         {"id": s.id, "name": s.name, "filters": s.filters}
         for s in db.scalars(select(SavedSegment).order_by(SavedSegment.name))
@@ -529,7 +523,7 @@ def list_saved_segments(
 def create_saved_segment(
     data: SavedSegmentIn,
     actor: Principal = Depends(managers),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ) -> dict:
     row = newsletters.create_segment(db, actor, name=data.name, filters=data.filters)
     return {"id": row.id, "name": row.name, "filters": row.filters}
@@ -556,9 +550,7 @@ class TestSendIn(Strict):
 
 
 @router.get("/newsletters", summary="Newsletters, newest first")
-def list_newsletters(
-    _: Principal = Depends(managers), db: Session = Depends(get_db, scope="function")
-) -> list:
+def list_newsletters(_: Principal = Depends(managers), db: Session = request_session) -> list:
     return [
         newsletters.newsletter_out(n)
         for n in db.scalars(select(Newsletter).order_by(Newsletter.id.desc()))
@@ -569,7 +561,7 @@ def list_newsletters(
 def create_newsletter(
     data: NewsletterIn,
     actor: Principal = Depends(managers),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ) -> dict:
     row = newsletters.create_newsletter(db, actor, **data.model_dump())
     return newsletters.newsletter_out(row)
@@ -579,7 +571,7 @@ def create_newsletter(
 def get_newsletter(
     newsletter_id: RowId,
     _: Principal = Depends(managers),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ) -> dict:
     return newsletters.newsletter_out(newsletters.get_newsletter(db, newsletter_id))
 
@@ -589,7 +581,7 @@ def update_newsletter(
     newsletter_id: RowId,
     data: NewsletterUpdate,
     actor: Principal = Depends(managers),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ) -> dict:
     row = newsletters.update_newsletter(
         db, actor, newsletter_id, data.model_dump(exclude_unset=True)
@@ -601,7 +593,7 @@ def update_newsletter(
 def newsletter_recipients(
     newsletter_id: RowId,
     actor: Principal = Depends(managers),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ) -> dict:
     row = newsletters.get_newsletter(db, newsletter_id)
     targets = newsletters.recipients(db, actor, row)
@@ -613,7 +605,7 @@ def test_newsletter(
     newsletter_id: RowId,
     data: TestSendIn,
     actor: Principal = Depends(managers),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ) -> dict:
     return newsletters.test_send(db, actor, newsletter_id, email=data.email)
 
@@ -622,7 +614,7 @@ def test_newsletter(
 def send_newsletter(
     newsletter_id: RowId,
     actor: Principal = Depends(managers),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ) -> dict:
     return newsletters.send(db, actor, newsletter_id)
 
@@ -643,7 +635,7 @@ def unsubscribe_page(token: str) -> HTMLResponse:
 
 
 @router.post("/unsubscribe/{token}", response_class=HTMLResponse, summary="Unsubscribe (one click)")
-def unsubscribe(token: str, db: Session = Depends(get_db, scope="function")) -> HTMLResponse:
+def unsubscribe(token: str, db: Session = request_session) -> HTMLResponse:
     email = newsletters.unsubscribe(db, token)
     content = f"<h1>Unsubscribed</h1><p>{escape(email)} will receive no more newsletters.</p>"
     return HTMLResponse(_PAGE.format(title="Unsubscribed", content=content))

@@ -144,3 +144,29 @@ def test_a_change_is_committed_before_the_answer_says_it_is_saved(database, user
         assert db.query(User).filter_by(username="ana").one().language == "ro"
     assert 'lang="ro"' in http.get("/").text
     http.close()
+
+
+def test_every_route_takes_the_session_that_commits_before_answering(app):
+    """The rule above holds for every route, including ones added later: each use of
+    ``get_db``, however deep in a route's dependencies, is in FastAPI's "function" scope."""
+    from fastapi.routing import APIRoute, APIWebSocketRoute
+
+    from crm_core.database import get_db
+
+    def uses(dependant, path):
+        for sub in dependant.dependencies:
+            if sub.call is get_db:
+                yield path, sub.scope
+            yield from uses(sub, path)
+
+    def routes(router):
+        for route in router.routes:
+            included = getattr(route, "original_router", None)  # include_router() (FastAPI 0.16x)
+            if included is not None:
+                yield from routes(included)
+            elif isinstance(route, APIRoute | APIWebSocketRoute):
+                yield route
+
+    found = [use for route in routes(app.router) for use in uses(route.dependant, route.path)]
+    assert len({path for path, _ in found}) > 50  # the routes with a session were all seen
+    assert [(path, scope) for path, scope in found if scope != "function"] == []

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 
 from crm_core.config import get_settings
-from crm_core.database import get_db
+from crm_core.database import request_session
 from voicebots import service
 from voicebots.scripts import Record
 from voicebots.twiml import render_step
@@ -124,7 +124,7 @@ def first_prompt(
     script: str,
     message_id: int,
     params: dict[str, str] = Depends(twilio_params),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ) -> Response:
     call = service.open_call(db, script, message_id)
     return _play(db, call, call.script.start, params)
@@ -143,7 +143,7 @@ def gather(
     step: str = Query(..., max_length=40, description="the question that was asked"),
     attempt: int = Query(1, ge=1, le=20, description="how many times it was asked"),
     params: dict[str, str] = Depends(twilio_params),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ) -> Response:
     call = service.open_call(db, script, message_id)
     question = call.script.gather(step)

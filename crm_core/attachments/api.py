@@ -16,7 +16,7 @@ from crm_core.attachments import service
 from crm_core.auth.deps import staff
 from crm_core.auth.principal import Principal
 from crm_core.config import get_settings
-from crm_core.database import get_db
+from crm_core.database import request_session
 from crm_core.errors import Invalid, NotFound, TooLarge
 
 router = APIRouter(tags=["attachments"])
@@ -181,7 +181,7 @@ async def upload_on_client(
     client_id: RowId,
     request: Request,
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ):
     return await _upload(request, db, actor, "client", client_id)
 
@@ -197,7 +197,7 @@ async def upload_on_interaction(
     interaction_id: RowId,
     request: Request,
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ):
     return await _upload(request, db, actor, "interaction", interaction_id)
 
@@ -213,7 +213,7 @@ async def upload_on_task(
     task_id: RowId,
     request: Request,
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ):
     return await _upload(request, db, actor, "task", task_id)
 
@@ -226,7 +226,7 @@ async def upload_on_task(
 def list_client_files(
     client_id: RowId,
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ):
     return service.list_for(db, actor, "client", client_id)
 
@@ -239,7 +239,7 @@ def list_client_files(
 def list_interaction_files(
     interaction_id: RowId,
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ):
     return service.list_for(db, actor, "interaction", interaction_id)
 
@@ -250,7 +250,7 @@ def list_interaction_files(
 def list_task_files(
     task_id: RowId,
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ):
     return service.list_for(db, actor, "task", task_id)
 
@@ -259,7 +259,7 @@ def list_task_files(
 def get_file(
     attachment_id: RowId,
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ):
     return service.get_attachment(db, actor, attachment_id)
 
@@ -272,7 +272,7 @@ def get_file(
 def download_file(
     attachment_id: RowId,
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ):
     item = service.get_attachment(db, actor, attachment_id)
     path = service.path_of(item)
@@ -295,7 +295,7 @@ def download_file(
 def delete_file(
     attachment_id: RowId,
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ):
     path = service.delete_attachment(db, actor, attachment_id)
     db.commit()

@@ -10,7 +10,7 @@ from crm_core.audit import service
 from crm_core.audit.schemas import AuditOut, AuditPage
 from crm_core.auth.deps import managers
 from crm_core.auth.principal import Principal
-from crm_core.database import get_db
+from crm_core.database import request_session
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
@@ -26,7 +26,7 @@ def list_entries(
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0, le=10_000_000),
     _: Principal = Depends(managers),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ):
     rows, total, names = service.search(
         db,

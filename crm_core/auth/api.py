@@ -13,7 +13,7 @@ from crm_core.auth.principal import Principal
 from crm_core.auth.schemas import LoginForm, MeOut, TokenOut
 from crm_core.auth.security import csrf_token_for
 from crm_core.config import get_settings, secret_key
-from crm_core.database import get_db
+from crm_core.database import request_session
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -42,7 +42,7 @@ def issue_token(
     request: Request,
     username: Annotated[str, Form(max_length=80), AfterValidator(no_bad_characters)],
     password: Annotated[str, Form(max_length=200), AfterValidator(no_bad_characters)],
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ) -> TokenOut:
     user = service.authenticate(db, username, password, client_address(request))
     if user is None:
@@ -56,7 +56,7 @@ def login(
     form: LoginForm,
     request: Request,
     response: Response,
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ) -> MeOut:
     user = service.authenticate(db, form.username, form.password, client_address(request))
     if user is None:
@@ -74,7 +74,7 @@ def logout(
     request: Request,
     response: Response,
     _: Principal = Depends(current_principal),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ) -> None:
     token = request.cookies.get(SESSION_COOKIE)
     if token:

@@ -10,7 +10,7 @@ from crm_core.auth.principal import Principal
 from crm_core.auth.security import csrf_matches
 from crm_core.auth.service import resolve_token
 from crm_core.config import secret_key
-from crm_core.database import get_db
+from crm_core.database import request_session
 
 SESSION_COOKIE = "callcard_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -22,7 +22,7 @@ oauth2 = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 async def current_principal(
     request: Request,
     bearer: str | None = Depends(oauth2),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ) -> Principal:
     """The signed-in user, by bearer token or by session cookie (then CSRF-checked on writes)."""
     if bearer:

@@ -26,7 +26,7 @@ from crm_core.clients.schemas import (
     DuplicateOut,
     MergeIn,
 )
-from crm_core.database import get_db
+from crm_core.database import request_session
 from crm_core.errors import Invalid, NotFound
 from crm_core.phones import InvalidPhone
 
@@ -78,7 +78,7 @@ def list_clients(
     page: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
     page_size: Annotated[int | None, Query(ge=1, le=200)] = None,
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ) -> ClientPage:
     custom: dict[str, str] = {}
     for key, value in request.query_params.multi_items():
@@ -135,7 +135,7 @@ def create_client(
     data: ClientIn,
     force: bool = Query(False, description="Create even if a phone or e-mail is taken"),
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ) -> ClientOut:
     client = service.create_client(db, actor, data, force=force)
     return service.client_out(db, client)
@@ -145,7 +145,7 @@ def create_client(
 def get_client(
     client_id: RowId,
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ) -> ClientOut:
     return service.client_out(db, service.get_client(db, actor, client_id))
 
@@ -161,7 +161,7 @@ def update_client(
     data: ClientUpdate,
     force: bool = Query(False, description="Save even if an added phone or e-mail is taken"),
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ) -> ClientOut:
     client = service.update_client(db, actor, client_id, data, force=force)
     return service.client_out(db, client)
@@ -175,7 +175,7 @@ def update_client(
 def delete_client(
     client_id: RowId,
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ) -> Response:
     service.delete_client(db, actor, client_id)
     return Response(status_code=204)
@@ -189,7 +189,7 @@ def delete_client(
 def restore_client(
     client_id: RowId,
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ) -> ClientOut:
     return service.client_out(db, service.restore_client(db, actor, client_id))
 
@@ -203,7 +203,7 @@ def merge_clients(
     client_id: RowId,
     data: MergeIn,
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ) -> ClientOut:
     return service.client_out(db, service.merge_clients(db, actor, client_id, data.source_id))
 
@@ -222,7 +222,7 @@ def merge_clients(
 def lookup_phone(
     number: Annotated[str, Query(max_length=64, description="The caller's number")],
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ) -> CallerCard:
     try:
         card = caller_card(db, number, actor)

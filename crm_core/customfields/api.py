@@ -26,7 +26,7 @@ from crm_core.customfields.schemas import (
     LabelOut,
     LabelSet,
 )
-from crm_core.database import get_db
+from crm_core.database import request_session
 from crm_core.history import choices
 
 router = APIRouter(tags=["configuration"])
@@ -37,7 +37,7 @@ ListName = Literal["interaction_type", "interaction_result", "client_category", 
 def list_fields(
     entity: Entity = "client",
     _: Principal = Depends(staff),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ):
     return service.fields_for(db, entity)
 
@@ -46,7 +46,7 @@ def list_fields(
 def create_field(
     body: FieldCreate,
     actor: Principal = Depends(admins),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ):
     return service.create_field(db, actor, **body.model_dump())
 
@@ -56,7 +56,7 @@ def update_field(
     field_id: RowId,
     body: FieldUpdate,
     actor: Principal = Depends(admins),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ):
     return service.update_field(db, actor, field_id, **body.model_dump(exclude_unset=True))
 
@@ -67,7 +67,7 @@ def update_field(
 def delete_field(
     field_id: RowId,
     actor: Principal = Depends(admins),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ):
     service.delete_field(db, actor, field_id)
 
@@ -77,7 +77,7 @@ def list_labels(
     entity: Entity | None = None,
     language: Literal["en", "ro", "ru"] | None = None,
     _: Principal = Depends(staff),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ):
     return service.labels(db, entity, language)
 
@@ -86,7 +86,7 @@ def list_labels(
 def set_label(
     body: LabelSet,
     actor: Principal = Depends(admins),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ):
     return service.set_label(db, actor, **body.model_dump())
 
@@ -95,7 +95,7 @@ def set_label(
 def delete_label(
     label_id: RowId,
     actor: Principal = Depends(admins),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ):
     service.delete_label(db, actor, label_id)
 
@@ -105,7 +105,7 @@ def list_choices(
     list_name: ListName,
     include_inactive: bool = False,
     _: Principal = Depends(staff),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ):
     return choices.items(db, list_name, include_inactive=include_inactive)
 
@@ -117,7 +117,7 @@ def add_choice(
     list_name: ListName,
     body: ChoiceCreate,
     actor: Principal = Depends(admins),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ):
     return choices.add_item(db, actor, list_name, **body.model_dump())
 
@@ -127,7 +127,7 @@ def update_choice(
     item_id: RowId,
     body: ChoiceUpdate,
     actor: Principal = Depends(admins),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ):
     return choices.update_item(db, actor, item_id, **body.model_dump(exclude_unset=True))
 
@@ -138,6 +138,6 @@ def update_choice(
 def delete_choice(
     item_id: RowId,
     actor: Principal = Depends(admins),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ):
     choices.delete_item(db, actor, item_id)

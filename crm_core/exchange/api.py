@@ -17,7 +17,7 @@ from starlette.background import BackgroundTask
 from crm_core.auth.deps import managers
 from crm_core.auth.principal import Principal
 from crm_core.config import get_settings
-from crm_core.database import get_db
+from crm_core.database import request_session
 from crm_core.errors import Invalid, TooLarge
 from crm_core.exchange import service
 
@@ -78,7 +78,7 @@ async def import_clients(
     skip_invalid: Annotated[bool, Query()] = False,
     duplicates: Annotated[Literal["error", "skip", "force"], Query()] = "error",
     actor: Principal = Depends(managers),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ):
     columns: dict[str, str] | None = None
     if mapping:
@@ -117,7 +117,7 @@ def export_clients(
     request: Request,
     format: Literal["csv", "xlsx"] = "csv",
     actor: Principal = Depends(managers),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ):
     from crm_core.clients.schemas import ClientFilter
     from crm_core.clients.service import list_query

@@ -9,7 +9,7 @@ from crm_core.apitypes import RowId
 from crm_core.auth.deps import staff
 from crm_core.auth.principal import Principal
 from crm_core.customfields import service as customfields
-from crm_core.database import get_db
+from crm_core.database import request_session
 from crm_core.history import service
 from crm_core.history.models import Interaction
 from crm_core.history.schemas import (
@@ -42,7 +42,7 @@ def list_interactions(
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0, le=10_000_000),
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ):
     rows, total = service.list_for_client(
         db, actor, client_id, kind=kind, limit=limit, offset=offset
@@ -60,7 +60,7 @@ def add_interaction(
     client_id: RowId,
     body: InteractionCreate,
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ):
     item = service.add_interaction(db, actor, client_id=client_id, **body.model_dump())
     return render(db, [item])[0]
@@ -70,7 +70,7 @@ def add_interaction(
 def get_interaction(
     interaction_id: RowId,
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ):
     return render(db, [service.get_interaction(db, actor, interaction_id)])[0]
 
@@ -82,7 +82,7 @@ def update_interaction(
     interaction_id: RowId,
     body: InteractionUpdate,
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ):
     item = service.update_interaction(
         db, actor, interaction_id, body.model_dump(exclude_unset=True)
@@ -94,6 +94,6 @@ def update_interaction(
 def delete_interaction(
     interaction_id: RowId,
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ):
     service.delete_interaction(db, actor, interaction_id)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from crm_core.auth.deps import staff
 from crm_core.auth.principal import Principal
-from crm_core.database import get_db
+from crm_core.database import request_session
 from crm_core.errors import Invalid
 from crm_core.search import refresh
 from crm_core.search.service import MAX_QUERY, SearchResults, search_clients
@@ -27,7 +27,7 @@ def search(
     q: Annotated[str, Query(min_length=1, max_length=MAX_QUERY)],
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ) -> SearchResults:
     try:
         return search_clients(db, actor, q, limit)
@@ -49,6 +49,6 @@ def search(
     summary="Whether the search text is being refreshed after a custom field change",
 )
 def refresh_status(
-    _: Principal = Depends(staff), db: Session = Depends(get_db, scope="function")
+    _: Principal = Depends(staff), db: Session = request_session
 ) -> refresh.SearchRefreshStatus:
     return refresh.status(db)

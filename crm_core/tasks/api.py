@@ -9,7 +9,7 @@ from crm_core.apitypes import QueryId, RowId
 from crm_core.auth.deps import staff
 from crm_core.auth.principal import Principal
 from crm_core.customfields import service as customfields
-from crm_core.database import get_db, utcnow
+from crm_core.database import request_session, utcnow
 from crm_core.tasks import service
 from crm_core.tasks.models import Task
 from crm_core.tasks.schemas import Assign, Kind, Status, TaskCreate, TaskOut, TaskPage, TaskUpdate
@@ -40,7 +40,7 @@ def list_tasks(
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0, le=10_000_000),
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ):
     rows, total = service.list_tasks(
         db,
@@ -62,7 +62,7 @@ def list_tasks(
 def create_task(
     body: TaskCreate,
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ):
     return render(db, [service.create_task(db, actor, **body.model_dump())])[0]
 
@@ -71,7 +71,7 @@ def create_task(
 def get_task(
     task_id: RowId,
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ):
     return render(db, [service.get_task(db, actor, task_id)])[0]
 
@@ -81,7 +81,7 @@ def update_task(
     task_id: RowId,
     body: TaskUpdate,
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ):
     task = service.update_task(db, actor, task_id, body.model_dump(exclude_unset=True))
     return render(db, [task])[0]
@@ -92,7 +92,7 @@ def assign_task(
     task_id: RowId,
     body: Assign,
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ):
     return render(db, [service.assign_task(db, actor, task_id, body.assignee_id)])[0]
 
@@ -101,7 +101,7 @@ def assign_task(
 def complete_task(
     task_id: RowId,
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ):
     return render(db, [service.complete_task(db, actor, task_id)])[0]
 
@@ -110,7 +110,7 @@ def complete_task(
 def cancel_task(
     task_id: RowId,
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ):
     return render(db, [service.cancel_task(db, actor, task_id)])[0]
 
@@ -119,6 +119,6 @@ def cancel_task(
 def delete_task(
     task_id: RowId,
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ):
     service.delete_task(db, actor, task_id)

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from crm_core.apitypes import RowId
 from crm_core.auth.deps import admins, staff
 from crm_core.auth.principal import Principal
-from crm_core.database import get_db
+from crm_core.database import request_session
 from crm_core.users import service
 from crm_core.users.schemas import (
     ColleagueOut,
@@ -27,7 +27,7 @@ router = APIRouter(tags=["users"])
 def list_users(
     include_inactive: bool = False,
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ):
     return service.list_users(db, actor, include_inactive=include_inactive)
 
@@ -36,7 +36,7 @@ def list_users(
 def create_user(
     body: UserCreate,
     actor: Principal = Depends(admins),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ):
     return service.create_user(db, actor, **body.model_dump())
 
@@ -45,7 +45,7 @@ def create_user(
 def get_user(
     user_id: RowId,
     actor: Principal = Depends(admins),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ):
     return service.get_user(db, user_id)
 
@@ -55,7 +55,7 @@ def update_user(
     user_id: RowId,
     body: UserUpdate,
     actor: Principal = Depends(admins),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ):
     return service.update_user(db, actor, user_id, body.model_dump(exclude_unset=True))
 
@@ -64,13 +64,13 @@ def update_user(
 def deactivate_user(
     user_id: RowId,
     actor: Principal = Depends(admins),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ):
     return service.deactivate_user(db, actor, user_id)
 
 
 @router.get("/teams", response_model=list[TeamOut], summary="Teams")
-def list_teams(actor: Principal = Depends(staff), db: Session = Depends(get_db, scope="function")):
+def list_teams(actor: Principal = Depends(staff), db: Session = request_session):
     return service.list_teams(db)
 
 
@@ -78,7 +78,7 @@ def list_teams(actor: Principal = Depends(staff), db: Session = Depends(get_db, 
 def create_team(
     body: TeamCreate,
     actor: Principal = Depends(admins),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ):
     return service.create_team(db, actor, **body.model_dump())
 
@@ -88,7 +88,7 @@ def update_team(
     team_id: RowId,
     body: TeamUpdate,
     actor: Principal = Depends(admins),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ):
     return service.update_team(db, actor, team_id, body.model_dump(exclude_unset=True))
 
@@ -97,6 +97,6 @@ def update_team(
 def delete_team(
     team_id: RowId,
     actor: Principal = Depends(admins),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ):
     service.delete_team(db, actor, team_id)

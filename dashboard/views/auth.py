@@ -16,7 +16,7 @@ from crm_core.auth.models import User
 from crm_core.auth.principal import Principal
 from crm_core.auth.security import csrf_matches
 from crm_core.config import get_settings, secret_key
-from crm_core.database import get_db
+from crm_core.database import request_session
 from crm_core.errors import TooManyRequests
 from dashboard import i18n
 from dashboard.i18n import _
@@ -94,7 +94,7 @@ def login_submit(
     csrf_token: str = Form("", max_length=100),
     next: str = Form("/", max_length=500),
     lang: str = Form("", max_length=8),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ) -> Response:
     lang = i18n.normalize(lang or _login_language(request))
     i18n.set_language(lang)
@@ -150,7 +150,7 @@ def _check_form_csrf(request: Request, presented: str) -> bool:
 def logout(
     request: Request,
     csrf_token: str = Form("", max_length=100),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ) -> Response:
     cookie = session_cookie(request)
     if cookie and _check_form_csrf(request, csrf_token):
@@ -167,7 +167,7 @@ def switch_language(
     csrf_token: str = Form("", max_length=100),
     next: str = Form("/", max_length=500),
     user: Principal = Depends(page_user),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ) -> Response:
     """Store the user's UI language (``User.language``) and go back to the page."""
     i18n.set_language(user.language)

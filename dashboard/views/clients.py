@@ -19,7 +19,7 @@ from crm_core.auth.principal import Principal
 from crm_core.clients import service as clients
 from crm_core.clients.schemas import ClientFilter
 from crm_core.customfields import service as customfields
-from crm_core.database import get_db
+from crm_core.database import request_session
 from crm_core.errors import Invalid, NotFound
 from crm_core.history import choices
 from crm_core.history import service as history
@@ -80,7 +80,7 @@ def _not_found(request: Request, user: Principal):
 def client_list(
     request: Request,
     user: Principal = Depends(page_user),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ):
     params = request.query_params
     values = {k: params.get(k, "").strip() for k in FILTER_KEYS}
@@ -178,7 +178,7 @@ def _timeline(db: Session, user: Principal, client_id: int, authors: dict[int, s
 def client_new(
     request: Request,
     user: Principal = Depends(page_user),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ):
     params = request.query_params
     name = params.get("name", "").strip()
@@ -213,7 +213,7 @@ def client_edit(
     client_id: int,
     request: Request,
     user: Principal = Depends(page_user),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ):
     try:
         client = clients.client_out(db, clients.get_client(db, user, client_id))
@@ -236,7 +236,7 @@ def client_card(
     client_id: int,
     request: Request,
     user: Principal = Depends(page_user),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ):
     try:
         client = clients.client_out(db, clients.get_client(db, user, client_id))
@@ -284,7 +284,7 @@ class SavedFilterOut(BaseModel):
 
 
 @api.get("", response_model=list[SavedFilterOut], summary="My saved client-list filters")
-def list_saved(actor: Principal = Depends(staff), db: Session = Depends(get_db, scope="function")):
+def list_saved(actor: Principal = Depends(staff), db: Session = request_session):
     return saved_filters.list_for(db, actor)
 
 
@@ -292,7 +292,7 @@ def list_saved(actor: Principal = Depends(staff), db: Session = Depends(get_db, 
 def create_saved(
     body: SavedFilterIn,
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ):
     return saved_filters.save(db, actor, name=body.name, query=body.query)
 
@@ -301,7 +301,7 @@ def create_saved(
 def delete_saved(
     filter_id: RowId,
     actor: Principal = Depends(staff),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ) -> None:
     saved_filters.delete(db, actor, filter_id)
 

@@ -19,7 +19,7 @@ from crm_core.auth.principal import Principal
 from crm_core.auth.security import csrf_token_for
 from crm_core.auth.service import resolve_token
 from crm_core.config import get_settings, secret_key
-from crm_core.database import get_db
+from crm_core.database import request_session
 from dashboard import i18n
 from dashboard.i18n import _, lazy
 
@@ -75,9 +75,7 @@ def csrf_for(request: Request) -> str:
     return csrf_token_for(cookie, secret_key()) if cookie else ""
 
 
-def optional_user(
-    request: Request, db: Session = Depends(get_db, scope="function")
-) -> Principal | None:
+def optional_user(request: Request, db: Session = request_session) -> Principal | None:
     cookie = session_cookie(request)
     principal = resolve_token(db, cookie, ("cookie",)) if cookie else None
     return principal

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from crm_core.auth.principal import Principal
 from crm_core.clients.models import Client
-from crm_core.database import get_db, utcnow
+from crm_core.database import request_session, utcnow
 from crm_core.errors import Invalid, NotFound
 from crm_core.tasks import service as tasks
 from crm_core.users import service as users
@@ -26,7 +26,7 @@ def task_list(
     client: int | None = None,
     page: int = 1,
     user: Principal = Depends(page_user),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ):
     view = view if view in VIEWS else "mine"
     page = max(1, min(page, 10_000))

@@ -13,7 +13,7 @@ from crm_core.auth.deps import admins, managers
 from crm_core.auth.principal import Principal
 from crm_core.auth.service import resolve_token
 from crm_core.config import get_settings
-from crm_core.database import get_db
+from crm_core.database import request_session
 from dashboard import i18n
 from dashboard.views.common import forbidden_page, optional_user, page_user, render
 from dashboard.wall import service as wall_service
@@ -27,7 +27,7 @@ def wall_page(
     request: Request,
     token: str | None = None,
     lang: str | None = None,
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
     user: Principal | None = Depends(optional_user),
 ):
     """With ``?token=`` (a wall token) no sign-in is needed; otherwise managers and admins."""
@@ -100,15 +100,13 @@ def _out(item: tokens.WallToken) -> WallTokenOut:
 def create_wall_token(
     body: WallTokenIn,
     actor: Principal = Depends(admins),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ) -> WallTokenOut:
     return _out(tokens.create_wall_token(db, actor, label=body.label, days=body.days))
 
 
 @router.get("/api/wall/tokens", tags=["wall"], response_model=list[WallTokenOut])
-def list_wall_tokens(
-    _: Principal = Depends(admins), db: Session = Depends(get_db, scope="function")
-):
+def list_wall_tokens(_: Principal = Depends(admins), db: Session = request_session):
     return [_out(t) for t in tokens.list_wall_tokens(db)]
 
 
@@ -116,6 +114,6 @@ def list_wall_tokens(
 def revoke_wall_token(
     token_id: RowId,
     actor: Principal = Depends(admins),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ) -> None:
     tokens.revoke_wall_token(db, actor, token_id)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
 
 from crm_core.auth.principal import Principal
-from crm_core.database import get_db, utcnow
+from crm_core.database import request_session, utcnow
 from crm_core.tasks import service as tasks
 from dashboard.i18n import local_zone
 from dashboard.views.common import page_user, render
@@ -40,7 +40,7 @@ def my_state(principal: Principal) -> dict:
 def workspace(
     request: Request,
     user: Principal = Depends(page_user),
-    db: Session = Depends(get_db, scope="function"),
+    db: Session = request_session,
 ):
     now = utcnow()
     overdue, _ = tasks.list_tasks(db, user, mine=True, overdue=True, now=now, limit=20)
