@@ -24,6 +24,7 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from crm_core.auth.principal import SYSTEM, Principal
+from crm_core.clients.service import is_vip
 from crm_core.config import get_settings
 from crm_core.phones import to_e164
 
@@ -319,7 +320,7 @@ def card_for_e164(
         "client_id": client_id,
         "display_name": name,
         "category": category,
-        "is_vip": (category or "").strip().lower() == "vip",
+        "is_vip": is_vip(category or ""),
         "matched_e164": e164,
         "others": others,
     }
