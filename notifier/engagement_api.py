@@ -350,26 +350,35 @@ class ReplyIn(Strict):
     body: bounded(1600, 1)
 
 
-def _handset_number(db: Session, actor: Principal, number: str) -> str:
-    """The number as E.164; operators only for numbers of clients they may see (else 404)."""
+def _require_console_sms() -> None:
     if get_settings().sms_channel != "console":
         raise NotFound("the simulated handset exists only with the console SMS channel")
+
+
+def _number_of_a_visible_client(actor: Principal, e164: Any) -> Any:
+    """``EXISTS``: a client ``actor`` may see has the number ``e164`` (a value or a column)."""
+    from crm_core.auth.rights import visible_clients
+    from crm_core.clients.models import Client, Phone
+
+    return (
+        select(Phone.id)
+        .join(Client, Client.id == Phone.client_id)
+        .where(Phone.e164 == e164, visible_clients(actor))
+        .exists()
+    )
+
+
+def _handset_number(db: Session, actor: Principal, number: str) -> str:
+    """The number as E.164; operators only for numbers of clients they may see (else 404)."""
+    _require_console_sms()
     try:
         e164 = to_e164(number)
     except InvalidPhone as exc:
         raise Invalid("number", f"not a phone number: {exc}") from None
-    if not actor.sees_all_clients:
-        from crm_core.auth.rights import visible_clients
-        from crm_core.clients.models import Client, Phone
-
-        visible = db.scalar(
-            select(Client.id)
-            .join(Phone, Phone.client_id == Client.id)
-            .where(Phone.e164 == e164, visible_clients(actor))
-            .limit(1)
-        )
-        if visible is None:
-            raise NotFound(f"no client of yours has the number {e164}")
+    if not actor.sees_all_clients and not db.scalar(
+        select(_number_of_a_visible_client(actor, e164))
+    ):
+        raise NotFound(f"no client of yours has the number {e164}")
     return e164
 
 
@@ -395,13 +404,11 @@ def handset_conversations(
     sent on the console channel, one per number (operators: their clients' numbers only)."""
     from sqlalchemy.orm import aliased
 
-    from crm_core.auth.rights import visible_clients
-    from crm_core.clients.models import Client, Phone
+    from crm_core.clients.models import Client
     from notifier.outbox.models import OutboxMessage
 
-    if get_settings().sms_channel != "console":
-        raise NotFound("the simulated handset exists only with the console SMS channel")
-    named = aliased(Client)  # the message's client; ``Client`` below is the visible one
+    _require_console_sms()
+    named = aliased(Client)  # the message's client, apart from the visible one in the EXISTS
     query = (
         select(OutboxMessage, named.display_name)
         .outerjoin(named, named.id == OutboxMessage.client_id)
@@ -410,12 +417,7 @@ def handset_conversations(
         .limit(limit * 20)  # several messages per number: enough to find ``limit`` numbers
     )
     if not actor.sees_all_clients:  # as for one conversation: numbers of clients they may see
-        query = query.where(
-            select(Phone.id)
-            .join(Client, Client.id == Phone.client_id)
-            .where(Phone.e164 == OutboxMessage.recipient, visible_clients(actor))
-            .exists()
-        )
+        query = query.where(_number_of_a_visible_client(actor, OutboxMessage.recipient))
     seen: dict[str, HandsetConversation] = {}
     for message, name in db.execute(query):
         if message.recipient not in seen and len(seen) < limit:
