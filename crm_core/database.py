@@ -129,6 +129,11 @@ def among_ids(db: Session, column, ids: Iterable[int]) -> ColumnElement[bool]:
     )
 
 
+def like_escaped(text: str) -> str:
+    """``text`` for a LIKE pattern with ``ESCAPE '\\'``: its ``%`` and ``_`` match themselves."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def get_db() -> Iterator[Session]:
     """One session per request; routes take it as :data:`request_session`."""
     with session_scope() as session:

@@ -23,6 +23,7 @@ from crm_core.auth.rights import visible_clients
 from crm_core.clients.models import Client, Phone
 from crm_core.clients.schemas import ClientSummary
 from crm_core.clients.service import summaries
+from crm_core.database import like_escaped
 from crm_core.errors import Invalid
 from crm_core.search.refresh import SearchRefreshNotice, pending_notice
 from crm_core.search.text import PhoneQuery, fold, is_phone_query, phone_query, query_terms
@@ -60,8 +61,7 @@ def _fts_query(alternatives: list[list[str]]) -> str:
 
 
 def _like(word: str) -> str:
-    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+    return f"%{like_escaped(word)}%"
 
 
 Row = tuple[int, str, str]  # id, display_name, search_text

@@ -17,7 +17,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import String, cast, func, select, update
 from sqlalchemy.orm import Session
 
-from crm_core.database import utcnow
+from crm_core.database import like_escaped, utcnow
 from crm_core.errors import Invalid
 from crm_core.phones import InvalidPhone, to_e164
 from notifier.outbox.models import CHANNELS, OptOut, OutboxMessage, OutboxStatusChange
@@ -325,8 +325,7 @@ def _copy_rows(raw: Any, rows: dict[str, tuple], now: datetime) -> int:
 
 
 def _key_starts_with(prefix: str):
-    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return OutboxMessage.idempotency_key.like(f"{escaped}%", escape="\\")
+    return OutboxMessage.idempotency_key.like(f"{like_escaped(prefix)}%", escape="\\")
 
 
 def retire_keys(db: Session, *, idempotency_key_prefix: str) -> int:
