@@ -68,11 +68,9 @@ Cause = Literal[
 ]
 
 
-class SearchRefreshStatus(BaseModel):
-    state: Literal["idle", "queued", "running", "failed"] = Field(
-        description="idle: search text is up to date; queued: waiting for a worker; running; "
-        "failed: the last batch failed (see error), the clients left stay queued"
-    )
+class RefreshProgress(BaseModel):
+    """What the status and the notice on search results both say of the refresh."""
+
     pending: int = Field(description="Clients whose search text is still to be refreshed")
     total: int = Field(description="Clients queued since the queue was last empty")
     done: int
@@ -86,14 +84,21 @@ class SearchRefreshStatus(BaseModel):
         description="Label of the custom field whose change is being applied; '' when it is "
         "not one field (a rebuild, changes of several fields)"
     )
+    message: str = Field(description="The state in one sentence, for the admin (English)")
+
+
+class SearchRefreshStatus(RefreshProgress):
+    state: Literal["idle", "queued", "running", "failed"] = Field(
+        description="idle: search text is up to date; queued: waiting for a worker; running; "
+        "failed: the last batch failed (see error), the clients left stay queued"
+    )
     requested_at: datetime | None
     heartbeat_at: datetime | None = Field(description="Last progress of a worker")
     finished_at: datetime | None
     error: str
-    message: str = Field(description="The state in one sentence, for the admin (English)")
 
 
-class SearchRefreshNotice(BaseModel):
+class SearchRefreshNotice(RefreshProgress):
     """Attached to search results while a refresh is pending: the clients still queued may be
     missed, or still found by the changed field's values, until it finishes."""
 
@@ -101,13 +106,6 @@ class SearchRefreshNotice(BaseModel):
         description="queued: waiting for a worker; running; failed: the last batch failed, "
         "the clients left stay queued until a retry"
     )
-    pending: int = Field(description="Clients whose search text is still to be refreshed")
-    total: int = Field(description="Clients queued since the queue was last empty")
-    done: int
-    cause: Cause = Field(description="The kind of change, as in GET /api/search/refresh")
-    field_label: str = Field(description="Label of the custom field changed; '' if not one")
-    reason: str = Field(description="The change, in English")
-    message: str = Field(description="The state in one sentence (English)")
 
 
 # --- queueing (in the transaction of the change) ------------------------------------------
