@@ -30,7 +30,10 @@ PG_ADMIN_URL = os.environ.get(
 )
 REDIS_URL = os.environ.get("CALLCARD_TEST_REDIS", "redis://127.0.0.1:6379/15")
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
+#: the AMI recordings the project carries (copied from ../shared/ami-traces)
+AMI_TRACES = ROOT / "tests" / "data" / "ami"
+#: the shared folder beside a workplace checkout: recordings added there later are replayed too
+SHARED_AMI_TRACES = ROOT.parent / "shared" / "ami-traces"
 
 
 def free_port() -> int:
