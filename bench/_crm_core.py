@@ -93,7 +93,8 @@ def ensure_seeded(url: str, clients: int) -> None:
     """Seed up to ``clients`` clients (nothing when the database has them already)."""
     from sqlalchemy import text
 
-    from crm_core.database import make_engine, migrate
+    from callcard.schema import migrate
+    from crm_core.database import make_engine
     from crm_core.seed import seed_clients
 
     migrate(url)

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def start_web_server(port: int, env: dict[str, str], *extra_args: str) -> subprocess.Popen:
-    """Start ``dashboard.app:create_app`` on ``port`` with ``env`` over the current environment
+    """Start ``callcard.app:create_app`` on ``port`` with ``env`` over the current environment
     and wait until ``/healthz`` answers (60 s at most)."""
     full_env = {
         **os.environ,
@@ -29,7 +29,7 @@ def start_web_server(port: int, env: dict[str, str], *extra_args: str) -> subpro
             sys.executable,
             "-m",
             "uvicorn",
-            "dashboard.app:create_app",
+            "callcard.app:create_app",
             "--factory",
             "--host",
             "127.0.0.1",

@@ -34,8 +34,9 @@ import psutil  # noqa: E402
 
 from crm_core.config import Settings  # noqa: E402
 from cti.ami import FrameParser  # noqa: E402
-from cti.replay import AmiReplayServer, CallFactory, synthetic_stream  # noqa: E402
-from cti.tracker import CallTracker  # noqa: E402
+from cti.simulator.calls import CallFactory, synthetic_stream  # noqa: E402
+from cti.simulator.server import AmiReplayServer  # noqa: E402
+from cti.tracker.tracker import CallTracker  # noqa: E402
 
 CHUNK = 65536
 DONE = b"Event: UserEvent\r\nPrivilege: user,all\r\nUserEvent: BenchDone\r\n\r\n"

@@ -132,8 +132,9 @@ def plan(engine, dispatcher) -> str:
 def run(kind: str, rows: int, samples: int) -> None:
     from sqlalchemy import create_engine, text
 
+    from callcard.schema import migrate
     from crm_core.config import get_settings
-    from crm_core.database import make_engine, migrate
+    from crm_core.database import make_engine
 
     drop = None
     if kind == "sqlite":
@@ -164,7 +165,7 @@ def run(kind: str, rows: int, samples: int) -> None:
         t = time.perf_counter()
         fill(engine, rows)
         print(f"[{kind}] {rows:,} rows written in {time.perf_counter() - t:.1f}s")
-        from notifier.dispatch import Dispatcher
+        from notifier.outbox.dispatch import Dispatcher
 
         dispatcher = Dispatcher(get_settings())
         print(f"[{kind}] plan with the index: {plan(engine, dispatcher)}")

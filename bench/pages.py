@@ -42,10 +42,11 @@ def prepare(url: str, n: int) -> tuple[int, list[int], list[str]]:
     from sqlalchemy import func, select
     from sqlalchemy.orm import Session
 
+    from callcard.schema import migrate
     from crm_core.auth.models import User
     from crm_core.auth.service import create_user
     from crm_core.clients.models import Address, Client
-    from crm_core.database import make_engine, migrate
+    from crm_core.database import make_engine
     from crm_core.seed import seed_clients
 
     migrate(url)

@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 
 REDIS_URL = "redis://127.0.0.1:6379/10"  # CTI-B's bench DB
 BENCH_DIR = Path("/tmp/callcard-bench")
-CLI = "from dashboard.cli import app; app()"
+CLI = "from callcard.cli import app; app()"
 
 
 def free_port() -> int:
@@ -77,10 +77,11 @@ def pct(values: list[float], p: float) -> float:
 def prepare_database(n_clients: int, operators: int) -> str:
     from sqlalchemy import func, select, text
 
+    from callcard.schema import migrate
     from crm_core.auth.models import User
     from crm_core.auth.security import hash_password
     from crm_core.clients.models import Client
-    from crm_core.database import make_engine, migrate
+    from crm_core.database import make_engine
     from crm_core.seed import seed_clients
 
     BENCH_DIR.mkdir(exist_ok=True)
@@ -195,8 +196,8 @@ def inprocess_cost(url: str, numbers: list[str]) -> dict[str, float]:
     from crm_core import config, database
     from crm_core.bus import InProcessBus
     from cti.popups import CallPopups
-    from cti.replay import CallFactory
-    from cti.tracker import CallTracker
+    from cti.simulator.calls import CallFactory
+    from cti.tracker.tracker import CallTracker
 
     os.environ["CALLCARD_DATABASE_URL"] = url
     config.get_settings.cache_clear()
@@ -233,7 +234,7 @@ class TimedReplay:
     """The AMI replay server, noting when each call's ringing event is written to the socket."""
 
     def __init__(self) -> None:
-        from cti.replay import AmiReplayServer
+        from cti.simulator.server import AmiReplayServer
 
         self.sent: dict[str, float] = {}
         self.triggers: dict[int, str] = {}  # id(fields) -> linkedid
@@ -252,7 +253,7 @@ class TimedReplay:
 def ringing_trigger(timeline) -> int:
     """Index of the event after which the tracker reports the ringing."""
     from crm_core.config import Settings
-    from cti.tracker import CallTracker
+    from cti.tracker.tracker import CallTracker
 
     fired: list[int] = []
     index = 0
@@ -300,7 +301,7 @@ async def run_mode(
     web_port = free_port()
     procs: list[subprocess.Popen] = []
     uvicorn = [
-        sys.executable, "-m", "uvicorn", "dashboard.app:create_app", "--factory",
+        sys.executable, "-m", "uvicorn", "callcard.app:create_app", "--factory",
         "--host", "127.0.0.1", "--port", str(web_port), "--log-level", "warning",
         "--ws-ping-interval", "0",
     ]  # fmt: skip

@@ -41,8 +41,8 @@ def prepare(url: str) -> None:
     os.environ["CALLCARD_DATABASE_URL"] = url
     os.environ.setdefault("CALLCARD_SECRET_KEY", "bench")
     os.environ["CALLCARD_EMBEDDED_DISPATCHER"] = "false"
+    from callcard.schema import migrate
     from crm_core.config import get_settings
-    from crm_core.database import migrate
 
     get_settings.cache_clear()
     migrate(url)
@@ -50,7 +50,7 @@ def prepare(url: str) -> None:
     # counted in the first timed call)
     from sqlalchemy.orm import configure_mappers
 
-    from crm_core.database import load_all_models
+    from callcard.schema import load_all_models
 
     load_all_models()
     configure_mappers()

@@ -38,8 +38,8 @@ def main() -> None:
 
         from crm_core.auth.models import Team
         from crm_core.auth.principal import Principal
+        from crm_core.clients.listing import list_clients
         from crm_core.clients.schemas import ClientFilter
-        from crm_core.clients.service import list_clients
         from crm_core.database import session_factory
         from crm_core.search.service import search_clients
 

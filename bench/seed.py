@@ -22,7 +22,8 @@ def orm_baseline(url: str) -> float:
 
     from crm_core.clients.models import Client, Email, Phone
     from crm_core.database import session_scope
-    from crm_core.seed import CLIENT_COLUMNS, generate
+    from crm_core.seed import CLIENT_COLUMNS
+    from crm_core.synthetic import generate
 
     use(url)
     names = [c.strip() for c in CLIENT_COLUMNS.split(",")]
@@ -54,7 +55,7 @@ def orm_baseline(url: str) -> float:
 def main() -> None:
     args = arguments(__doc__.splitlines()[0])
     print(machine())
-    from crm_core.database import migrate
+    from callcard.schema import migrate
     from crm_core.seed import seed_clients
 
     with scratch_database(args.database_url, args.keep) as (url, _fresh):

@@ -50,7 +50,7 @@ def start_sim() -> tuple[subprocess.Popen, str]:
 
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "notifier.twilio_sim", "--port", str(port), "--auth-token", TOKEN],
+        [sys.executable, "-m", "notifier.simulator.twilio_api", "--port", str(port), "--auth-token", TOKEN],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
     )
@@ -152,7 +152,7 @@ def accepted_rows() -> int:
 
 def bench_dispatcher(n: int) -> float:
     from crm_core.config import get_settings
-    from notifier.dispatch import Dispatcher
+    from notifier.outbox.dispatch import Dispatcher
 
     enqueue(n, "inproc")
     d = Dispatcher(get_settings())
@@ -173,12 +173,12 @@ def bench_celery(n: int, env: dict[str, str], workdir: Path) -> tuple[float, flo
     full_env["PYTHONPATH"] = str(ROOT)
     log = open(workdir / "worker.log", "wb")  # noqa: SIM115
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "notifier.celery_app", "worker", "--pool", "threads", "--concurrency", "2",
+        [sys.executable, "-m", "celery", "-A", "callcard.worker", "worker", "--pool", "threads", "--concurrency", "2",
          "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel", "INFO"],
         env=full_env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     beat = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "notifier.celery_app", "beat", "--schedule",
+        [sys.executable, "-m", "celery", "-A", "callcard.worker", "beat", "--schedule",
          str(workdir / "beat-schedule"), "--loglevel", "WARNING"],
         env=full_env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True,
@@ -256,8 +256,8 @@ def main() -> None:
     try:
         env = env_for(db_url, sim_url)
         os.environ.update(env)
+        from callcard.schema import migrate
         from crm_core.config import get_settings
-        from crm_core.database import migrate
 
         get_settings.cache_clear()
         migrate(db_url)

@@ -36,8 +36,8 @@ def setup_database(tmp: Path) -> str:
     os.environ["CALLCARD_TWILIO_AUTH_TOKEN"] = TOKEN
     os.environ["CALLCARD_PUBLIC_URL"] = PUBLIC
     os.environ["CALLCARD_EMBEDDED_DISPATCHER"] = "false"
+    from callcard.schema import migrate
     from crm_core.config import get_settings
-    from crm_core.database import migrate
 
     get_settings.cache_clear()
     migrate(url)
@@ -195,7 +195,7 @@ def bench_webhooks(n: int) -> None:
     from fastapi.testclient import TestClient
     from twilio.request_validator import RequestValidator
 
-    from dashboard.app import create_app
+    from callcard.app import create_app
 
     ids = make_calls(n, tag="web")
     validator = RequestValidator(TOKEN)

@@ -86,9 +86,10 @@ def prepare(url: str, operators: int, walls: int) -> tuple[list[tuple[int, str, 
     """Operators (id, extension, bearer token) and wall tokens."""
     from sqlalchemy.orm import Session
 
+    from callcard.schema import migrate
     from crm_core.auth.principal import SYSTEM
     from crm_core.auth.service import create_user, open_session
-    from crm_core.database import make_engine, migrate
+    from crm_core.database import make_engine
     from dashboard.wall.tokens import create_wall_token
 
     migrate(url)

@@ -6,7 +6,8 @@ several web processes share one channel.
 
 A message is a dict with a ``type`` and an ``audience``: a list of keys such as ``user:5``,
 ``team:2``, ``wall`` or ``all``. The websocket hub delivers it to the sockets subscribed to
-any of those keys.
+any of those keys. Every message is declared in :mod:`crm_core.events`; ``publish`` takes the
+typed event (or its dict) and the wire carries its dict.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import logging
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
-from typing import Any
+
+from crm_core.events import BusEvent, Message, as_message
 
 log = logging.getLogger("callcard.bus")
 
@@ -31,9 +33,6 @@ def channel_for(url: str) -> str:
 
     path = urlparse(url).path.strip("/")
     return f"{CHANNEL}:{path or '0'}"
-
-
-Message = dict[str, Any]
 
 
 class Subscription:
@@ -77,10 +76,10 @@ class Bus:
         self._subs: list[Subscription] = []
         self._lock = threading.Lock()
 
-    async def publish(self, message: Message) -> None:
+    async def publish(self, message: BusEvent | Message) -> None:
         raise NotImplementedError
 
-    def publish_sync(self, message: Message) -> None:
+    def publish_sync(self, message: BusEvent | Message) -> None:
         raise NotImplementedError
 
     async def start(self) -> None:
@@ -118,11 +117,11 @@ class Bus:
 
 
 class InProcessBus(Bus):
-    async def publish(self, message: Message) -> None:
-        self._deliver_local(message)
+    async def publish(self, message: BusEvent | Message) -> None:
+        self._deliver_local(as_message(message))
 
-    def publish_sync(self, message: Message) -> None:
-        self._deliver_local(message)
+    def publish_sync(self, message: BusEvent | Message) -> None:
+        self._deliver_local(as_message(message))
 
 
 class RedisBus(Bus):
@@ -145,12 +144,12 @@ class RedisBus(Bus):
             self._async = aioredis.Redis.from_url(self.url)
         return self._async
 
-    async def publish(self, message: Message) -> None:
+    async def publish(self, message: BusEvent | Message) -> None:
         client = await self._client()
-        await client.publish(self.channel, json.dumps(message, default=str))
+        await client.publish(self.channel, json.dumps(as_message(message), default=str))
 
-    def publish_sync(self, message: Message) -> None:
-        self._sync.publish(self.channel, json.dumps(message, default=str))
+    def publish_sync(self, message: BusEvent | Message) -> None:
+        self._sync.publish(self.channel, json.dumps(as_message(message), default=str))
 
     async def start(self) -> None:
         if self._reader is None:

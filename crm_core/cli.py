@@ -2,20 +2,50 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from crm_core.config import get_settings
-from crm_core.database import get_engine, migrate, session_scope
+from crm_core.database import get_engine, session_scope
 from crm_core.errors import ServiceError
 
 if TYPE_CHECKING:
     from rich.progress import Progress
 
 console = Console()
+
+
+@dataclass(frozen=True)
+class Schema:
+    """The database schema as the root gives it to the commands (``ctx.obj``): the migrations
+    of every part are the root's, and a part never names the root."""
+
+    migrate: Callable[[str], None]
+    #: raises :class:`crm_core.database.NotMigrated` when the database lacks revisions
+    ensure_migrated: Callable[[Engine], None]
+
+
+def schema(ctx: typer.Context) -> Schema:
+    found = ctx.find_object(Schema)
+    if found is None:
+        raise RuntimeError("run this command through `callcard`: it gives commands the schema")
+    return found
+
+
+def require_schema(ctx: typer.Context) -> None:
+    """Stop a long-running command (exit code 2) when the database is not migrated."""
+    from crm_core.database import NotMigrated
+
+    try:
+        schema(ctx).ensure_migrated(get_engine())
+    except NotMigrated as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
 
 
 def progress_bar() -> Progress:
@@ -36,6 +66,7 @@ search_app = typer.Typer(help="The search index.", no_args_is_help=True)
 
 
 def init(
+    ctx: typer.Context,
     admin_username: str = typer.Option("admin", help="Username of the first admin"),
     admin_password: str = typer.Option(
         None,
@@ -49,7 +80,7 @@ def init(
 
     settings = get_settings()
     console.print(f"Migrating {get_engine().url.render_as_string(hide_password=True)} ...")
-    migrate(settings.database_url)
+    schema(ctx).migrate(settings.database_url)
     with session_scope() as db:
         if db.scalar(select(User.id).where(User.role == "admin").limit(1)) is None:
             password = admin_password or typer.prompt(
@@ -98,6 +129,7 @@ def user_add(
 
 
 def seed(
+    ctx: typer.Context,
     clients: int = typer.Option(1_000_000, "--clients", min=1, help="How many clients to add"),
     random_seed: int = typer.Option(1, "--seed", help="Random seed (same seed, same data)"),
 ) -> None:
@@ -105,6 +137,7 @@ def seed(
     from crm_core.seed import seed_clients
 
     settings = get_settings()
+    schema(ctx).migrate(settings.database_url)
     with progress_bar() as bar:
         task = bar.add_task("Seeding clients", total=clients)
         report = seed_clients(

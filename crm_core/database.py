@@ -7,7 +7,6 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
-from pathlib import Path
 
 from fastapi import Depends
 from sqlalchemy import (
@@ -147,7 +146,6 @@ def get_db() -> Iterator[Session]:
 request_session = Depends(get_db, scope="function")
 
 
-MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 #: schema objects made by hand in migrations (full-text tables, trigram indexes): no model has them
 UNMANAGED_PREFIXES = ("clients_fts", "ix_clients_search_trgm")
 
@@ -157,68 +155,8 @@ def include_name(name: str | None, type_: str, parent_names) -> bool:
     return not (name or "").startswith(UNMANAGED_PREFIXES)
 
 
-PARTS_WITH_MODELS = ("crm_core", "cti", "notifier", "dashboard")
-
-
-def load_all_models() -> None:
-    """Import every part's models so that ``Base.metadata`` knows all tables."""
-    import importlib
-
-    for part in PARTS_WITH_MODELS:
-        try:
-            importlib.import_module(f"{part}.models")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{part}.models":
-                raise
-
-
-def alembic_config(url: str | None = None):
-    from alembic.config import Config
-
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
-    root = Path(__file__).parent.parent
-    locations = [
-        str(root / part / "migrations" / "versions")
-        for part in PARTS_WITH_MODELS
-        if (root / part / "migrations" / "versions").is_dir()
-    ]
-    cfg.set_main_option("version_locations", " ".join(locations))
-    cfg.set_main_option("path_separator", "space")
-    cfg.attributes["url"] = url or get_settings().database_url
-    return cfg
-
-
-def migrate(url: str | None = None) -> None:
-    """Bring the database to the newest schema (what `callcard init` runs)."""
-    from alembic import command
-
-    command.upgrade(alembic_config(url), "heads")
-
-
-def pending_migrations(engine: Engine) -> list[str]:
-    """Revisions the database lacks; empty when it is up to date."""
-    from alembic.runtime.migration import MigrationContext
-    from alembic.script import ScriptDirectory
-
-    script = ScriptDirectory.from_config(alembic_config(str(engine.url)))
-    heads = set(script.get_heads())
-    with engine.connect() as conn:
-        current = set(MigrationContext.configure(conn).get_current_heads())
-    return sorted(heads - current)
-
-
 class NotMigrated(RuntimeError):
-    pass
-
-
-def ensure_migrated(engine: Engine) -> None:
-    missing = pending_migrations(engine)
-    if missing:
-        raise NotMigrated(
-            f"The database at {engine.url.render_as_string(hide_password=True)} is not migrated "
-            f"(missing {', '.join(missing)}). Run `callcard init` first."
-        )
+    """The database lacks schema revisions (``callcard init`` brings it up to date)."""
 
 
 def database_reachable(engine: Engine) -> bool:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
@@ -25,7 +26,8 @@ from crm_core.clients.schemas import ClientIn
 from crm_core.clients.service import create_client
 from crm_core.database import utcnow
 from crm_core.history.models import Interaction
-from crm_core.seed import CLIENT_COLUMNS, EMAIL_COLUMNS, PHONE_COLUMNS, generate
+from crm_core.seed import CLIENT_COLUMNS, EMAIL_COLUMNS, PHONE_COLUMNS
+from crm_core.synthetic import generate
 from crm_core.tasks.models import Task
 
 DEMO_MARKER = "demo"
@@ -90,34 +92,29 @@ def _team(db: Session, name: str) -> int:
     return db.scalar(select(Team.id).where(Team.name == name))
 
 
-def _featured(db: Session, users: dict[str, User]) -> dict[str, Client]:
-    """The clients the AMI traces and the call simulator call from."""
-    sales, support = _team(db, "Sales"), _team(db, "Support")
-
-    def add(**fields) -> Client:
-        fields.setdefault("source", DEMO_MARKER)
-        return create_client(db, SYSTEM, ClientIn(**fields), force=True)
-
-    dacia = add(
+#: the clients the AMI traces and the call simulator call from; ``team``, ``owner`` and
+#: ``organization`` name a team, a demo user and an earlier entry
+FEATURED: dict[str, dict[str, Any]] = {
+    "dacia": dict(
         kind="organization",
         org_name="Dacia Logistic SRL",
         category="partner",
-        team_id=sales,
-        owner_id=users["ana"].id,
+        team="Sales",
+        owner="ana",
         phones=[{"kind": "work", "number": "+40 31 123 4567"}],
         emails=[{"kind": "work", "address": "office@dacia-logistic.example.ro"}],
         addresses=[{"street": "Bd. Iuliu Maniu 7", "city": "București", "country": "RO"}],
         tags=["b2b", "transport"],
         comment="Fleet contract renewal every March.",
-    )
-    ion = add(
+    ),
+    "ion": dict(
         first_name="Ion",
         last_name="Popescu",
         category="vip",
         status="active",
-        team_id=sales,
-        owner_id=users["ana"].id,
-        organization_id=dacia.id,
+        team="Sales",
+        owner="ana",
+        organization="dacia",
         job_title="Director achiziții",
         phones=[
             {"kind": "mobile", "number": "0721 234 567"},
@@ -130,48 +127,65 @@ def _featured(db: Session, users: dict[str, User]) -> dict[str, Client]:
         discount_percent=Decimal("10"),
         language="ro",
         comment="Prefers calls after 10:00. Always ask about the fleet.",
-    )
-    anna = add(
+    ),
+    "anna": dict(
         first_name="Анна",
         last_name="Кузнецова",
         category="regular",
-        team_id=support,
-        owner_id=users["olga"].id,
+        team="Support",
+        owner="olga",
         phones=[{"kind": "mobile", "number": "+7 916 123-45-67"}],
         emails=[{"address": "anna.kuznetsova@example.ru"}],
         addresses=[{"city": "Москва", "country": "RU"}],
         language="ru",
-    )
-    maria = add(
+    ),
+    "maria": dict(
         first_name="Maria",
         last_name="Ionescu",
         category="prospect",
         status="lead",
-        team_id=support,
-        owner_id=users["olga"].id,
+        team="Support",
+        owner="olga",
         phones=[{"kind": "mobile", "number": "0741 112 233"}],
         tags=["trial"],
         language="ro",
-    )
-    radu = add(
+    ),
+    "radu": dict(
         first_name="Radu",
         last_name="Ștefănescu",
         category="regular",
-        team_id=sales,
-        owner_id=users["bogdan"].id,
+        team="Sales",
+        owner="bogdan",
         phones=[{"kind": "mobile", "number": "0722-000-111"}],
         emails=[{"address": "radu.stefanescu@example.ro"}],
         language="ro",
-    )
-    elena = add(
+    ),
+    "elena": dict(
         first_name="Elena",
         last_name="Munteanu",
         category="regular",
         status="lead",
         phones=[{"kind": "mobile", "number": "0744 333 444"}],
         comment="Unassigned: any operator can take her.",
-    )
-    return {"dacia": dacia, "ion": ion, "anna": anna, "maria": maria, "radu": radu, "elena": elena}
+    ),
+}
+
+
+def _featured(db: Session, users: dict[str, User]) -> dict[str, Client]:
+    """The clients of :data:`FEATURED`, in that order."""
+    teams = {name: _team(db, name) for name in ("Sales", "Support")}
+    made: dict[str, Client] = {}
+    for key, entry in FEATURED.items():
+        fields = {k: v for k, v in entry.items() if k not in ("team", "owner", "organization")}
+        fields.setdefault("source", DEMO_MARKER)
+        if "team" in entry:
+            fields["team_id"] = teams[entry["team"]]
+        if "owner" in entry:
+            fields["owner_id"] = users[entry["owner"]].id
+        if "organization" in entry:
+            fields["organization_id"] = made[entry["organization"]].id
+        made[key] = create_client(db, SYSTEM, ClientIn(**fields), force=True)
+    return made
 
 
 def _bulk(db: Session, users: dict[str, User]) -> list[int]:
@@ -217,67 +231,74 @@ SUBJECTS = {
 }
 
 
+TASK_TITLES = ["Call back", "Send the offer", "Confirm delivery", "Ask for feedback"]
+
+
 def _history(db: Session, users: dict[str, User], featured: dict[str, Client], ids: list[int]):
+    """History entries and tasks for the featured clients and 300 others (the same every time)."""
     rng = random.Random(7)
     now = utcnow()
     operators = [users["ana"], users["bogdan"], users["olga"]]
+    manager_id = users["manager"].id
     people = [c.id for c in featured.values()] + rng.sample(ids, min(300, len(ids)))
     interactions, tasks = [], []
     for n, client_id in enumerate(people):
         count = 8 if n < len(featured) else rng.randint(1, 6)
-        for _ in range(count):
-            kind = rng.choice(["call", "call", "call", "note", "meeting", "sms", "email"])
-            answered = rng.random() < 0.8
-            interactions.append(
-                Interaction(
-                    client_id=client_id,
-                    kind=kind,
-                    direction=rng.choice(["inbound", "outbound"])
-                    if kind in ("call", "sms")
-                    else "",
-                    occurred_at=now - timedelta(minutes=rng.randint(30, 60 * 24 * 120)),
-                    author_id=rng.choice(operators).id,
-                    result_code=("answered" if answered else "missed") if kind == "call" else "",
-                    subject=rng.choice(SUBJECTS[kind]),
-                    duration_s=rng.randint(20, 900) if kind == "call" and answered else None,
-                )
-            )
+        interactions += [_interaction(rng, now, operators, client_id) for _ in range(count)]
         if n < len(featured) or rng.random() < 0.4:
-            assignee = rng.choice(operators)
-            due = now + timedelta(hours=rng.randint(-72, 240))
-            tasks.append(
-                Task(
-                    client_id=client_id,
-                    title=rng.choice(
-                        ["Call back", "Send the offer", "Confirm delivery", "Ask for feedback"]
-                    ),
-                    assignee_id=assignee.id,
-                    team_id=assignee.team_id,
-                    creator_id=users["manager"].id,
-                    due_at=due,
-                    remind_at=due - timedelta(minutes=30),
-                    priority=rng.choice(["normal", "normal", "high", "low"]),
-                )
-            )
-    starts = now + timedelta(days=2, hours=3)
-    tasks.append(
-        Task(
-            kind="event",
-            event_type="meeting",
-            title="Fleet contract review",
-            client_id=featured["dacia"].id,
-            assignee_id=users["ana"].id,
-            team_id=users["ana"].team_id,
-            creator_id=users["manager"].id,
-            starts_at=starts,
-            ends_at=starts + timedelta(hours=1),
-            due_at=starts,
-            remind_at=starts - timedelta(hours=24),
-            location="Bd. Iuliu Maniu 7, București",
-        )
-    )
+            tasks.append(_task(rng, now, operators, manager_id, client_id))
+    tasks.append(_fleet_review(now, users, featured["dacia"].id))
     db.add_all(interactions + tasks)
     return len(interactions), len(tasks)
+
+
+def _interaction(rng: random.Random, now, operators: list[User], client_id: int) -> Interaction:
+    kind = rng.choice(["call", "call", "call", "note", "meeting", "sms", "email"])
+    answered = rng.random() < 0.8
+    return Interaction(
+        client_id=client_id,
+        kind=kind,
+        direction=rng.choice(["inbound", "outbound"]) if kind in ("call", "sms") else "",
+        occurred_at=now - timedelta(minutes=rng.randint(30, 60 * 24 * 120)),
+        author_id=rng.choice(operators).id,
+        result_code=("answered" if answered else "missed") if kind == "call" else "",
+        subject=rng.choice(SUBJECTS[kind]),
+        duration_s=rng.randint(20, 900) if kind == "call" and answered else None,
+    )
+
+
+def _task(rng: random.Random, now, operators: list[User], manager_id: int, client_id: int) -> Task:
+    assignee = rng.choice(operators)
+    due = now + timedelta(hours=rng.randint(-72, 240))
+    return Task(
+        client_id=client_id,
+        title=rng.choice(TASK_TITLES),
+        assignee_id=assignee.id,
+        team_id=assignee.team_id,
+        creator_id=manager_id,
+        due_at=due,
+        remind_at=due - timedelta(minutes=30),
+        priority=rng.choice(["normal", "normal", "high", "low"]),
+    )
+
+
+def _fleet_review(now, users: dict[str, User], dacia_id: int) -> Task:
+    """A meeting with Dacia Logistic in two days, reminded a day ahead."""
+    starts = now + timedelta(days=2, hours=3)
+    return Task(
+        kind="event",
+        event_type="meeting",
+        title="Fleet contract review",
+        client_id=dacia_id,
+        assignee_id=users["ana"].id,
+        team_id=users["ana"].team_id,
+        creator_id=users["manager"].id,
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=1),
+        due_at=starts,
+        remind_at=starts - timedelta(hours=24),
+        location="Bd. Iuliu Maniu 7, București",
+    )
 
 
 def load_demo(db: Session) -> dict[str, int] | None:

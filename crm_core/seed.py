@@ -1,78 +1,20 @@
 """Bulk synthetic clients for benchmarks: ``callcard seed --clients 1000000``.
 
-Realistic Romanian, Russian, Moldovan and international names and numbers (every number is a
-valid one for its country), about 1.3 phones per client, a few percent organizations.
-Rows go in through the driver in bulk: SQLite ``executemany`` in one transaction per chunk with
-the search index rebuilt once at the end; PostgreSQL ``COPY`` with the trigram index rebuilt at
-the end. Not for production data: no audit entries are written.
+The clients are made by :mod:`crm_core.synthetic`. Rows go in through the driver in bulk:
+SQLite ``executemany`` in one transaction per chunk with the search index rebuilt once at the
+end; PostgreSQL ``COPY`` with the trigram index rebuilt at the end. Not for production data: no
+audit entries are written.
 """
 
 from __future__ import annotations
 
-import random
 import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-import phonenumbers
-
-from crm_core.search.text import digit_runs, fold
-
-CHUNK = 25_000
-
-RO_FIRST = [
-    "Ion", "Maria", "Andrei", "Elena", "Mihai", "Ioana", "Alexandru", "Ana", "Gheorghe", "Cristina",
-    "Vasile", "Mihaela", "Constantin", "Andreea", "Ștefan", "Gabriela", "Florin", "Daniela",
-    "Radu", "Alina", "Bogdan", "Raluca", "Cătălin", "Simona", "Dumitru", "Oana", "Nicolae",
-    "Roxana", "Marius", "Irina", "Adrian", "Larisa", "Sorin", "Bianca", "Ionuț", "Diana",
-    "Costel", "Lăcrămioara", "Tudor", "Ileana", "Cezar", "Georgiana", "Victor", "Teodora",
-]  # fmt: skip
-RO_LAST = [
-    "Popescu", "Ionescu", "Popa", "Pop", "Radu", "Dumitru", "Stan", "Stoica", "Gheorghe",
-    "Matei", "Ciobanu", "Rusu", "Munteanu", "Constantin", "Moldovan", "Mihai", "Lungu",
-    "Marin", "Tudor", "Ene", "Ștefănescu", "Țurcanu", "Oprea", "Dinu", "Neagu", "Florea",
-    "Sârbu", "Barbu", "Nistor", "Cristea", "Toma", "Bălan", "Căpraru", "Dobre", "Tănase",
-    "Vlad", "Manole", "Ardeleanu", "Mocanu", "Zamfir", "Iordache", "Voicu", "Preda", "Surdu",
-]  # fmt: skip
-RU_FIRST = [
-    "Александр", "Елена", "Дмитрий", "Ольга", "Сергей", "Наталья", "Андрей", "Ирина", "Алексей",
-    "Татьяна", "Иван", "Анна", "Михаил", "Мария", "Николай", "Светлана", "Юрий", "Екатерина",
-]  # fmt: skip
-RU_LAST = [
-    "Иванов", "Смирнов", "Кузнецов", "Попов", "Васильев", "Петров", "Соколов", "Михайлов",
-    "Новиков", "Фёдоров", "Морозов", "Волков", "Алексеев", "Лебедев", "Семёнов", "Егоров",
-]  # fmt: skip
-INTL_FIRST = [
-    "John", "Emma", "Lukas", "Sophie", "Marco", "Giulia", "Pierre", "Camille", "Jan", "Zofia",
-    "Mehmet", "Ayşe", "Noah", "Olivia", "Hans", "Chloé", "Javier", "Lucía", "Yuki", "Wei",
-]  # fmt: skip
-INTL_LAST = [
-    "Smith", "Müller", "Rossi", "Dubois", "Kowalski", "Yılmaz", "García", "Schmidt", "Brown",
-    "Bianchi", "Martin", "Nowak", "Demir", "Fernández", "Wagner", "O'Connor", "Tanaka", "Chen",
-]  # fmt: skip
-ORG_WORDS = [
-    "Dacia", "Carpați", "Transilvania", "Delta", "Nord", "Sud", "Est", "Vest", "Alfa", "Omega",
-    "Tehno", "Agro", "Construct", "Logistic", "Trans", "Med", "Farm", "Soft", "Grup", "Euro",
-]  # fmt: skip
-ORG_FORMS = ["SRL", "SA", "ООО", "GmbH", "Ltd", "SRL-D", "PFA", "II"]
-CATEGORIES = ["regular"] * 70 + ["prospect"] * 18 + ["vip"] * 7 + ["partner"] * 5
-STATUSES = ["active"] * 75 + ["lead"] * 15 + ["inactive"] * 10
-SOURCES = ["", "", "website", "referral", "call", "fair", "import"]
-DOMAINS = ["gmail.com", "yahoo.com", "mail.ru", "yandex.ru", "outlook.com", "example.ro"]
-
-#: (country code, national prefix, digits after the prefix, share) of valid number blocks
-NUMBER_BLOCKS = [
-    (40, "72", 7, 14), (40, "73", 7, 8), (40, "74", 7, 10), (40, "75", 7, 6), (40, "76", 7, 6),
-    (40, "77", 7, 5), (40, "78", 7, 3), (40, "21", 7, 5), (40, "31", 7, 3), (40, "264", 6, 1),
-    (40, "232", 6, 1), (40, "256", 6, 1),
-    (7, "91", 8, 8), (7, "92", 8, 4), (7, "98", 8, 3), (7, "495", 7, 3), (7, "812", 7, 2),
-    (373, "69", 6, 2), (373, "79", 6, 2), (373, "22", 6, 1),
-    (380, "67", 7, 1), (380, "50", 7, 1), (44, "7700", 6, 1), (44, "20", 8, 1),
-    (49, "151", 8, 1), (49, "30", 8, 1), (39, "33", 8, 1), (33, "6", 8, 1), (1, "212", 7, 1),
-    (34, "6", 8, 1), (48, "5", 8, 1), (90, "53", 8, 1),
-]  # fmt: skip
+from crm_core.synthetic import generate
 
 
 @dataclass
@@ -83,166 +25,6 @@ class SeedReport:
     seconds: float
     backend: str
     phases: dict[str, float]
-
-
-def _valid_blocks(rng: random.Random) -> list[tuple[int, str, int]]:
-    """Keep the blocks whose random members phonenumbers accepts (checked once, 20 samples)."""
-    blocks: list[tuple[int, str, int]] = []
-    weights: list[int] = []
-    for cc, prefix, rest, share in NUMBER_BLOCKS:
-        ok = True
-        for _ in range(20):
-            # first digit after the prefix 2-9: subscriber numbers rarely start with 0 or 1
-            tail = str(rng.randint(2, 9)) + "".join(
-                rng.choice("0123456789") for _ in range(rest - 1)
-            )
-            number = phonenumbers.parse(f"+{cc}{prefix}{tail}", None)
-            if not phonenumbers.is_valid_number(number):
-                ok = False
-                break
-        if ok:
-            blocks.append((cc, prefix, rest))
-            weights.append(share)
-    expanded = [b for b, w in zip(blocks, weights, strict=True) for _ in range(w)]
-    return expanded
-
-
-def _written(rng: random.Random, cc: int, nsn: str) -> str:
-    """How a person typed it: national for Romania sometimes, else international variants."""
-    style = int(rng.random() * 5)
-    if cc == 40 and style < 2:
-        national = "0" + nsn
-        if style == 0:
-            return national
-        return f"{national[:4]} {national[4:7]} {national[7:]}"
-    if style == 2:
-        return f"+{cc}{nsn}"
-    if style == 3:
-        return f"00{cc} {nsn}"
-    return f"+{cc} {nsn[:3]} {nsn[3:6]} {nsn[6:]}".strip()
-
-
-def _ascii(text: str) -> str:
-    folded = fold(text)
-    return "".join(c for c in folded if c.isascii() and c.isalnum()) or "client"
-
-
-def _timestamps(rng: random.Random, count: int, sqlite: bool) -> list:
-    now = datetime.now(UTC).replace(microsecond=0)
-    moments = [now - timedelta(seconds=rng.randint(0, 5 * 365 * 86400)) for _ in range(count)]
-    if sqlite:  # SQLAlchemy's SQLite DATETIME storage format, naive UTC
-        return [m.strftime("%Y-%m-%d %H:%M:%S.000000") for m in moments]
-    return moments
-
-
-def generate(n: int, start_id: int, team_ids: list[int | None], seed: int = 1, sqlite=True):
-    """Yield chunks of (client rows, phone rows, e-mail rows) with explicit client ids.
-
-    ``search_text`` is composed here exactly as :func:`build_search_text` would (the tests
-    check that) without parsing each number again: seeding a million must stay fast.
-    """
-    rng = random.Random(seed)
-    r = rng.random
-    blocks = _valid_blocks(rng)
-    stamps = _timestamps(rng, 20_000, sqlite)
-    folded: dict[str, str] = {}
-    ascii_names: dict[str, str] = {}
-    # (share, first names, last names, the language the business writes to them in)
-    people = [
-        (0.62, RO_FIRST, RO_LAST, "ro"),
-        (0.85, RU_FIRST, RU_LAST, "ru"),
-        (1.0, INTL_FIRST, INTL_LAST, ""),
-    ]
-
-    def pick(items):
-        return items[int(r() * len(items))]
-
-    next_id = start_id
-    org_ids: list[int] = []
-    while next_id < start_id + n:
-        size = min(CHUNK, start_id + n - next_id)
-        clients, phones, emails = [], [], []
-        for client_id in range(next_id, next_id + size):
-            roll = r()
-            organization_id = None
-            if roll < 0.04:
-                kind = "organization"
-                first = last = language = ""
-                org = f"{pick(ORG_WORDS)} {pick(ORG_WORDS)} {pick(ORG_FORMS)}"
-                display = org
-                org_ids.append(client_id)
-                if len(org_ids) > 2000:
-                    org_ids.pop(0)
-            else:
-                kind, org = "person", ""
-                for limit, firsts, lasts, tongue in people:
-                    if roll < limit:
-                        first, last, language = pick(firsts), pick(lasts), tongue
-                        break
-                display = f"{first} {last}"
-                if org_ids and r() < 0.1:
-                    organization_id = pick(org_ids)
-            name = folded.get(display)
-            if name is None:
-                name = folded[display] = fold(display)
-            parts = [name]
-            roll = r()
-            count = 1 if roll < 0.75 else (2 if roll < 0.95 else 3)
-            for position in range(count):
-                cc, prefix, rest = pick(blocks)
-                nsn = f"{prefix}{int(r() * 8) + 2}{int(r() * 10 ** (rest - 1)):0{rest - 1}d}"
-                phones.append(
-                    (
-                        client_id,
-                        "mobile" if position == 0 else pick(("work", "home", "other")),
-                        _written(rng, cc, nsn),
-                        f"+{cc}{nsn}",
-                        position,
-                    )
-                )
-                run = digit_runs(cc, nsn)
-                if run not in parts:
-                    parts.append(run)
-            if r() < 0.4:
-                local = ascii_names.get(display)
-                if local is None:
-                    local = ascii_names[display] = _ascii(display).replace(" ", ".")[:40]
-                address = f"{local}{client_id}@{pick(DOMAINS)}"
-                emails.append((client_id, "work", address, address, 0))
-                parts.append(address)
-            created = pick(stamps)
-            clients.append(
-                (
-                    client_id,
-                    kind,
-                    first,
-                    last,
-                    "",
-                    org,
-                    display,
-                    "",
-                    organization_id,
-                    None,
-                    pick(team_ids),
-                    pick(CATEGORIES),
-                    pick(STATUSES),
-                    pick(SOURCES),
-                    None,
-                    0,
-                    "",
-                    language,
-                    "",
-                    None,
-                    None,
-                    " | ".join(parts),
-                    created,
-                    created,
-                    None,
-                    None,
-                )
-            )
-        yield clients, phones, emails
-        next_id += size
 
 
 _END = object()
@@ -309,9 +91,8 @@ def seed_clients(
     seed: int = 1,
 ) -> SeedReport:
     """Add ``n`` synthetic clients to the (migrated) database at ``url``."""
-    from crm_core.database import make_engine, migrate
+    from crm_core.database import make_engine
 
-    migrate(url)
     engine = make_engine(url)
     sqlite = engine.dialect.name == "sqlite"
     started = time.perf_counter()
@@ -353,33 +134,12 @@ class _Clock:
 def _seed_sqlite(conn, n, seed, progress, totals, phases) -> None:
     clock = _Clock(phases)
     conn.isolation_level = None  # explicit BEGIN/COMMIT below
-    # a bulk load writes new pages only: a rollback journal costs next to nothing, where WAL
-    # would write every page twice (log, then checkpoint). Back to WAL at the end.
-    journal = conn.execute("PRAGMA journal_mode").fetchone()[0]
-    try:
-        conn.execute("PRAGMA journal_mode=TRUNCATE")
-    except sqlite3.OperationalError:  # another connection is open: stay in WAL
-        journal = None
-    conn.execute("PRAGMA synchronous=OFF")
-    conn.execute("PRAGMA cache_size=-1000000")
-    conn.execute("PRAGMA temp_store=MEMORY")
+    journal = _sqlite_bulk_load_mode(conn)
     cur = conn.cursor()
     cur.execute("BEGIN")
     teams = _teams(cur, True)
     start = (cur.execute("SELECT max(id) FROM clients").fetchone()[0] or 0) + 1
-    # the search index is rebuilt once at the end: far faster than a trigger per row
-    triggers = cur.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type='trigger' AND name LIKE 'clients_fts_%'"
-    ).fetchall()
-    for name, _ in triggers:
-        cur.execute(f"DROP TRIGGER {name}")
-    # so are the secondary indexes: one sort per index instead of a million random inserts
-    indexes = cur.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type='index' AND sql IS NOT NULL "
-        "AND tbl_name IN ('clients', 'client_phones', 'client_emails')"
-    ).fetchall()
-    for name, _ in indexes:
-        cur.execute(f"DROP INDEX {name}")
+    triggers, indexes = _drop_sqlite_indexes(cur)
     conn.commit()
     clock.lap("prepare")
     try:
@@ -396,28 +156,71 @@ def _seed_sqlite(conn, n, seed, progress, totals, phases) -> None:
                 f"INSERT INTO client_emails ({EMAIL_COLUMNS}) VALUES (?, ?, ?, ?, ?)", emails
             )
             conn.commit()
-            totals[0] += len(clients)
-            totals[1] += len(phones)
-            totals[2] += len(emails)
-            if progress:
-                progress(len(clients))
+            _count(totals, clients, phones, emails, progress)
             clock.lap("insert rows")
     finally:
-        cur.execute("BEGIN")
-        for _, sql in indexes:
-            cur.execute(sql)
-        clock.lap("create indexes")
-        cur.execute("INSERT INTO clients_fts(clients_fts) VALUES ('rebuild')")
-        for _, sql in triggers:
-            cur.execute(sql)
-        conn.commit()
-        clock.lap("build search index")
-        cur.execute("PRAGMA analysis_limit=2000")
-        cur.execute("ANALYZE")
-        conn.commit()
-        if journal:
-            conn.execute(f"PRAGMA journal_mode={journal}")
-        clock.lap("analyze")
+        _rebuild_sqlite_indexes(conn, cur, triggers, indexes, journal, clock)
+
+
+def _count(totals: list[int], clients: list, phones: list, emails: list, progress) -> None:
+    totals[0] += len(clients)
+    totals[1] += len(phones)
+    totals[2] += len(emails)
+    if progress:
+        progress(len(clients))
+
+
+def _sqlite_bulk_load_mode(conn) -> str | None:
+    """Settings for a bulk load; returns the journal mode to go back to (None: unchanged).
+
+    A bulk load writes new pages only: a rollback journal costs next to nothing, where WAL
+    would write every page twice (log, then checkpoint). Back to WAL at the end."""
+    journal = conn.execute("PRAGMA journal_mode").fetchone()[0]
+    try:
+        conn.execute("PRAGMA journal_mode=TRUNCATE")
+    except sqlite3.OperationalError:  # another connection is open: stay in WAL
+        journal = None
+    conn.execute("PRAGMA synchronous=OFF")
+    conn.execute("PRAGMA cache_size=-1000000")
+    conn.execute("PRAGMA temp_store=MEMORY")
+    return journal
+
+
+def _drop_sqlite_indexes(cur) -> tuple[list, list]:
+    """Drop the search triggers and secondary indexes; returns their (name, sql) to rebuild."""
+    # the search index is rebuilt once at the end: far faster than a trigger per row
+    triggers = cur.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type='trigger' AND name LIKE 'clients_fts_%'"
+    ).fetchall()
+    for name, _ in triggers:
+        cur.execute(f"DROP TRIGGER {name}")
+    # so are the secondary indexes: one sort per index instead of a million random inserts
+    indexes = cur.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type='index' AND sql IS NOT NULL "
+        "AND tbl_name IN ('clients', 'client_phones', 'client_emails')"
+    ).fetchall()
+    for name, _ in indexes:
+        cur.execute(f"DROP INDEX {name}")
+    return triggers, indexes
+
+
+def _rebuild_sqlite_indexes(conn, cur, triggers, indexes, journal, clock: _Clock) -> None:
+    """Indexes, the search index and its triggers back; statistics; the journal mode back."""
+    cur.execute("BEGIN")
+    for _, sql in indexes:
+        cur.execute(sql)
+    clock.lap("create indexes")
+    cur.execute("INSERT INTO clients_fts(clients_fts) VALUES ('rebuild')")
+    for _, sql in triggers:
+        cur.execute(sql)
+    conn.commit()
+    clock.lap("build search index")
+    cur.execute("PRAGMA analysis_limit=2000")
+    cur.execute("ANALYZE")
+    conn.commit()
+    if journal:
+        conn.execute(f"PRAGMA journal_mode={journal}")
+    clock.lap("analyze")
 
 
 def _seed_postgresql(conn, n, seed, progress, totals, phases) -> None:
@@ -454,11 +257,7 @@ def _seed_postgresql(conn, n, seed, progress, totals, phases) -> None:
                     for row in emails:
                         copy.write_row(row)
                 conn.commit()
-                totals[0] += len(clients)
-                totals[1] += len(phones)
-                totals[2] += len(emails)
-                if progress:
-                    progress(len(clients))
+                _count(totals, clients, phones, emails, progress)
                 clock.lap("copy rows")
         finally:
             cur.execute(

@@ -1,7 +1,7 @@
 """In-transaction hooks: other parts react to client-base changes in the same transaction.
 
 crm_core never imports the other parts; they connect receivers here instead (the composition
-root, ``dashboard.app``/``dashboard.cli``, imports them). A receiver runs inside the caller's
+root of the application, which mounts every part, imports them). A receiver runs inside the caller's
 session and transaction, so an outbox row it writes commits or rolls back with the change.
 """
 

@@ -21,7 +21,6 @@ from collections.abc import Iterator
 
 log = logging.getLogger("callcard.cti.ami")
 
-EOL = "\r\n"
 BANNER_PREFIX = "Asterisk Call Manager/"
 MAX_LINE_CHARS = 16 * 1024
 MAX_MESSAGE_CHARS = 256 * 1024
@@ -38,7 +37,6 @@ class AmiMessage(dict):
     """
 
     __slots__ = ("multi", "content")
-    keys_lowered = True
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -49,37 +47,17 @@ class AmiMessage(dict):
         return self.get(key.lower(), default)
 
     @property
-    def is_event(self) -> bool:
-        return "event" in self
-
-    @property
     def name(self) -> str:
         return self.get("event") or self.get("response") or ""
 
-    def to_wire(self, original_case: dict[str, str] | None = None) -> bytes:
-        """Serialise back to AMI bytes (keys in CamelCase where known)."""
-        lines = []
-        for key, value in self.items():
-            lines.append(f"{(original_case or {}).get(key, _camel(key))}: {value}")
-        return (EOL.join(lines) + EOL + EOL).encode("utf-8")
-
-
-def _camel(key: str) -> str:
-    return key[:1].upper() + key[1:]
-
 
 class ParseStats:
-    __slots__ = ("messages", "skipped_blocks", "bad_lines", "oversized", "decode_errors")
+    __slots__ = ("skipped_blocks", "bad_lines", "oversized")
 
     def __init__(self) -> None:
-        self.messages = 0
         self.skipped_blocks = 0
         self.bad_lines = 0
         self.oversized = 0
-        self.decode_errors = 0
-
-    def as_dict(self) -> dict[str, int]:
-        return {k: getattr(self, k) for k in self.__slots__}
 
 
 class FrameParser:
@@ -108,17 +86,8 @@ class FrameParser:
         self._last_warning = 0.0
         self._suppressed = 0
 
-    def reset(self) -> None:
-        """Forget partial input (a new TCP connection starts clean)."""
-        self._decoder.reset()
-        self._buffer = ""
-        self._skipping = False
-        self.version = None
-
     def feed(self, data: bytes) -> list[AmiMessage]:
         text = self._decoder.decode(data)
-        if "\ufffd" in text:
-            self.stats.decode_errors += 1
         if not text:
             return []
         buffer = self._buffer + text if self._buffer else text
@@ -170,7 +139,6 @@ class FrameParser:
                     return self._slow(lines, out)  # two messages without a blank line
                 else:
                     msg[key] = value
-            self.stats.messages += 1
             out.append(msg)
             return
         self._slow(lines, out)
@@ -243,7 +211,6 @@ class FrameParser:
     def _finish(self, msg: AmiMessage, body: list[str], out: list[AmiMessage]) -> None:
         if body:
             msg.content = "\n".join(body)
-        self.stats.messages += 1
         out.append(msg)
 
     def _warn(self, text: str, *args: object) -> None:
@@ -285,7 +252,6 @@ class ActionParser:
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._buffer = ""
         self.max_message_chars = max_message_chars
-        self.bad_blocks = 0
 
     def feed(self, data: bytes) -> list[AmiMessage]:
         buffer = self._buffer + self._decoder.decode(data)
@@ -293,7 +259,6 @@ class ActionParser:
         self._buffer = blocks.pop()
         if len(self._buffer) > self.max_message_chars:
             self._buffer = ""
-            self.bad_blocks += 1
         out = []
         for block in blocks:
             msg = AmiMessage()
@@ -308,17 +273,7 @@ class ActionParser:
                         msg[key] = value
             if "action" in msg:
                 out.append(msg)
-            elif block.strip():
-                self.bad_blocks += 1
         return out
-
-
-def split_banner(data: bytes) -> tuple[str | None, bytes]:
-    """Banner line and the rest, for servers/tools that read a whole transcript."""
-    if data.startswith(BANNER_PREFIX.encode()):
-        line, _, rest = data.partition(b"\r\n")
-        return line.decode("utf-8", "replace"), rest
-    return None, data
 
 
 def iter_messages(data: bytes) -> Iterator[AmiMessage]:
@@ -326,14 +281,3 @@ def iter_messages(data: bytes) -> Iterator[AmiMessage]:
     parser = FrameParser()
     yield from parser.feed(data)
     yield from parser.feed(b"\r\n\r\n")
-
-
-def format_action(fields: dict[str, str | list[str]]) -> bytes:
-    """An action (or any message) as AMI bytes, keys as given."""
-    lines = []
-    for key, value in fields.items():
-        if isinstance(value, list | tuple):
-            lines.extend(f"{key}: {v}" for v in value)
-        else:
-            lines.append(f"{key}: {value}")
-    return (EOL.join(lines) + EOL + EOL).encode("utf-8")

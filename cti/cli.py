@@ -5,8 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from cti.simulator.server import AmiReplayServer
 
 
 def ami_replay(
@@ -32,8 +36,6 @@ def ami_replay(
     secret: str = typer.Option("secret", help="AMI secret the server accepts"),
 ) -> None:
     """Run an AMI server that replays recorded Asterisk transcripts and/or makes up calls."""
-    from cti.replay import serve
-
     for path in transcripts or []:
         if not path.exists():
             raise typer.BadParameter(f"{path} does not exist", param_hint="TRANSCRIPT")
@@ -47,31 +49,45 @@ def ami_replay(
         f"AMI replay server on {host}:{port} (user {username!r}); "
         f"{len(transcripts or [])} transcript(s), {synthetic:g} synthetic calls/s. Ctrl+C stops."
     )
+    from cti.simulator.calls import SyntheticConfig
+    from cti.simulator.server import AmiReplayServer
+    from cti.simulator.transcripts import scripts_for
+
+    config = SyntheticConfig()
+    if numbers:
+        config.numbers = numbers
+    server = AmiReplayServer(
+        scripts_for(transcripts or []),
+        host=host,
+        port=port,
+        username=username,
+        secret=secret,
+        speed=speed,
+        loop=loop,
+        synthetic_rate=synthetic,
+        synthetic_calls=calls or None,
+        synthetic=config,
+    )
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(
-            serve(
-                transcripts or [],
-                port,
-                speed,
-                loop,
-                synthetic,
-                numbers,
-                username,
-                secret,
-                host,
-                synthetic_calls=calls or None,
-            )
-        )
+        asyncio.run(_serve_until_interrupted(server))
 
 
-def cti() -> None:
+async def _serve_until_interrupted(server: AmiReplayServer) -> None:
+    await server.start()
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await server.stop()
+
+
+def cti(ctx: typer.Context) -> None:
     """Run the CTI listener as its own process (production): AMI -> popups on the Redis bus.
 
     Reads CALLCARD_AMI_HOST/_PORT/_USERNAME/_SECRET and CALLCARD_BUS_URL. Only one listener per
     PBX runs: a second `callcard cti` waits on the Redis lock and takes over when the first dies.
     """
+    from crm_core.cli import require_schema
     from crm_core.config import get_settings
-    from crm_core.database import NotMigrated, ensure_migrated, get_engine
 
     settings = get_settings()
     if not settings.ami_host:
@@ -81,11 +97,7 @@ def cti() -> None:
             "set CALLCARD_BUS_URL=redis://...: a separate CTI process reaches the web processes "
             "only through the Redis bus (the embedded default runs the CTI inside `serve`)"
         )
-    try:
-        ensure_migrated(get_engine())
-    except NotMigrated as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from None
+    require_schema(ctx)
     with contextlib.suppress(KeyboardInterrupt), asyncio.Runner(loop_factory=_loop_factory()) as r:
         r.run(_run_cti(settings))
 

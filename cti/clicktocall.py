@@ -22,6 +22,7 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
@@ -33,6 +34,7 @@ from crm_core.auth.rights import get_visible_client
 from crm_core.clients.models import Phone
 from crm_core.config import Settings, get_settings
 from crm_core.errors import Conflict, Invalid, NotFound, ServiceError, Unavailable
+from crm_core.events import CallOriginate, user_audience
 from crm_core.phones import InvalidPhone, to_e164
 
 log = logging.getLogger("callcard.cti.clicktocall")
@@ -103,12 +105,12 @@ class Originator:
         ami: AmiActions,
         settings: Settings | None = None,
         busy: Any | None = None,
-        publish: Any | None = None,
+        publish: Callable[[CallOriginate], None] | None = None,
     ) -> None:
         self.ami = ami
         self.settings = settings or get_settings()
         self.busy = busy  # callable(extension) -> bool
-        self.publish = publish  # callable(bus message): progress to the operator's browser
+        self.publish = publish  # progress to the operator's browser
         self._following: set[asyncio.Task] = set()
 
     async def originate(self, request: OriginateRequest) -> dict[str, Any]:
@@ -188,22 +190,21 @@ class Originator:
             "congestion": "the line is congested; try again",
         }
         self.publish(
-            {
-                "type": "call.originate",
-                "audience": [f"user:{request.user_id}"],
-                "action_id": action_id,
-                "call_id": call_id,
-                "extension": request.extension,
-                "number": request.number,
-                "e164": request.e164,
-                "status": "connected" if ok else "failed",
-                "reason": reason,
-                "message": (
+            CallOriginate(
+                audience=user_audience(request.user_id),
+                action_id=action_id,
+                call_id=call_id,
+                extension=request.extension,
+                number=request.number,
+                e164=request.e164,
+                status="connected" if ok else "failed",
+                reason=reason,
+                message=(
                     f"Calling {request.number}."
                     if ok
                     else f"Call to {request.number} failed: {words.get(reason, reason)}."
                 ),
-            }
+            )
         )
 
 

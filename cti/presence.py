@@ -26,6 +26,8 @@ from datetime import datetime
 from typing import Any
 
 from crm_core.database import utcnow
+from crm_core.events import OperatorState
+from cti.tracker.call import TrackedCall
 
 log = logging.getLogger("callcard.cti.presence")
 
@@ -48,18 +50,22 @@ class OperatorPresence:
             return "paused"
         return self.device_state
 
+    def event(self) -> OperatorState:
+        return OperatorState(
+            extension=self.extension,
+            user_id=self.user_id,
+            username=self.username,
+            state=self.state,
+            since=self.since.isoformat() if self.since else None,
+        )
+
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "extension": self.extension,
-            "user_id": self.user_id,
-            "username": self.username,
-            "state": self.state,
-            "since": self.since.isoformat() if self.since else None,
-        }
+        """The state as stored in Redis and answered by ``GET /api/presence``."""
+        return self.event().fields()
 
 
 UserResolver = Callable[[str], tuple[int | None, str | None]]
-Publisher = Callable[[dict[str, Any]], None]
+Publisher = Callable[[OperatorState], None]
 
 
 class PresenceBoard:
@@ -88,7 +94,7 @@ class PresenceBoard:
 
     def on_presence(self, extension: str, state: str) -> None:
         """The tracker's device-derived state (DeviceStateChange, QueueMember*, PeerStatus,
-        ContactStatus: parsed in :mod:`cti.tracker`)."""
+        ContactStatus: parsed in :mod:`cti.tracker.presence`)."""
         if state == "paused":
             self.set_device(extension, "available")
             self.set_paused(extension, True)
@@ -102,7 +108,7 @@ class PresenceBoard:
             op.paused = False
         self._changed(op, before)
 
-    def on_call_event(self, kind: str, call: Any, extension: str | None) -> None:
+    def on_call_event(self, kind: str, call: TrackedCall, extension: str | None) -> None:
         """Tracker events: the fallback for PBXs that send no device events."""
         if kind == "ringing" and extension:
             self._from_call(extension, "ringing")
@@ -111,14 +117,12 @@ class PresenceBoard:
         elif kind == "ring_stopped" and extension:
             self._call_over(extension, only_if="ringing")
         elif kind == "transferred":
-            transfers = getattr(call, "transfers", None) or []
-            source = transfers[-1].get("from") if transfers else None
+            source = call.transfers[-1].get("from") if call.transfers else None
             if source:
                 self._call_over(source)
         elif kind == "ended":
-            involved = set(getattr(call, "rang", None) or [])
-            involved |= set(getattr(call, "answered", None) or [])
-            if getattr(call, "answered_by", None):
+            involved = {*call.rang, *call.answered}
+            if call.answered_by:
                 involved.add(call.answered_by)
             if extension:
                 involved.add(extension)
@@ -172,8 +176,7 @@ class PresenceBoard:
         op.user_id, op.username = self._user(op.extension)
         self._store(op)
         if self._publish is not None:
-            audience = ["wall"] + ([f"user:{op.user_id}"] if op.user_id else [])
-            self._publish({"type": "operator.state", "audience": audience, **op.as_dict()})
+            self._publish(op.event())
 
     def _store(self, op: OperatorPresence) -> None:
         if self._redis is None:
@@ -208,11 +211,6 @@ class PresenceBoard:
 
     def snapshot(self) -> list[dict[str, Any]]:
         return [op.as_dict() for _, op in sorted(self.operators.items())]
-
-    def store_all(self) -> None:
-        """Write the whole board to Redis (at start, and after the hash was lost)."""
-        for op in self.operators.values():
-            self._store(op)
 
 
 #: the board of the CTI service running in this process (embedded default), if any

@@ -26,7 +26,8 @@ from crm_core.bus import Bus, get_bus
 from crm_core.config import Settings
 from crm_core.services import BackgroundService
 from cti import clicktocall, presence
-from cti.popups import CallPopups, ExtensionDirectory
+from cti.directory import ExtensionDirectory
+from cti.popups import CallPopups
 from cti.presence import PresenceBoard
 
 log = logging.getLogger("callcard.cti")
@@ -191,7 +192,7 @@ class SimulatorService:
         from crm_core.auth.models import User
         from crm_core.clients.models import Phone
         from crm_core.database import session_scope
-        from cti.replay import SyntheticConfig
+        from cti.simulator.calls import SyntheticConfig
 
         config = SyntheticConfig()
         try:
@@ -213,7 +214,7 @@ class SimulatorService:
         return config
 
     async def start(self) -> None:
-        from cti.replay import AmiReplayServer
+        from cti.simulator.server import AmiReplayServer
 
         config = await asyncio.to_thread(self._config)
         self.server = AmiReplayServer(

@@ -21,6 +21,7 @@ from fastapi import WebSocket
 
 from crm_core.auth.principal import Principal
 from crm_core.bus import Bus
+from crm_core.events import ROUTING_KEYS, Message
 
 log = logging.getLogger("callcard.hub")
 
@@ -84,20 +85,20 @@ class Hub:
             ready.set()
             await asyncio.Event().wait()  # messages arrive through the handler until cancelled
 
-    def _safe_dispatch(self, message: dict[str, Any]) -> None:
+    def _safe_dispatch(self, message: Message) -> None:
         try:
             self.dispatch(message)
         except Exception:
             log.exception("could not dispatch %s", message.get("type"))
 
-    def dispatch(self, message: dict[str, Any]) -> None:
+    def dispatch(self, message: Message) -> None:
         for listener in self.listeners:
             try:
                 listener(message)
             except Exception:
                 log.exception("hub listener failed on %s", message.get("type"))
         keys = message.get("audience") or []
-        public = {k: v for k, v in message.items() if k not in ("audience", "sticky", "final")}
+        public = {k: v for k, v in message.items() if k not in ROUTING_KEYS}
         text = json.dumps(public, default=str, ensure_ascii=False)
         sticky = message.get("sticky")
         if sticky:

@@ -1,8 +1,9 @@
 """The production dispatcher: Celery on Redis.
 
-``celery -A notifier.celery_app beat`` fires ``notifier.claim_and_dispatch`` every
-``dispatch_interval_seconds``; it leases due outbox rows and hands them, a batch per task, to
-``notifier.deliver`` on the workers (``celery -A notifier.celery_app worker``). Tasks are
+Beat fires ``notifier.claim_and_dispatch`` every ``dispatch_interval_seconds``; it leases due
+outbox rows and hands them, a batch per task, to ``notifier.deliver`` on the workers. Both run
+this ``app`` through the root package's worker module, which first connects the parts (channels
+registered from above the notifier: ``notifier.channels.register_channel``). Tasks are
 acknowledged late and are idempotent: a task delivered twice (Redis visibility timeout, a
 worker lost) finds its rows no longer leased under its claim token and does nothing. The outbox,
 not Redis, is the source of truth: if Redis loses its queue, the leases run out and the rows
@@ -68,7 +69,7 @@ def dispatcher():
     global _dispatcher
     with _lock:
         if _dispatcher is None:
-            from notifier.dispatch import Dispatcher
+            from notifier.outbox.dispatch import Dispatcher
             from notifier.ratelimit import LocalRateLimiter, RedisRateLimiter
 
             s = get_settings()
@@ -135,7 +136,7 @@ def claim_and_dispatch() -> int:
 
 @app.task(name="notifier.deliver", acks_late=True)
 def deliver(ids: list[int], token: str) -> int:
-    from notifier.dispatch import Claim
+    from notifier.outbox.transitions import Claim
 
     stats = dispatcher().deliver(Claim(token, list(ids)))
     return stats.sent
@@ -143,7 +144,7 @@ def deliver(ids: list[int], token: str) -> int:
 
 @app.task(name="notifier.reconcile", acks_late=True)
 def reconcile(ids: list[int], token: str) -> int:
-    from notifier.dispatch import Claim
+    from notifier.outbox.transitions import Claim
 
     return dispatcher().reconcile(Claim(token, list(ids))).reconciled
 
@@ -151,6 +152,6 @@ def reconcile(ids: list[int], token: str) -> int:
 @app.task(name="notifier.engagement_jobs", acks_late=True)
 def engagement_jobs() -> dict[str, int]:
     """Due task reminders, call surveys, survey expiry (``notifier.engagement_jobs``)."""
-    from notifier.engagement_jobs import run_all
+    from notifier.jobs import run_all
 
     return run_all(get_settings())

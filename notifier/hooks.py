@@ -1,6 +1,6 @@
 """Connects the notifier to the client base's in-transaction signals.
 
-Imported once by the composition root (``dashboard.app.create_app`` and ``dashboard.cli``), so the
+Imported once by the composition root (when it connects the parts), so the
 outbox rows for reminders and surveys are written in the same transaction as the change.
 """
 

@@ -1,17 +1,11 @@
 """Import every notifier model so that the metadata is complete."""
 
-from notifier.engagement_models import (
-    InboundSms,
-    MessageTemplate,
-    Newsletter,
-    NewsletterUnsubscribe,
-    ReminderRule,
-    SavedSegment,
-    Survey,
-    Watermark,
-)
+from notifier.inbound.models import InboundSms
+from notifier.newsletters.models import Newsletter, NewsletterUnsubscribe, SavedSegment
 from notifier.outbox.models import OptOut, OutboxMessage, OutboxStatusChange
-from notifier.reminders.models import ReminderSchedule
+from notifier.reminders.models import ReminderRule, ReminderSchedule
+from notifier.surveys.models import Survey, Watermark
+from notifier.templates.models import MessageTemplate
 
 __all__ = [
     "InboundSms",

@@ -24,17 +24,12 @@ class EmbeddedDispatcher:
         self.settings = settings
         self._task: asyncio.Task | None = None
         self._dispatcher = None
-        self._wake = asyncio.Event()
 
     async def start(self) -> None:
-        from notifier.dispatch import Dispatcher
+        from notifier.outbox.dispatch import Dispatcher
 
         self._dispatcher = Dispatcher(self.settings)
         self._task = asyncio.create_task(self._run(), name=self.name)
-
-    def wake(self) -> None:
-        """Look at the outbox now instead of at the next tick."""
-        self._wake.set()
 
     async def _run(self) -> None:
         assert self._dispatcher is not None
@@ -48,11 +43,8 @@ class EmbeddedDispatcher:
                 raise
             except Exception:
                 log.exception("outbox dispatch failed; retrying at the next tick")
-            if busy:
-                continue
-            self._wake.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.settings.dispatch_interval_seconds)
+            if not busy:
+                await asyncio.sleep(self.settings.dispatch_interval_seconds)
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -67,7 +59,7 @@ class EmbeddedDispatcher:
 
 def embedded_services(settings: Settings) -> list[BackgroundService]:
     if settings.is_embedded and settings.embedded_dispatcher:
-        from notifier.engagement_jobs import EngagementLoop
+        from notifier.jobs import EngagementLoop
 
         return [EmbeddedDispatcher(settings), EngagementLoop(settings)]
     return []

@@ -69,7 +69,7 @@ def db_url(request, tmp_path_factory) -> Iterator[str]:
     """A freshly migrated database for this test session, on each backend."""
     from sqlalchemy import create_engine, text
 
-    from crm_core.database import migrate
+    from callcard.schema import migrate
 
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'callcard.db'}"
@@ -103,7 +103,7 @@ def db_url(request, tmp_path_factory) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def sqlite_url(tmp_path_factory) -> str:
     """For tests whose subject is not the database (browser, AMI): SQLite only."""
-    from crm_core.database import migrate
+    from callcard.schema import migrate
 
     url = f"sqlite:///{tmp_path_factory.mktemp('db1') / 'callcard.db'}"
     migrate(url)
@@ -113,7 +113,8 @@ def sqlite_url(tmp_path_factory) -> str:
 def _wipe(url: str) -> None:
     from sqlalchemy import text
 
-    from crm_core.database import Base, get_engine, load_all_models
+    from callcard.schema import load_all_models
+    from crm_core.database import Base, get_engine
 
     load_all_models()
     engine = get_engine(url)
@@ -219,7 +220,7 @@ def users(database) -> Users:
 
 @pytest.fixture
 def app(database):
-    from dashboard.app import create_app
+    from callcard.app import create_app
 
     return create_app()
 

@@ -17,12 +17,13 @@ from twilio.request_validator import RequestValidator
 
 from crm_core.config import get_settings
 from crm_core.database import request_session
+from notifier.voice_calls.service import VOICE_WEBHOOK_PATH, twiml_url
 from voicebots import service
 from voicebots.scripts import Record
 from voicebots.twiml import render_step
 
 log = logging.getLogger("callcard.voicebots")
-router = APIRouter(tags=["voice"])
+router = APIRouter(prefix=VOICE_WEBHOOK_PATH, tags=["voice"])
 TWIML = "application/xml"
 
 
@@ -56,10 +57,10 @@ def _invalid_query(name: str, message: str) -> RequestValidationError:
 
 
 def _gather_url(script: str, message_id: int):
-    base = get_settings().public_url.rstrip("/")
+    first = twiml_url(script, message_id)
 
     def url(step: str, attempt: int) -> str:
-        return f"{base}/api/voice/{script}/{message_id}/gather?step={step}&attempt={attempt}"
+        return f"{first}/gather?step={step}&attempt={attempt}"
 
     return url
 
@@ -107,14 +108,14 @@ FIRST = "Twilio voice webhook: the first prompt of an automated call (TwiML)"
 
 
 @router.get(
-    "/api/voice/{script}/{message_id}",
+    "/{script}/{message_id}",
     summary=FIRST + " (GET)",
     operation_id="voice_first_prompt_get",
     response_class=Response,
     responses=RESPONSES,
 )
 @router.post(
-    "/api/voice/{script}/{message_id}",
+    "/{script}/{message_id}",
     summary=FIRST,
     operation_id="voice_first_prompt",
     response_class=Response,
@@ -131,7 +132,7 @@ def first_prompt(
 
 
 @router.post(
-    "/api/voice/{script}/{message_id}/gather",
+    "/{script}/{message_id}/gather",
     summary="Twilio voice webhook: the key the client pressed (TwiML for what comes next)",
     operation_id="voice_gather",
     response_class=Response,

@@ -1,6 +1,8 @@
 """The outbox's voice channel for Asterisk: dial the client, then run the script over FastAGI.
 
-``CALLCARD_VOICE_CHANNEL=asterisk``. Each call is one short AMI connection (``Login`` with
+``CALLCARD_VOICE_CHANNEL=asterisk``, once registered with the notifier at start-up
+(``notifier.channels.register_channel("voice", "asterisk", AsteriskVoice)``: the notifier never
+names the voicebots). Each call is one short AMI connection (``Login`` with
 events off, ``Originate`` with ``Async: true``, ``Logoff``) from the sending process, so it
 works the same from the embedded dispatcher and from Celery workers, independent of the CTI's
 long-lived connection. The call dials ``voice_originate_channel`` (``{digits}``: the E.164

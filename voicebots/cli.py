@@ -16,20 +16,17 @@ voicebots_app = typer.Typer(
 
 @voicebots_app.command("agi")
 def agi(
+    ctx: typer.Context,
     host: str = typer.Option(None, help="Address to listen on (default: voice_agi_host)"),
     port: int = typer.Option(None, help="Port to listen on (default: voice_agi_port)"),
 ) -> None:
     """Serve the voice scripts to Asterisk over FastAGI until stopped (Ctrl-C)."""
+    from crm_core.cli import require_schema
     from crm_core.config import get_settings
-    from crm_core.database import NotMigrated, ensure_migrated, get_engine
     from voicebots.agi import FastAgiServer
 
     settings = get_settings()
-    try:
-        ensure_migrated(get_engine())
-    except NotMigrated as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from None
+    require_schema(ctx)
     server = FastAgiServer(host or settings.voice_agi_host, port or settings.voice_agi_port)
 
     async def run() -> None:

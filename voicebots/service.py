@@ -7,9 +7,12 @@ the URL does), ``meta["language"]`` and ``meta["vars"]`` fill the sentences (``n
 The outcome of a call (``confirmed``, ``cancel_requested``, ``rating`` 1..5, ``no_input``,
 ``played``) is kept once per message in ``meta["voice"]`` and added to the client's history;
 a rating goes through the notifier's survey code (``record_rating``: the rating history
-entry, the client's last rating, CSAT, the low-rating task and the wall) when that part is
-installed; a request to cancel opens a call-back task. Twilio may post the same webhook twice:
-the first outcome wins and a repeat changes nothing.
+entry, the client's last rating, CSAT, the low-rating task and the wall); a request to cancel
+opens a call-back task. Twilio may post the same webhook twice: the first outcome wins and a
+repeat changes nothing.
+
+Writing a call to the outbox and giving it its webhook address is the notifier's
+(``notifier.voice_calls``); :func:`enqueue_call` checks the script and hands it over.
 """
 
 from __future__ import annotations
@@ -30,7 +33,10 @@ from crm_core.database import utcnow
 from crm_core.errors import Invalid, NotFound
 from crm_core.history.service import add_interaction
 from notifier.outbox.models import OutboxMessage
-from notifier.outbox.service import enqueue
+from notifier.surveys.models import Survey
+from notifier.surveys.service import record_rating
+from notifier.voice_calls.service import call_message
+from notifier.voice_calls.service import enqueue_call as notifier_enqueue_call
 from voicebots.scripts import (
     LANGUAGES,
     SCRIPTS,
@@ -96,35 +102,8 @@ def open_call(db: Session, script_name: str, message_id: int) -> VoiceCall:
     return VoiceCall(message.id, script, language, values, outcome)
 
 
-def twiml_url(script_name: str, message_id: int) -> str:
-    """The address Twilio fetches when the client answers (signed requests come back to it)."""
-    base = get_settings().public_url.rstrip("/")
-    return f"{base}/api/voice/{script_name}/{message_id}"
-
-
-def call_message(
-    *,
-    script: str,
-    recipient: str,
-    idempotency_key: str,
-    body: str = "",
-    client_id: int | None = None,
-    language: str | None = None,
-    values: dict[str, str] | None = None,
-    due_at: datetime | None = None,
-    purpose: str = "",
-    survey_id: int | None = None,
-    task_id: int | None = None,
-    quiet_hours: bool = True,
-) -> dict[str, Any]:
-    """An automated call as the outbox takes it (``enqueue`` / ``enqueue_many`` arguments).
-
-    Its ``twiml_url`` is a placeholder until :func:`address_calls` runs after the insert (the URL
-    carries the message id). ``survey_id``: the notifier survey a ``rating`` call answers
-    (without it the call makes its own). ``task_id``: the event a reminder is about (named in
-    the call-back task if the client asks to cancel). ``quiet_hours=False`` lets the dispatcher
-    call during quiet hours. Raises ``Invalid`` naming the field.
-    """
+def check_call(script: str, language: str | None, values: dict[str, str] | None) -> None:
+    """Raise ``Invalid`` naming the field unless the script, language and values can be played."""
     if get_script(script) is None:
         raise Invalid("script", f"must be one of {', '.join(SCRIPTS)}")
     if language is not None and language not in LANGUAGES:
@@ -132,52 +111,6 @@ def call_message(
     prompt = str((values or {}).get("prompt", ""))
     if UNSAFE_PROMPT.search(prompt) or len(prompt) > 80:
         raise Invalid(["values", "prompt"], "a sound name: letters, digits, - and _ only")
-    meta: dict[str, Any] = {
-        "script": script,
-        "vars": dict(values or {}),
-        "twiml_url": twiml_url(script, 0),
-    }
-    if language:
-        meta["language"] = language
-    if survey_id is not None:
-        meta["survey_id"] = survey_id
-    if task_id is not None:
-        meta["task_id"] = task_id
-    if not quiet_hours:
-        meta["quiet_hours"] = False  # the dispatcher may call at night (urgent notices)
-    return {
-        "channel": "voice",
-        "recipient": recipient,
-        "body": body,
-        "idempotency_key": idempotency_key,
-        "due_at": due_at,
-        "client_id": client_id,
-        "purpose": purpose or f"voice_{script}",
-        "template": script,
-        "meta": meta,
-    }
-
-
-def address_calls(db: Session, idempotency_keys: list[str]) -> int:
-    """Point calls just written with :func:`call_message` at their own webhook URL.
-
-    Same transaction as the insert, so nothing can be sent before; calls that already had their
-    URL (an idempotent repeat) are left alone. Returns the number of calls addressed."""
-    addressed = 0
-    for start in range(0, len(idempotency_keys), 500):
-        for message in db.scalars(
-            select(OutboxMessage).where(
-                OutboxMessage.idempotency_key.in_(idempotency_keys[start : start + 500]),
-                OutboxMessage.channel == "voice",
-            )
-        ):
-            meta = message.meta or {}
-            script = meta.get("script", "")
-            if script and meta.get("twiml_url") == twiml_url(script, 0):
-                message.meta = {**meta, "twiml_url": twiml_url(script, message.id)}
-                addressed += 1
-    db.flush()
-    return addressed
 
 
 def enqueue_call(
@@ -196,34 +129,29 @@ def enqueue_call(
     task_id: int | None = None,
     quiet_hours: bool = True,
 ) -> OutboxMessage:
-    """Put an automated call in the outbox, in the caller's transaction (the arguments are those
-    of :func:`call_message`).
+    """Put an automated call playing one of our scripts in the outbox, in the caller's
+    transaction (arguments: ``notifier.voice_calls.service.call_message``).
 
     The notifier's voice channel dials ``recipient`` and points Twilio at ``twiml_url``;
     Asterisk installs hand the message id to the FastAGI server instead.
     """
+    check_call(script, language, values)
     call = call_message(
         script=script, recipient=recipient, idempotency_key=idempotency_key, body=body,
         client_id=client_id, language=language, values=values, due_at=due_at, purpose=purpose,
         survey_id=survey_id, task_id=task_id, quiet_hours=quiet_hours,
     )  # fmt: skip
-    message = enqueue(db, **call)
-    db.flush()
-    address_calls(db, [message.idempotency_key])
-    return message
+    return notifier_enqueue_call(db, call)
 
 
-def _rating_through_surveys(db: Session, message: OutboxMessage, rating: int, digit: str | None):
+def _rating_through_surveys(
+    db: Session, message: OutboxMessage, rating: int, digit: str | None
+) -> None:
     """Store a keypad rating with the notifier's survey code (CSAT, low-rating task, wall).
 
-    The survey is the one named in ``meta["survey_id"]`` when the engagement side asked for
-    this call, else one made here for the call. Returns False without that code installed.
+    The survey is the one named in ``meta["survey_id"]`` when the notifier asked for this
+    call, else one made here for the call.
     """
-    try:
-        from notifier.engagement_models import Survey
-        from notifier.surveys.service import record_rating
-    except ModuleNotFoundError:
-        return False
     now = utcnow()
     survey = None
     survey_id = (message.meta or {}).get("survey_id")
@@ -242,10 +170,8 @@ def _rating_through_surveys(db: Session, message: OutboxMessage, rating: int, di
         )
         db.add(survey)
         db.flush()
-    if survey.status == "answered":
-        return True
-    record_rating(db, survey, rating, f"voice call, key {digit or rating}", now=now)
-    return True
+    if survey.status != "answered":
+        record_rating(db, survey, rating, f"voice call, key {digit or rating}", now=now)
 
 
 def record_outcome(
@@ -284,30 +210,23 @@ def record_outcome(
     db.flush()
     if message.client_id is None:
         return True
-    label = OUTCOME_LABELS.get(record.outcome, record.outcome)
     if record.rating is not None:
-        label = f"rated {record.rating} of 5"
-    if record.rating is not None and _rating_through_surveys(db, message, record.rating, digit):
+        _rating_through_surveys(db, message, record.rating, digit)
         return True
     add_interaction(
         db,
         SYSTEM,
         client_id=message.client_id,
-        kind="rating" if record.rating is not None else "call",
+        kind="call",
         direction="outbound",
         occurred_at=now,
-        subject=f"Automated {script.name} call: {label}",
+        subject=f"Automated {script.name} call: {OUTCOME_LABELS.get(record.outcome, record.outcome)}",
         body=message.body,
         type_code=script.history_type,
         result_code=record.outcome,
         phone_number=message.recipient[:32],
         call_id=call_sid,
     )
-    if record.rating is not None:
-        client = db.get(Client, message.client_id)
-        if client is not None:
-            client.last_rating = record.rating
-            client.last_rated_at = now
     if record.outcome == "cancel_requested":
         task_id = _callback_task(db, message, now)
         message.meta = {**meta, "voice": {**voice, "callback_task_id": task_id}}

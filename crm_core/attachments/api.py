@@ -57,95 +57,111 @@ UPLOAD_BODY = {
 async def receive_file(request: Request) -> tuple[str | None, str | None, service.UploadSink]:
     """Stream the ``file`` part of a multipart body into an UploadSink (413 past the limit)."""
     limit = get_settings().max_upload_bytes
+    boundary = _multipart_boundary(request, limit)
+    form = getattr(request, "_form", None)
+    if form is not None:  # already parsed (cookie login sent the CSRF token as a form field)
+        return await _from_parsed_form(form)
+    reader = _FilePartReader(limit)
+    parser = MultipartParser(boundary, reader.callbacks())
+    try:
+        async for chunk in request.stream():
+            parser.write(chunk)
+            if reader.error:
+                raise reader.error[0]
+        parser.finalize()
+    except TooLarge:
+        raise
+    except Exception as exc:
+        if reader.sink is not None:
+            reader.sink.discard()
+        raise Invalid("file", "the multipart body could not be read") from exc
+    if reader.sink is None or not reader.done:
+        if reader.sink is not None:
+            reader.sink.discard()
+        raise Invalid("file", "is required")
+    return reader.filename, reader.content_type, reader.sink
+
+
+def _multipart_boundary(request: Request, limit: int) -> bytes:
+    """The body's boundary; 413 at once when the declared length is already past the limit."""
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > limit + MULTIPART_OVERHEAD:
         raise TooLarge(f"the file is larger than the limit of {limit} bytes", limit=limit)
     ctype, params = parse_options_header(request.headers.get("content-type", ""))
     if ctype != b"multipart/form-data" or not params.get(b"boundary"):
         raise Invalid("file", "send the file as multipart/form-data")
-    form = getattr(request, "_form", None)
-    if form is not None:  # already parsed (cookie login sent the CSRF token as a form field)
-        upload = form.get("file")
-        if upload is None or isinstance(upload, str):
-            raise Invalid("file", "is required")
-        sink = service.UploadSink()
-        await upload.seek(0)
-        while chunk := await upload.read(64 * 1024):
-            sink.write(chunk)
-        return upload.filename, upload.content_type, sink
+    return params[b"boundary"]
 
-    state: dict = {"headers": {}, "field": b"", "value": b"", "in_file": False, "done": False}
-    sink: service.UploadSink | None = None
-    meta: dict[str, str | None] = {"filename": None, "content_type": None}
-    error: list[Exception] = []
 
-    def on_part_begin() -> None:
-        state["headers"] = {}
-
-    def on_header_field(data: bytes, start: int, end: int) -> None:
-        state["field"] += data[start:end]
-
-    def on_header_value(data: bytes, start: int, end: int) -> None:
-        state["value"] += data[start:end]
-
-    def on_header_end() -> None:
-        state["headers"][state["field"].decode("latin-1").lower()] = state["value"]
-        state["field"], state["value"] = b"", b""
-
-    def on_headers_finished() -> None:
-        nonlocal sink
-        _, disp = parse_options_header(state["headers"].get("content-disposition", b""))
-        is_file = disp.get(b"name") == b"file" and not state["done"]
-        state["in_file"] = is_file
-        if is_file:
-            raw = disp.get(b"filename", b"")
-            meta["filename"] = raw.decode("utf-8", "replace")
-            meta["content_type"] = (
-                state["headers"].get("content-type", b"").decode("latin-1", "replace")
-            )
-            sink = service.UploadSink(limit)
-
-    def on_part_data(data: bytes, start: int, end: int) -> None:
-        if state["in_file"] and sink is not None and not error:
-            try:
-                sink.write(data[start:end])
-            except TooLarge as exc:
-                error.append(exc)
-
-    def on_part_end() -> None:
-        if state["in_file"]:
-            state["done"] = True
-        state["in_file"] = False
-
-    parser = MultipartParser(
-        params[b"boundary"],
-        {
-            "on_part_begin": on_part_begin,
-            "on_header_field": on_header_field,
-            "on_header_value": on_header_value,
-            "on_header_end": on_header_end,
-            "on_headers_finished": on_headers_finished,
-            "on_part_data": on_part_data,
-            "on_part_end": on_part_end,
-        },
-    )
-    try:
-        async for chunk in request.stream():
-            parser.write(chunk)
-            if error:
-                raise error[0]
-        parser.finalize()
-    except TooLarge:
-        raise
-    except Exception as exc:
-        if sink is not None:
-            sink.discard()
-        raise Invalid("file", "the multipart body could not be read") from exc
-    if sink is None or not state["done"]:
-        if sink is not None:
-            sink.discard()
+async def _from_parsed_form(form) -> tuple[str | None, str | None, service.UploadSink]:
+    upload = form.get("file")
+    if upload is None or isinstance(upload, str):
         raise Invalid("file", "is required")
-    return meta["filename"], meta["content_type"], sink
+    sink = service.UploadSink()
+    await upload.seek(0)
+    while chunk := await upload.read(64 * 1024):
+        sink.write(chunk)
+    return upload.filename, upload.content_type, sink
+
+
+class _FilePartReader:
+    """The multipart parser's callbacks: the first part named ``file`` goes into a sink, the
+    other parts are skipped. A size error is kept in ``error`` (callbacks cannot raise it)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.headers: dict[str, bytes] = {}
+        self.field, self.value = b"", b""
+        self.in_file = False
+        self.done = False
+        self.sink: service.UploadSink | None = None
+        self.filename: str | None = None
+        self.content_type: str | None = None
+        self.error: list[Exception] = []
+
+    def callbacks(self) -> dict:
+        return {
+            "on_part_begin": self.on_part_begin,
+            "on_header_field": self.on_header_field,
+            "on_header_value": self.on_header_value,
+            "on_header_end": self.on_header_end,
+            "on_headers_finished": self.on_headers_finished,
+            "on_part_data": self.on_part_data,
+            "on_part_end": self.on_part_end,
+        }
+
+    def on_part_begin(self) -> None:
+        self.headers = {}
+
+    def on_header_field(self, data: bytes, start: int, end: int) -> None:
+        self.field += data[start:end]
+
+    def on_header_value(self, data: bytes, start: int, end: int) -> None:
+        self.value += data[start:end]
+
+    def on_header_end(self) -> None:
+        self.headers[self.field.decode("latin-1").lower()] = self.value
+        self.field, self.value = b"", b""
+
+    def on_headers_finished(self) -> None:
+        _, disp = parse_options_header(self.headers.get("content-disposition", b""))
+        self.in_file = disp.get(b"name") == b"file" and not self.done
+        if self.in_file:
+            self.filename = disp.get(b"filename", b"").decode("utf-8", "replace")
+            self.content_type = self.headers.get("content-type", b"").decode("latin-1", "replace")
+            self.sink = service.UploadSink(self.limit)
+
+    def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        if self.in_file and self.sink is not None and not self.error:
+            try:
+                self.sink.write(data[start:end])
+            except TooLarge as exc:
+                self.error.append(exc)
+
+    def on_part_end(self) -> None:
+        if self.in_file:
+            self.done = True
+        self.in_file = False
 
 
 async def _upload(request: Request, db: Session, actor: Principal, owner_type: str, owner_id: int):

@@ -16,17 +16,26 @@ import unicodedata
 import uuid
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from crm_core.attachments.models import Attachment
 from crm_core.audit.service import record, snapshot
 from crm_core.auth.principal import Principal
-from crm_core.auth.rights import get_visible_client, visible_client_ids
+from crm_core.auth.rights import (
+    get_visible_client,
+    visible_client_ids,
+    visible_interactions,
+    visible_tasks,
+)
 from crm_core.config import get_settings
 from crm_core.errors import Forbidden, Invalid, NotFound, TooLarge
+from crm_core.history.models import Interaction
+from crm_core.tasks.models import Task
 
 OWNER_TYPES = ("client", "interaction", "task")
+#: the records other than a client that carry files: their model and who may see them
+RECORD_OWNERS = {"interaction": (Interaction, visible_interactions), "task": (Task, visible_tasks)}
 CONTENT_TYPE_RE = re.compile(r"^[a-zA-Z0-9][\w.+-]*/[\w.+-]+$")
 
 
@@ -91,15 +100,15 @@ def owner_client_id(db: Session, actor: Principal, owner_type: str, owner_id: in
     """The client behind an owner the actor may see (NotFound otherwise)."""
     if owner_type == "client":
         return get_visible_client(db, actor, owner_id).id
-    if owner_type == "interaction":
-        from crm_core.history.service import get_interaction
-
-        return get_interaction(db, actor, owner_id).client_id
-    if owner_type == "task":
-        from crm_core.tasks.service import get_task
-
-        return get_task(db, actor, owner_id).client_id
-    raise Invalid("owner_type", f"must be one of {', '.join(OWNER_TYPES)}")
+    if owner_type not in RECORD_OWNERS:
+        raise Invalid("owner_type", f"must be one of {', '.join(OWNER_TYPES)}")
+    model, visible = RECORD_OWNERS[owner_type]
+    found = db.execute(
+        select(model.client_id).where(model.id == owner_id, visible(actor))
+    ).one_or_none()
+    if found is None:
+        raise NotFound(f"{owner_type} {owner_id} not found")
+    return found.client_id
 
 
 def attach(
@@ -149,9 +158,6 @@ def path_of(item: Attachment) -> Path:
 def _visible(actor: Principal):
     if actor.role == "system":
         return Attachment.id.is_not(None)
-    from crm_core.tasks.models import Task
-    from crm_core.tasks.service import visible_tasks
-
     client_ok = Attachment.client_id.in_(visible_client_ids(actor))
     task_ok = (Attachment.owner_type == "task") & Attachment.owner_id.in_(
         select(Task.id).where(visible_tasks(actor))
@@ -192,8 +198,6 @@ def delete_attachment(db: Session, actor: Principal, attachment_id: int) -> Path
 
 def rehome(db: Session, owner_type: str, owner_id: int, client_id: int | None) -> None:
     """A record is being deleted: its files stay with the client (or, without one, go too)."""
-    from sqlalchemy import delete, update
-
     where = (Attachment.owner_type == owner_type) & (Attachment.owner_id == owner_id)
     if client_id is None:
         db.execute(delete(Attachment).where(where))

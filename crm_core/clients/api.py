@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from crm_core.apitypes import QueryId, RowId
 from crm_core.auth.deps import staff
 from crm_core.auth.principal import Principal
-from crm_core.clients import service
+from crm_core.clients import listing, merge, service
 from crm_core.clients.lookup import CallerCard, caller_card
 from crm_core.clients.schemas import (
     ClientFilter,
@@ -47,6 +47,34 @@ def query_error(loc: list, message: str) -> RequestValidationError:
     return RequestValidationError([{"loc": ("query", *loc), "msg": message, "type": "value_error"}])
 
 
+def _custom_filters(request: Request) -> dict[str, str]:
+    """The ``cf.<key>=value`` parameters; any other parameter the list does not know is a 422."""
+    custom: dict[str, str] = {}
+    for key, value in request.query_params.multi_items():
+        if key.startswith(CUSTOM_PREFIX) and len(key) > len(CUSTOM_PREFIX):
+            custom[key[len(CUSTOM_PREFIX) :]] = value
+        elif key not in LIST_PARAMS:
+            raise query_error([key], f"unknown filter {key!r}")
+    return custom
+
+
+def _client_filter(**values) -> ClientFilter:
+    """The filter, or a 422 naming the query parameters (``cf.<key>`` for custom fields)."""
+    try:
+        return ClientFilter(**values)
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [
+                {
+                    "loc": ("query", *_query_loc(e.get("loc", ()))),
+                    "msg": e.get("msg"),
+                    "type": "value_error",
+                }
+                for e in exc.errors()
+            ]
+        ) from None
+
+
 @router.get(
     "/clients",
     response_model=ClientPage,
@@ -55,8 +83,8 @@ def query_error(loc: list, message: str) -> RequestValidationError:
         "Filters: team, owner, category, tag, status, city, kind, organization, created_from, "
         "created_to, and custom fields as `cf.<key>=value`. Unknown parameters are refused "
         "(422). `sort`: comma-separated fields, `-` for descending "
-        f"({', '.join(sorted(service.SORTABLE))}). Page with limit/offset or page/page_size. "
-        f"`total` is counted up to {service.COUNT_LIMIT} rows; beyond that `total_exact` is false."
+        f"({', '.join(sorted(listing.SORTABLE))}). Page with limit/offset or page/page_size. "
+        f"`total` is counted up to {listing.COUNT_LIMIT} rows; beyond that `total_exact` is false."
     ),
 )
 def list_clients(
@@ -80,46 +108,27 @@ def list_clients(
     actor: Principal = Depends(staff),
     db: Session = request_session,
 ) -> ClientPage:
-    custom: dict[str, str] = {}
-    for key, value in request.query_params.multi_items():
-        if key.startswith(CUSTOM_PREFIX) and len(key) > len(CUSTOM_PREFIX):
-            custom[key[len(CUSTOM_PREFIX) :]] = value
-        elif key not in LIST_PARAMS:
-            raise query_error([key], f"unknown filter {key!r}")
+    filters = _client_filter(
+        team=team,
+        owner=owner,
+        category=category,
+        tag=tag,
+        status=status,
+        city=city,
+        kind=kind,
+        organization=organization,
+        created_from=created_from,
+        created_to=created_to,
+        deleted=deleted,
+        custom=_custom_filters(request),
+        sort=sort,
+        limit=limit,
+        offset=offset,
+        page=page,
+        page_size=page_size,
+    )
     try:
-        filters = ClientFilter(
-            team=team,
-            owner=owner,
-            category=category,
-            tag=tag,
-            status=status,
-            city=city,
-            kind=kind,
-            organization=organization,
-            created_from=created_from,
-            created_to=created_to,
-            deleted=deleted,
-            custom=custom,
-            sort=sort,
-            limit=limit,
-            offset=offset,
-            page=page,
-            page_size=page_size,
-        )
-    except ValidationError as exc:
-        errors = exc.errors()
-        raise RequestValidationError(
-            [
-                {
-                    "loc": ("query", *_query_loc(e.get("loc", ()))),
-                    "msg": e.get("msg"),
-                    "type": "value_error",
-                }
-                for e in errors
-            ]
-        ) from None
-    try:
-        return service.list_clients(db, actor, filters)
+        return listing.list_clients(db, actor, filters)
     except Invalid as exc:
         raise query_error(exc.loc, exc.message.split(": ", 1)[-1]) from None
 
@@ -138,7 +147,7 @@ def create_client(
     db: Session = request_session,
 ) -> ClientOut:
     client = service.create_client(db, actor, data, force=force)
-    return service.client_out(db, client)
+    return listing.client_out(db, client)
 
 
 @router.get("/clients/{client_id}", response_model=ClientOut, summary="A client's card")
@@ -147,7 +156,7 @@ def get_client(
     actor: Principal = Depends(staff),
     db: Session = request_session,
 ) -> ClientOut:
-    return service.client_out(db, service.get_client(db, actor, client_id))
+    return listing.client_out(db, listing.get_client(db, actor, client_id))
 
 
 @router.patch(
@@ -164,7 +173,7 @@ def update_client(
     db: Session = request_session,
 ) -> ClientOut:
     client = service.update_client(db, actor, client_id, data, force=force)
-    return service.client_out(db, client)
+    return listing.client_out(db, client)
 
 
 @router.delete(
@@ -191,7 +200,7 @@ def restore_client(
     actor: Principal = Depends(staff),
     db: Session = request_session,
 ) -> ClientOut:
-    return service.client_out(db, service.restore_client(db, actor, client_id))
+    return listing.client_out(db, service.restore_client(db, actor, client_id))
 
 
 @router.post(
@@ -205,7 +214,7 @@ def merge_clients(
     actor: Principal = Depends(staff),
     db: Session = request_session,
 ) -> ClientOut:
-    return service.client_out(db, service.merge_clients(db, actor, client_id, data.source_id))
+    return listing.client_out(db, merge.merge_clients(db, actor, client_id, data.source_id))
 
 
 @router.get(

@@ -24,11 +24,10 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from crm_core.auth.principal import SYSTEM, Principal
-from crm_core.clients.service import is_vip
+from crm_core.clients.models import is_vip
 from crm_core.config import get_settings
 from crm_core.phones import to_e164
 
-OPEN_TASK_STATUSES = ("open", "in_progress")
 MAX_OPEN_TASKS = 10
 
 
@@ -295,27 +294,10 @@ def card_for_e164(
 
     ``db`` may be a plain connection: the CTI keeps one open (in autocommit) for the popups.
     """
-    actor = actor or SYSTEM
-    row = _fetch(db, e164, actor)
+    row = _fetch(db, e164, actor or SYSTEM)
     if row is None:
         return None
-    (
-        client_id,
-        name,
-        kind,
-        category,
-        team_id,
-        visible,
-        last_rating,
-        org_id,
-        org_name,
-        owner_id,
-        owner_name,
-        others,
-        phones,
-        interactions,
-        tasks,
-    ) = row
+    client_id, name, category, visible, others = row[0], row[1], row[3], row[5], row[11]
     card = {
         "client_id": client_id,
         "display_name": name,
@@ -323,19 +305,43 @@ def card_for_e164(
         "is_vip": is_vip(category or ""),
         "matched_e164": e164,
         "others": others,
+        **(_card_details(row) if visible else RESTRICTED),
     }
-    if not visible:
-        # a client the user may not open: the name and category only
-        card.update(kind=None, organization=None, owner=None, team_id=None, phones=[],
-                    interactions=[], open_tasks=[], last_rating=None, restricted=True)  # fmt: skip
-        return CallerCard.model_validate(card)
-    card.update(
-        kind=kind,
-        organization={"id": org_id, "name": org_name} if org_id else None,
-        owner={"id": owner_id, "name": owner_name} if owner_id else None,
-        team_id=team_id,
-        phones=[{"kind": k, "number": n, "e164": e} for k, n, e in _json(phones)],
-        interactions=[
+    # validated by pydantic-core (Rust), which parses the times too: 2-3x cheaper per card than
+    # model_construct of the nested models in Python (docs/benchmarks.md)
+    result = CallerCard.model_validate(card)
+    if result.open_tasks:
+        now = datetime.now(UTC)
+        for task in result.open_tasks:
+            task.overdue = task.due_at is not None and task.due_at < now
+    return result
+
+
+#: the card of a client the user may not open: the name and category only
+RESTRICTED: dict[str, Any] = {
+    "kind": None,
+    "organization": None,
+    "owner": None,
+    "team_id": None,
+    "phones": (),
+    "interactions": (),
+    "open_tasks": (),
+    "last_rating": None,
+    "restricted": True,
+}
+
+
+def _card_details(row: tuple) -> dict[str, Any]:
+    """What the popup shows of a client the user may open, from the lookup's row."""
+    (_, _, kind, _, team_id, _, last_rating, org_id, org_name, owner_id, owner_name, _,
+     phones, interactions, tasks) = row  # fmt: skip
+    return {
+        "kind": kind,
+        "organization": {"id": org_id, "name": org_name} if org_id else None,
+        "owner": {"id": owner_id, "name": owner_name} if owner_id else None,
+        "team_id": team_id,
+        "phones": [{"kind": k, "number": n, "e164": e} for k, n, e in _json(phones)],
+        "interactions": [
             {
                 "occurred_at": at,
                 "kind": k,
@@ -346,18 +352,10 @@ def card_for_e164(
             }
             for at, k, d, s, r, dur in _json(interactions)
         ],  # fmt: skip
-        open_tasks=[{"id": i, "title": t, "due_at": due} for i, t, due in _json(tasks)],
-        last_rating=last_rating,
-        restricted=False,
-    )
-    # validated by pydantic-core (Rust), which parses the times too: 2-3x cheaper per card than
-    # model_construct of the nested models in Python (docs/benchmarks.md)
-    result = CallerCard.model_validate(card)
-    if result.open_tasks:
-        now = datetime.now(UTC)
-        for task in result.open_tasks:
-            task.overdue = task.due_at is not None and task.due_at < now
-    return result
+        "open_tasks": [{"id": i, "title": t, "due_at": due} for i, t, due in _json(tasks)],
+        "last_rating": last_rating,
+        "restricted": False,
+    }
 
 
 _SEPARATORS = re.compile(r"[\s\-.()/]")

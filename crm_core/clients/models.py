@@ -8,10 +8,13 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm_core.database import Base, utcnow
 
-CLIENT_KINDS = ("person", "organization")
-CLIENT_STATUSES = ("lead", "active", "inactive")
-PHONE_KINDS = ("mobile", "work", "home", "fax", "other")
-EMAIL_KINDS = ("work", "personal", "other")
+#: what clients are called in the audit log and in custom field definitions
+ENTITY = "client"
+
+
+def is_vip(category: str) -> bool:
+    """VIP is a category like any other, in any spelling; cards, lists and popups mark it."""
+    return category.strip().lower() == "vip"
 
 
 class Client(Base):

@@ -292,11 +292,6 @@ class DuplicateOut(BaseModel):
     existing: Ref
 
 
-SortKey = Literal[
-    "display_name", "last_name", "created_at", "updated_at", "category", "status", "id"
-]
-
-
 class ClientFilter(BaseModel):
     """List filters; every one is index-backed. Custom fields: ``cf.<key>=value``."""
 

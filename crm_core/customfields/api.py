@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from crm_core.apitypes import RowId
 from crm_core.auth.deps import admins, staff
 from crm_core.auth.principal import Principal
+from crm_core.customfields import labels as field_labels
 from crm_core.customfields import service
 from crm_core.customfields.schemas import (
     ChoiceCreate,
@@ -79,7 +80,7 @@ def list_labels(
     _: Principal = Depends(staff),
     db: Session = request_session,
 ):
-    return service.labels(db, entity, language)
+    return field_labels.labels(db, entity, language)
 
 
 @router.put("/labels", response_model=LabelOut, summary="Rename a built-in field label")
@@ -88,7 +89,7 @@ def set_label(
     actor: Principal = Depends(admins),
     db: Session = request_session,
 ):
-    return service.set_label(db, actor, **body.model_dump())
+    return field_labels.set_label(db, actor, **body.model_dump())
 
 
 @router.delete("/labels/{label_id}", status_code=204, summary="Back to the default label")
@@ -97,7 +98,7 @@ def delete_label(
     actor: Principal = Depends(admins),
     db: Session = request_session,
 ):
-    service.delete_label(db, actor, label_id)
+    field_labels.delete_label(db, actor, label_id)
 
 
 @router.get("/choices/{list_name}", response_model=list[ChoiceOut], summary="A configurable list")

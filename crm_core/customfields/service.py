@@ -17,19 +17,16 @@ from sqlalchemy.orm import Session
 from crm_core.apitypes import no_bad_characters
 from crm_core.audit.service import record, snapshot
 from crm_core.auth.principal import Principal
-from crm_core.customfields.models import FIELD_KINDS, CustomField, CustomFieldValue, FieldLabel
-from crm_core.database import among_ids
+from crm_core.customfields.models import FIELD_KINDS, CustomField, CustomFieldValue
 from crm_core.errors import Conflict, Invalid, NotFound
 from crm_core.search import refresh as search_refresh
+from crm_core.search.index import feeds_search
 
 ENTITIES = ("client", "task", "interaction")
-LANGUAGES = ("", "en", "ro", "ru")
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
 TRUE_WORDS = {"true", "1", "yes", "y", "on", "da", "да"}
 FALSE_WORDS = {"false", "0", "no", "n", "off", "nu", "нет"}
 MAX_TEXT = 2000
-#: kinds whose values a searchable field adds to the search text
-SEARCHABLE_KINDS = ("text", "choice")
 
 
 # --- field definitions ------------------------------------------------------------------
@@ -371,110 +368,3 @@ def filter_clause(db: Session, entity: str, key: str, raw_value: Any) -> ColumnE
         CustomFieldValue.field_id == field.id, condition
     )
     return _entity_id_column(entity).in_(matching)
-
-
-def feeds_search(field: CustomField) -> bool:
-    """Whether the field's values go into the clients' search text when it is searchable."""
-    return field.entity == "client" and field.kind in SEARCHABLE_KINDS
-
-
-def searchable_field_ids(db: Session, entity: str) -> list[int]:
-    """The entity's searchable text/choice fields, read FOR SHARE (PostgreSQL): a change of a
-    field's ``searchable`` flag waits for this transaction, or this read waits for the change,
-    so no search text is built from a definition being changed (crm_core.search.refresh)."""
-    rows = db.execute(
-        select(CustomField.id, CustomField.searchable, CustomField.kind)
-        .where(CustomField.entity == entity)
-        .order_by(CustomField.id)
-        .with_for_update(read=True)
-    ).all()
-    return [r.id for r in rows if r.searchable and r.kind in SEARCHABLE_KINDS]
-
-
-def searchable_texts(db: Session, entity: str, entity_ids: list[int]) -> dict[int, str]:
-    """``{record id: the text of its searchable text/choice fields}`` for the search index
-    (values in field order; records without any are left out)."""
-    field_ids = searchable_field_ids(db, entity)
-    if not field_ids or not entity_ids:
-        return {}
-    values: dict[int, list[str]] = {}
-    for entity_id, value in db.execute(
-        select(CustomFieldValue.entity_id, CustomFieldValue.value_text)
-        .where(
-            CustomFieldValue.field_id.in_(field_ids),
-            among_ids(db, CustomFieldValue.entity_id, entity_ids),
-        )
-        .order_by(CustomFieldValue.entity_id, CustomFieldValue.field_id)
-    ):
-        if value:
-            values.setdefault(entity_id, []).append(value)
-    return {entity_id: " ".join(parts) for entity_id, parts in values.items()}
-
-
-def searchable_text(db: Session, entity: str, entity_id: int) -> str:
-    """The text of one record's searchable text/choice fields, for the search index."""
-    return searchable_texts(db, entity, [entity_id]).get(entity_id, "")
-
-
-# --- built-in label renames -------------------------------------------------------------
-
-
-def labels(db: Session, entity: str | None = None, language: str | None = None) -> list[FieldLabel]:
-    query = select(FieldLabel).order_by(FieldLabel.entity, FieldLabel.field, FieldLabel.language)
-    if entity:
-        query = query.where(FieldLabel.entity == entity)
-    if language is not None:
-        query = query.where(FieldLabel.language.in_(("", language)))
-    return list(db.scalars(query))
-
-
-def label_map(db: Session, language: str) -> dict[str, dict[str, str]]:
-    """``{entity: {field: label}}`` for one UI language (a language-specific rename wins)."""
-    out: dict[str, dict[str, str]] = {}
-    for row in sorted(labels(db, language=language), key=lambda r: r.language != ""):
-        out.setdefault(row.entity, {})[row.field] = row.label
-    return out
-
-
-def set_label(
-    db: Session, actor: Principal, *, entity: str, field: str, language: str, label: str
-) -> FieldLabel:
-    check_entity(entity)
-    if language not in LANGUAGES:
-        raise Invalid("language", "must be en, ro, ru or empty (all languages)")
-    if not re.match(r"^[a-z][a-z0-9_]{0,59}$", field):
-        raise Invalid("field", "must be a field name such as first_name")
-    label = label.strip()
-    if not label:
-        raise Invalid("label", "must not be empty")
-    row = db.scalar(
-        select(FieldLabel).where(
-            FieldLabel.entity == entity, FieldLabel.field == field, FieldLabel.language == language
-        )
-    )
-    before = snapshot(row) if row else None
-    if row is None:
-        row = FieldLabel(entity=entity, field=field, language=language, label=label)
-        db.add(row)
-    row.label = label
-    db.flush()
-    record(
-        db,
-        actor,
-        "create" if before is None else "update",
-        "field_label",
-        row.id,
-        before,
-        snapshot(row),
-    )
-    return row
-
-
-def delete_label(db: Session, actor: Principal, label_id: int) -> None:
-    row = db.get(FieldLabel, label_id)
-    if row is None:
-        raise NotFound(f"label {label_id} not found")
-    before = snapshot(row)
-    db.delete(row)
-    db.flush()
-    record(db, actor, "delete", "field_label", label_id, before, None)

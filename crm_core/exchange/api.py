@@ -11,15 +11,19 @@ from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, ValidationError
+from sqlalchemy import Select
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 
 from crm_core.auth.deps import managers
 from crm_core.auth.principal import Principal
+from crm_core.clients.filters import list_query
+from crm_core.clients.schemas import ClientFilter
 from crm_core.config import get_settings
 from crm_core.database import request_session
 from crm_core.errors import Invalid, TooLarge
-from crm_core.exchange import service
+from crm_core.exchange import export, service
+from crm_core.exchange.mapping import TARGETS
 
 router = APIRouter(tags=["import/export"])
 
@@ -63,7 +67,7 @@ async def _read_limited(upload: UploadFile) -> bytes:
         "optional `mapping` (JSON object: column name -> client field, e.g. "
         '`{"Telefon": "phone", "Firma": "org_name", "Segment": "cf.segment"}`; columns it does '
         'not name are matched by their header, "" leaves a column out). Fields: '
-        + ", ".join(service.TARGETS)
+        + ", ".join(TARGETS)
         + ", cf.<key>. "
         "Strict by default: one bad row rejects the file (422 with every row error, nothing "
         "written). `skip_invalid=true` imports all valid rows in one transaction and lists the "
@@ -119,60 +123,58 @@ def export_clients(
     actor: Principal = Depends(managers),
     db: Session = request_session,
 ):
-    from crm_core.clients.schemas import ClientFilter
-    from crm_core.clients.service import list_query
+    query = _export_query(db, actor, _export_filter(request))
+    path = export.write_export(export.export_rows(db, actor, query), format)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M")
+    return FileResponse(
+        path,
+        media_type=MEDIA_TYPES[format],
+        filename=f"clients-{stamp}.{format}",
+        background=BackgroundTask(path.unlink, missing_ok=True),
+    )
 
+
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+#: the list's filters apply to the export; its sorting and paging do not
+EXPORT_FILTERS = set(ClientFilter.model_fields) - {
+    "custom",
+    "sort",
+    "limit",
+    "offset",
+    "page",
+    "page_size",
+}
+
+
+def _query_error(errors: list[tuple[tuple, str]]) -> RequestValidationError:
+    return RequestValidationError(
+        [{"loc": ("query", *loc), "msg": msg, "type": "value_error"} for loc, msg in errors]
+    )
+
+
+def _export_filter(request: Request) -> ClientFilter:
+    """The list filters of the query string (``cf.<key>`` for custom fields); 422 otherwise."""
     params: dict = {"custom": {}}
-    allowed = set(ClientFilter.model_fields) - {
-        "custom",
-        "sort",
-        "limit",
-        "offset",
-        "page",
-        "page_size",
-    }
     for key, value in request.query_params.multi_items():
         if key == "format":
             continue
         if key.startswith("cf.") and len(key) > 3:
             params["custom"][key[3:]] = value
-        elif key in allowed:
+        elif key in EXPORT_FILTERS:
             params[key] = value
         else:
-            raise RequestValidationError(
-                [{"loc": ("query", key), "msg": f"unknown filter {key!r}", "type": "value_error"}]
-            )
+            raise _query_error([((key,), f"unknown filter {key!r}")])
     try:
-        filters = ClientFilter.model_validate(params)
+        return ClientFilter.model_validate(params)
     except ValidationError as exc:
-        raise RequestValidationError(
-            [
-                {"loc": ("query", *e.get("loc", ())), "msg": e.get("msg"), "type": "value_error"}
-                for e in exc.errors()
-            ]
-        ) from None
+        raise _query_error([(e.get("loc", ()), e.get("msg")) for e in exc.errors()]) from None
+
+
+def _export_query(db: Session, actor: Principal, filters: ClientFilter) -> Select:
     try:
-        query = list_query(db, actor, filters)
+        return list_query(db, actor, filters)
     except Invalid as exc:
-        raise RequestValidationError(
-            [
-                {
-                    "loc": ("query", *exc.loc),
-                    "msg": exc.message.split(": ", 1)[-1],
-                    "type": "value_error",
-                }
-            ]
-        ) from None
-    path = service.write_export(service.export_rows(db, actor, query), format)
-    stamp = datetime.now().strftime("%Y%m%d-%H%M")
-    media = (
-        "text/csv; charset=utf-8"
-        if format == "csv"
-        else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    return FileResponse(
-        path,
-        media_type=media,
-        filename=f"clients-{stamp}.{format}",
-        background=BackgroundTask(path.unlink, missing_ok=True),
-    )
+        raise _query_error([(exc.loc, exc.message.split(": ", 1)[-1])]) from None

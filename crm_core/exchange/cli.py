@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from sqlalchemy import select
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from crm_core.auth.principal import Principal
+    from crm_core.exchange.service import ImportReport
 
 console = Console()
 import_app = typer.Typer(help="Import data from files.", no_args_is_help=True)
@@ -29,36 +37,15 @@ def import_clients(
     as_user: str = typer.Option(None, "--as", help="Username recorded as the author (audit)"),
 ) -> None:
     """Import clients; strict by default: one bad row and nothing is written."""
-    from sqlalchemy import select
-
-    from crm_core.auth.models import User
-    from crm_core.auth.principal import SYSTEM
-    from crm_core.auth.service import principal_of
     from crm_core.database import session_scope
     from crm_core.errors import ServiceError
     from crm_core.exchange.service import import_clients as run_import
 
-    mapping: dict[str, str] = json.loads(mapping_json) if mapping_json else {}
-    for item in map_:
-        column, sep, target = item.partition("=")
-        if not sep:
-            raise typer.BadParameter(f"{item!r}: use COLUMN=FIELD", param_hint="--map")
-        mapping[column] = target
+    mapping = _mapping_of(map_, mapping_json)
     data = file.read_bytes()
-    columns = [
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-    ]
     try:
-        with session_scope() as db, Progress(*columns, console=console) as progress:
-            actor = SYSTEM
-            if as_user:
-                user = db.scalar(select(User).where(User.username == as_user))
-                if user is None:
-                    raise typer.BadParameter(f"no user {as_user!r}", param_hint="--as")
-                actor = principal_of(user)
+        with session_scope() as db, Progress(*PROGRESS_COLUMNS, console=console) as progress:
+            actor = _author(db, as_user)
             task = progress.add_task(f"Importing {file.name}", total=None)
 
             def advance(done: int, total: int) -> None:
@@ -78,13 +65,53 @@ def import_clients(
     except ServiceError as exc:
         console.print(f"[red]{exc.message}[/red]")
         raise typer.Exit(2) from None
+    _print_report(report, dry_run)
+
+
+PROGRESS_COLUMNS = (
+    TextColumn("[bold]{task.description}"),
+    BarColumn(),
+    MofNCompleteColumn(),
+    TimeRemainingColumn(),
+)
+#: row errors listed in full; the rest are counted
+ERRORS_SHOWN = 200
+
+
+def _mapping_of(map_: list[str], mapping_json: str | None) -> dict[str, str]:
+    """--mapping (a JSON object), then each --map COLUMN=FIELD over it."""
+    mapping: dict[str, str] = json.loads(mapping_json) if mapping_json else {}
+    for item in map_:
+        column, sep, target = item.partition("=")
+        if not sep:
+            raise typer.BadParameter(f"{item!r}: use COLUMN=FIELD", param_hint="--map")
+        mapping[column] = target
+    return mapping
+
+
+def _author(db: Session, as_user: str | None) -> Principal:
+    """Who the audit records as the importer: --as USER, or the system."""
+    from crm_core.auth.models import User
+    from crm_core.auth.principal import SYSTEM
+    from crm_core.auth.service import principal_of
+
+    if not as_user:
+        return SYSTEM
+    user = db.scalar(select(User).where(User.username == as_user))
+    if user is None:
+        raise typer.BadParameter(f"no user {as_user!r}", param_hint="--as")
+    return principal_of(user)
+
+
+def _print_report(report: ImportReport, dry_run: bool) -> None:
+    """The rows with errors, then the outcome; exit 1 when the file was rejected."""
     if report.errors:
         table = Table("row", "column", "field", "problem", title="Rows with errors")
-        for e in report.errors[:200]:
+        for e in report.errors[:ERRORS_SHOWN]:
             table.add_row(str(e.row), e.column, e.field, e.message)
         console.print(table)
-        if len(report.errors) > 200:
-            console.print(f"... and {len(report.errors) - 200} more")
+        if len(report.errors) > ERRORS_SHOWN:
+            console.print(f"... and {len(report.errors) - ERRORS_SHOWN} more")
     verb = "would import" if dry_run else "imported"
     if report.rejected:
         console.print(

@@ -1,4 +1,4 @@
-"""Import clients from CSV/XLSX and export the client list.
+"""Import clients from CSV/XLSX.
 
 Import never half-imports. Every row is checked the way the clients API checks a new client
 (names, phones normalised to E.164, e-mails, custom fields, duplicates against the base and
@@ -9,7 +9,8 @@ within the file). Then either
   rows left out.
 
 A dry run does the same work inside a transaction that is rolled back, so its preview is
-exactly what the import would do.
+exactly what the import would do. Which column is which field: :mod:`crm_core.exchange.mapping`;
+the export: :mod:`crm_core.exchange.export`.
 """
 
 from __future__ import annotations
@@ -17,90 +18,30 @@ from __future__ import annotations
 import csv
 import io
 import re
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from crm_core.auth.models import Team, User
 from crm_core.auth.principal import Principal
 from crm_core.auth.rights import require
-from crm_core.clients.models import Address, Client, ClientTag, Email, Phone
-from crm_core.customfields import service as customfields
+from crm_core.clients.models import Client
+from crm_core.clients.schemas import ClientIn
+from crm_core.clients.service import create_client, find_duplicate
 from crm_core.errors import Invalid, ServiceError
+from crm_core.exchange.mapping import (
+    ADDRESS_TARGETS,
+    PHONE_TARGETS,
+    SCALAR_TARGETS,
+    resolve_mapping,
+)
 
 MAX_ROWS = 100_000
-SCALAR_TARGETS = (
-    "kind",
-    "first_name",
-    "last_name",
-    "middle_name",
-    "org_name",
-    "job_title",
-    "category",
-    "status",
-    "source",
-    "birthday",
-    "discount_percent",
-    "comment",
-    "language",
-    "timezone",
-)
-PHONE_TARGETS = ("phone", "phone_mobile", "phone_work", "phone_home", "phone_fax", "phone_other")
-ADDRESS_TARGETS = ("street", "city", "region", "postal_code", "country")
-OTHER_TARGETS = ("email", "tags", "team", "owner")
-TARGETS = SCALAR_TARGETS + PHONE_TARGETS + ADDRESS_TARGETS + OTHER_TARGETS
-#: header spellings (lowercased, spaces/dashes as _) recognised without an explicit mapping
-ALIASES = {
-    "name": "first_name",
-    "firstname": "first_name",
-    "prenume": "first_name",
-    "имя": "first_name",
-    "lastname": "last_name",
-    "surname": "last_name",
-    "nume": "last_name",
-    "фамилия": "last_name",
-    "отчество": "middle_name",
-    "company": "org_name",
-    "organization": "org_name",
-    "organisation": "org_name",
-    "companie": "org_name",
-    "firma": "org_name",
-    "компания": "org_name",
-    "организация": "org_name",
-    "telephone": "phone",
-    "tel": "phone",
-    "telefon": "phone",
-    "телефон": "phone",
-    "mobile": "phone_mobile",
-    "mobil": "phone_mobile",
-    "мобильный": "phone_mobile",
-    "e_mail": "email",
-    "mail": "email",
-    "почта": "email",
-    "oras": "city",
-    "oraș": "city",
-    "город": "city",
-    "adresa": "street",
-    "address": "street",
-    "адрес": "street",
-    "categorie": "category",
-    "категория": "category",
-    "tag": "tags",
-    "etichete": "tags",
-    "теги": "tags",
-    "notes": "comment",
-    "note": "comment",
-    "comentariu": "comment",
-    "комментарий": "comment",
-}
 
 
 @dataclass
@@ -179,44 +120,6 @@ def read_table(data: bytes, filename: str = "") -> tuple[list[str], list[list[st
     if len(rows) - 1 > MAX_ROWS:
         raise Invalid("file", f"has more than {MAX_ROWS} rows; split it")
     return headers, rows[1:]
-
-
-def _norm(header: str) -> str:
-    return re.sub(r"[\s\-]+", "_", header.strip().lower())
-
-
-def guess_mapping(db: Session, headers: list[str]) -> dict[str, str]:
-    """Column header -> client field for the headers that name a field (or an alias of one)."""
-    custom_keys = {f.key for f in customfields.fields_for(db, "client")}
-    mapping: dict[str, str] = {}
-    for header in headers:
-        key = _norm(header)
-        if key in TARGETS:
-            mapping[header] = key
-        elif key in ALIASES:
-            mapping[header] = ALIASES[key]
-        elif key.startswith("cf.") and key[3:] in custom_keys:
-            mapping[header] = key
-        elif key in custom_keys:
-            mapping[header] = f"cf.{key}"
-    return mapping
-
-
-def check_mapping(db: Session, headers: list[str], mapping: dict[str, str]) -> dict[str, str]:
-    custom_keys = {f.key for f in customfields.fields_for(db, "client")}
-    for column, target in mapping.items():
-        if column not in headers:
-            raise Invalid(["mapping", column], "no such column in the file")
-        if target == "":
-            continue
-        if target.startswith("cf."):
-            if target[3:] not in custom_keys:
-                raise Invalid(["mapping", column], f"no client custom field {target[3:]!r}")
-        elif target not in TARGETS:
-            raise Invalid(
-                ["mapping", column], f"unknown field {target!r}; one of {', '.join(TARGETS)}"
-            )
-    return {c: t for c, t in mapping.items() if t}
 
 
 # --- one row -> ClientIn ------------------------------------------------------------------
@@ -309,262 +212,153 @@ def import_clients(
 
     The caller commits unless ``report.rejected`` or ``dry_run`` (then this function has
     already rolled back)."""
-    from crm_core.clients.schemas import ClientIn
-    from crm_core.clients.service import create_client, find_duplicate
-
     require(actor.can_export, "import clients")
     if duplicates not in ("error", "skip", "force"):
         raise Invalid("duplicates", "must be error, skip or force")
     headers, rows = read_table(data, filename)
-    guessed = guess_mapping(db, headers)
-    if mapping:  # the explicit mapping wins; "" leaves a column out
-        explicit = check_mapping(db, headers, mapping)
-        guessed = {c: t for c, t in guessed.items() if c not in mapping}
-        mapping = {**guessed, **explicit}
-    else:
-        mapping = guessed
-    if not mapping:
-        raise Invalid("mapping", "no column matches a client field; send a mapping")
+    mapping = resolve_mapping(db, headers, mapping)
     report = ImportReport(dry_run=dry_run, total_rows=len(rows), mapping=mapping)
-    index = {h: i for i, h in enumerate(headers)}
-    column_of = {target: column for column, target in mapping.items()}
-    teams = {n.lower(): i for i, n in db.execute(select(Team.id, Team.name)).tuples()}
-    users = {
-        n.lower(): i
-        for i, n in db.execute(
-            select(User.id, User.username).where(User.is_active.is_(True))
-        ).tuples()
-    }
-    seen_phones: dict[str, int] = {}
-    seen_emails: dict[str, int] = {}
+    importer = _RowImporter(db, actor, headers, report, duplicates)
     outer = db.begin_nested()  # everything below is one unit: kept, or rolled back whole
     for number, cells in enumerate(rows, start=2):
         if progress:
             progress(number - 1, len(rows))
-        if not any(cells):
-            report.total_rows -= 1
-            continue
-        row = {
-            target: (cells[index[column]] if index[column] < len(cells) else "")
-            for column, target in mapping.items()
-        }
-        errors_before = len(report.errors)
-
-        def fail(target: str, message: str, number: int = number) -> None:
-            report.errors.append(RowError(number, column_of.get(target, ""), target, message))
-
-        where: dict[str, str] = {}
-        try:
-            payload, where = _row_payload(row, teams, users)
-            client_in = ClientIn.model_validate(payload)
-        except Invalid as exc:
-            fail(str(exc.loc[0]), exc.message.split(": ", 1)[-1])
-            continue
-        except ValidationError as exc:
-            for err in exc.errors():
-                fail(_target_of(err["loc"], where), err["msg"].removeprefix("Value error, "))
-            continue
-        phones = [p.e164 for p in client_in.phones]
-        emails = [str(e.address).lower() for e in client_in.emails]
-        for i, e164 in enumerate(phones):
-            if e164 in seen_phones:
-                fail(
-                    where.get(f"phones.{i}", "phone"), f"{e164} is also on row {seen_phones[e164]}"
-                )
-        for i, address in enumerate(emails):
-            if address in seen_emails:
-                fail(
-                    where.get(f"emails.{i}", "email"),
-                    f"{address} is also on row {seen_emails[address]}",
-                )
-        if len(report.errors) > errors_before:
-            continue
-        if duplicates != "force":
-            found = find_duplicate(db, phones, emails)
-            if found is not None:
-                existing, loc = found
-                if duplicates == "skip":
-                    report.skipped += 1
-                    continue
-                kind, i = loc.split("[")[0], int(loc.split("[")[1].rstrip("]"))
-                fail(
-                    where.get(f"{kind}.{i}", kind.rstrip("s")),
-                    f"already belongs to client {existing.id}"
-                    if actor.sees_all_clients
-                    else "already belongs to another client",
-                )
-                continue
-        savepoint = db.begin_nested()
-        try:
-            client = create_client(db, actor, client_in, force=True)
-            savepoint.commit()
-        except ServiceError as exc:
-            savepoint.rollback()
-            if isinstance(exc, Invalid):
-                fail(_target_of(exc.loc, where), exc.message.split(": ", 1)[-1])
-            else:
-                fail("", exc.message)
-            continue
-        for e164 in phones:
-            seen_phones[e164] = number
-        for address in emails:
-            seen_emails[address] = number
-        report.created_ids.append(client.id)
+        importer.import_row(number, cells)
     report.imported = len(report.created_ids)
-    bad_rows = {e.row for e in report.errors}
-    report.skipped += len(bad_rows) if skip_invalid else 0
+    if skip_invalid:
+        report.skipped += len({e.row for e in report.errors})
     if progress:
         progress(len(rows), len(rows))
-    if dry_run or (report.errors and not skip_invalid):
-        outer.rollback()
-        report.rejected = bool(report.errors) and not skip_invalid
-        if report.rejected or dry_run:
-            report.created_ids = []
-        if report.rejected:
-            report.imported = 0
-        return report
-    outer.commit()
+    _keep_or_roll_back(report, outer, dry_run=dry_run, skip_invalid=skip_invalid)
     return report
 
 
-# --- export -------------------------------------------------------------------------------
-
-EXPORT_COLUMNS = (
-    "id",
-    "kind",
-    "display_name",
-    "first_name",
-    "last_name",
-    "middle_name",
-    "org_name",
-    "job_title",
-    "organization_id",
-    "category",
-    "status",
-    "source",
-    "birthday",
-    "discount_percent",
-    "comment",
-    "language",
-    "tags",
-    "phone",
-    "email",
-    "street",
-    "city",
-    "region",
-    "postal_code",
-    "country",
-    "team",
-    "owner",
-    "created_at",
-    "updated_at",
-)
-FORMULA_START = ("=", "@", "\t", "\r")
+def _keep_or_roll_back(
+    report: ImportReport, outer: SessionTransaction, *, dry_run: bool, skip_invalid: bool
+) -> None:
+    """Keep the imported clients, or roll them back for a dry run or a rejected file."""
+    if not (dry_run or (report.errors and not skip_invalid)):
+        outer.commit()
+        return
+    outer.rollback()
+    report.rejected = bool(report.errors) and not skip_invalid
+    if report.rejected or dry_run:
+        report.created_ids = []
+    if report.rejected:
+        report.imported = 0
 
 
-def _safe(value: Any) -> Any:
-    """Spreadsheet-safe: a text cell that a spreadsheet would run as a formula gets a quote.
+class _RowImporter:
+    """Turns the file's rows into clients one by one, noting each row's errors in the report.
 
-    E.164 numbers (+40...) and negative numbers stay as they are."""
-    risky = isinstance(value, str) and bool(value)
-    if risky and (
-        value.startswith(FORMULA_START)
-        or (value[0] in "+-" and not re.fullmatch(r"[+-][\d\s().]*", value))
-    ):
-        return "'" + value
-    return value
+    A row is refused when it does not make a valid client, repeats a phone or e-mail of an
+    earlier row, or (unless ``duplicates`` is force) holds one already in the base."""
 
+    def __init__(
+        self,
+        db: Session,
+        actor: Principal,
+        headers: list[str],
+        report: ImportReport,
+        duplicates: str,
+    ) -> None:
+        self.db, self.actor, self.report, self.duplicates = db, actor, report, duplicates
+        self.index = {h: i for i, h in enumerate(headers)}
+        self.column_of = {target: column for column, target in report.mapping.items()}
+        self.teams = {n.lower(): i for i, n in db.execute(select(Team.id, Team.name)).tuples()}
+        active = select(User.id, User.username).where(User.is_active.is_(True))
+        self.users = {n.lower(): i for i, n in db.execute(active).tuples()}
+        #: e-mails and numbers the file has given a client so far: the row that did
+        self.seen_phones: dict[str, int] = {}
+        self.seen_emails: dict[str, int] = {}
 
-def export_rows(db: Session, actor: Principal, query, batch: int = 1000) -> Iterator[list[Any]]:
-    """The header row, then one row per client of ``query`` (a select of Client)."""
-    require(actor.can_export, "export clients")
-    fields = customfields.fields_for(db, "client")
-    yield [*EXPORT_COLUMNS, *[f"cf.{f.key}" for f in fields]]
-    teams = dict(db.execute(select(Team.id, Team.name)).tuples().all())
-    users = dict(db.execute(select(User.id, User.username)).tuples().all())
-    last_id = 0
-    while True:
-        clients = list(
-            db.scalars(query.where(Client.id > last_id).order_by(Client.id).limit(batch))
-        )
-        if not clients:
+    def fail(self, number: int, target: str, message: str) -> None:
+        self.report.errors.append(RowError(number, self.column_of.get(target, ""), target, message))
+
+    def import_row(self, number: int, cells: list[str]) -> None:
+        if not any(cells):
+            self.report.total_rows -= 1
             return
-        ids = [c.id for c in clients]
-        last_id = ids[-1]
-        phones: dict[int, list[str]] = {}
-        for cid, e164 in db.execute(
-            select(Phone.client_id, Phone.e164)
-            .where(Phone.client_id.in_(ids))
-            .order_by(Phone.position, Phone.id)
-        ):
-            phones.setdefault(cid, []).append(e164)
-        emails: dict[int, list[str]] = {}
-        for cid, address in db.execute(
-            select(Email.client_id, Email.address)
-            .where(Email.client_id.in_(ids))
-            .order_by(Email.position, Email.id)
-        ):
-            emails.setdefault(cid, []).append(address)
-        tags: dict[int, list[str]] = {}
-        for cid, tag in db.execute(
-            select(ClientTag.client_id, ClientTag.tag).where(ClientTag.client_id.in_(ids))
-        ):
-            tags.setdefault(cid, []).append(tag)
-        addresses: dict[int, Address] = {}
-        for a in db.scalars(
-            select(Address)
-            .where(Address.client_id.in_(ids))
-            .order_by(Address.position.desc(), Address.id.desc())
-        ):
-            addresses[a.client_id] = a  # the first by position wins
-        values = customfields.values_for(db, "client", ids)
-        for c in clients:
-            a = addresses.get(c.id)
-            row = {
-                **{name: getattr(c, name) for name in EXPORT_COLUMNS if hasattr(Client, name)},
-                "tags": "; ".join(sorted(tags.get(c.id, []))),
-                "phone": "; ".join(phones.get(c.id, [])),
-                "email": "; ".join(emails.get(c.id, [])),
-                "street": a.street if a else "",
-                "city": a.city if a else "",
-                "region": a.region if a else "",
-                "postal_code": a.postal_code if a else "",
-                "country": a.country if a else "",
-                "team": teams.get(c.team_id, "") if c.team_id else "",
-                "owner": users.get(c.owner_id, "") if c.owner_id else "",
-            }
-            out = []
-            for name in EXPORT_COLUMNS:
-                value = row.get(name)
-                if isinstance(value, datetime | date):
-                    value = value.isoformat()
-                elif isinstance(value, Decimal):
-                    value = float(value)
-                out.append(_safe("" if value is None else value))
-            for f in fields:
-                value = values.get(c.id, {}).get(f.key)
-                out.append(_safe("" if value is None else value))
-            yield out
+        parsed = self._client_in(number, cells)
+        if parsed is None:
+            return
+        client_in, where = parsed
+        phones = [p.e164 for p in client_in.phones]
+        emails = [str(e.address).lower() for e in client_in.emails]
+        if self._repeats_earlier_row(number, where, phones, emails):
+            return
+        if self.duplicates != "force" and self._held_in_base(number, where, phones, emails):
+            return
+        client = self._create(number, where, client_in)
+        if client is None:
+            return
+        self.seen_phones.update(dict.fromkeys(phones, number))
+        self.seen_emails.update(dict.fromkeys(emails, number))
+        self.report.created_ids.append(client.id)
 
+    def _client_in(self, number: int, cells: list[str]) -> tuple[ClientIn, dict[str, str]] | None:
+        """The row as a new client and where each of its parts came from; None if invalid."""
+        row = {
+            target: (cells[self.index[column]] if self.index[column] < len(cells) else "")
+            for column, target in self.report.mapping.items()
+        }
+        where: dict[str, str] = {}
+        try:
+            payload, where = _row_payload(row, self.teams, self.users)
+            return ClientIn.model_validate(payload), where
+        except Invalid as exc:
+            self.fail(number, str(exc.loc[0]), exc.message.split(": ", 1)[-1])
+        except ValidationError as exc:
+            for err in exc.errors():
+                message = err["msg"].removeprefix("Value error, ")
+                self.fail(number, _target_of(err["loc"], where), message)
+        return None
 
-def write_export(rows: Iterator[list[Any]], fmt: str) -> Path:
-    """Write the rows to a temporary CSV (UTF-8 with BOM, for Excel) or XLSX file."""
-    if fmt == "csv":
-        with tempfile.NamedTemporaryFile(
-            "w", suffix=".csv", delete=False, encoding="utf-8-sig", newline=""
-        ) as handle:
-            writer = csv.writer(handle)
-            for row in rows:
-                writer.writerow(row)
-        return Path(handle.name)
-    from openpyxl import Workbook
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    def _repeats_earlier_row(
+        self, number: int, where: dict[str, str], phones: list[str], emails: list[str]
+    ) -> bool:
+        errors_before = len(self.report.errors)
+        for i, e164 in enumerate(phones):
+            if e164 in self.seen_phones:
+                target = where.get(f"phones.{i}", "phone")
+                self.fail(number, target, f"{e164} is also on row {self.seen_phones[e164]}")
+        for i, address in enumerate(emails):
+            if address in self.seen_emails:
+                target = where.get(f"emails.{i}", "email")
+                self.fail(number, target, f"{address} is also on row {self.seen_emails[address]}")
+        return len(self.report.errors) > errors_before
 
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("clients")
-    for row in rows:  # control characters cannot be stored in a worksheet: dropped
-        sheet.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in row])
-    with tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False) as handle:
-        name = handle.name
-    book.save(name)
-    return Path(name)
+    def _held_in_base(
+        self, number: int, where: dict[str, str], phones: list[str], emails: list[str]
+    ) -> bool:
+        """A number or e-mail of the row is a live client's: skipped or an error."""
+        found = find_duplicate(self.db, phones, emails)
+        if found is None:
+            return False
+        existing, loc = found
+        if self.duplicates == "skip":
+            self.report.skipped += 1
+            return True
+        kind, i = loc.split("[")[0], int(loc.split("[")[1].rstrip("]"))
+        message = (
+            f"already belongs to client {existing.id}"
+            if self.actor.sees_all_clients
+            else "already belongs to another client"
+        )
+        self.fail(number, where.get(f"{kind}.{i}", kind.rstrip("s")), message)
+        return True
+
+    def _create(self, number: int, where: dict[str, str], client_in: ClientIn) -> Client | None:
+        """The client, in a savepoint of its own: a refused row leaves nothing behind."""
+        savepoint = self.db.begin_nested()
+        try:
+            client = create_client(self.db, self.actor, client_in, force=True)
+            savepoint.commit()
+            return client
+        except ServiceError as exc:
+            savepoint.rollback()
+            if isinstance(exc, Invalid):
+                self.fail(number, _target_of(exc.loc, where), exc.message.split(": ", 1)[-1])
+            else:
+                self.fail(number, "", exc.message)
+            return None

@@ -17,7 +17,7 @@ from crm_core import signals
 from crm_core.attachments import service as attachments
 from crm_core.audit.service import record, snapshot
 from crm_core.auth.principal import Principal
-from crm_core.auth.rights import get_visible_client, visible_client_ids
+from crm_core.auth.rights import get_visible_client, visible_interactions
 from crm_core.clients.models import Client
 from crm_core.customfields import service as customfields
 from crm_core.database import utcnow
@@ -100,13 +100,6 @@ def add_interaction(
     return item
 
 
-def visible_interactions(actor: Principal):
-    """WHERE clause: history entries of clients the actor may see."""
-    if actor.role == "system":
-        return Interaction.id.is_not(None)
-    return Interaction.client_id.in_(visible_client_ids(actor))
-
-
 def get_interaction(db: Session, actor: Principal, interaction_id: int) -> Interaction:
     item = db.scalar(
         select(Interaction).where(Interaction.id == interaction_id, visible_interactions(actor))
@@ -141,18 +134,6 @@ def list_for_client(
         .offset(offset)
     )
     return list(rows), total
-
-
-def recent_for_client(db: Session, client_id: int, limit: int = 5) -> list[Interaction]:
-    """The last entries of a client (for the caller popup; rights checked by the caller)."""
-    return list(
-        db.scalars(
-            select(Interaction)
-            .where(Interaction.client_id == client_id)
-            .order_by(Interaction.occurred_at.desc(), Interaction.id.desc())
-            .limit(limit)
-        )
-    )
 
 
 def _may_edit(actor: Principal, item: Interaction) -> bool:

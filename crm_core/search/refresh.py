@@ -20,7 +20,7 @@ its queue rows and clients with ``SKIP LOCKED`` (a client being saved right now 
 the next batch); the only lock it waits for is a field change in progress, before it has
 touched the queue, so batches, saves and field changes cannot deadlock. SQLite serialises
 writers. Saves and batches read the field definitions ``FOR SHARE``
-(:func:`crm_core.customfields.service.searchable_field_ids`): a field change waits for them or
+(:func:`crm_core.search.index.searchable_field_ids`): a field change waits for them or
 they wait for it, so no search text is built from a definition being changed.
 
 :func:`status` is what an admin sees (``GET /api/search/refresh``, ``callcard search
@@ -43,9 +43,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Select, delete, event, exists, func, select, text, update
 from sqlalchemy.orm import Session
 
+from crm_core.clients.models import Client
 from crm_core.config import Settings, get_settings
 from crm_core.customfields.models import CustomFieldValue
 from crm_core.database import among_ids, session_factory, utcnow
+from crm_core.search.index import recomputed_search_texts, searchable_field_ids
 from crm_core.search.models import SearchRefreshQueue, SearchRefreshState
 
 log = logging.getLogger("callcard.search.refresh")
@@ -180,8 +182,6 @@ def queue_field(
 
 def queue_all(db: Session, reason: str) -> int:
     """Queue every client (``callcard search reindex --all``: a full rebuild)."""
-    from crm_core.clients.models import Client
-
     # (a WHERE clause: SQLite would read a bare "FROM clients ON CONFLICT" as a join)
     return _queue(db, select(Client.id).where(Client.id.is_not(None)), reason, "rebuild", "")
 
@@ -193,15 +193,11 @@ def refresh_batch(db: Session, size: int = BATCH) -> tuple[int, int]:
     """Recompute the search text of up to ``size`` queued clients and unqueue them, in the
     caller's transaction (commit it). Returns (queued ids taken, clients left for later
     because another transaction holds them); (0, 0) when the queue is empty."""
-    from crm_core.clients.models import Client
-    from crm_core.clients.service import recomputed_search_texts
-    from crm_core.customfields.service import searchable_field_ids
-
     postgresql = db.get_bind().dialect.name == "postgresql"
     if postgresql:
         # the field definitions first (FOR SHARE): a change of one in progress is waited for
         # here, before this batch holds anything that change could wait for
-        searchable_field_ids(db, "client")
+        searchable_field_ids(db)
     taken = select(SearchRefreshQueue.client_id).order_by(SearchRefreshQueue.client_id)
     if postgresql:
         taken = taken.with_for_update(skip_locked=True)

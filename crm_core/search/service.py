@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 
 from crm_core.auth.principal import Principal
 from crm_core.auth.rights import visible_clients
+from crm_core.clients.listing import summaries
 from crm_core.clients.models import Client, Phone
 from crm_core.clients.schemas import ClientSummary
-from crm_core.clients.service import summaries
 from crm_core.database import like_escaped
 from crm_core.errors import Invalid
 from crm_core.search.refresh import SearchRefreshNotice, pending_notice

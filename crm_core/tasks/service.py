@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
 from crm_core import signals
@@ -21,7 +21,7 @@ from crm_core.attachments import service as attachments
 from crm_core.audit.service import record, snapshot
 from crm_core.auth.models import Team, User
 from crm_core.auth.principal import Principal
-from crm_core.auth.rights import get_visible_client, visible_client_ids
+from crm_core.auth.rights import get_visible_client, visible_tasks
 from crm_core.clients.models import Client
 from crm_core.customfields import service as customfields
 from crm_core.database import utcnow
@@ -64,24 +64,6 @@ def local_day_start(now: datetime) -> datetime:
 
 def overdue_clause(now: datetime) -> ColumnElement[bool]:
     return and_(Task.status.in_(OPEN_STATUSES), Task.due_at.is_not(None), Task.due_at < now)
-
-
-def visible_tasks(actor: Principal) -> ColumnElement[bool]:
-    if actor.sees_all_clients:
-        return true()
-    if actor.role != "operator" or actor.id is None:
-        return false()
-    same_team = (
-        Task.team_id.is_(None)
-        if actor.team_id is None
-        else or_(Task.team_id.is_(None), Task.team_id == actor.team_id)
-    )
-    return or_(
-        Task.assignee_id == actor.id,
-        Task.creator_id == actor.id,
-        Task.client_id.in_(visible_client_ids(actor)),
-        and_(Task.client_id.is_(None), same_team),
-    )
 
 
 def get_task(db: Session, actor: Principal, task_id: int) -> Task:
@@ -336,18 +318,6 @@ def list_tasks(
         query.order_by(Task.due_at.is_(None), Task.due_at, Task.id).limit(limit).offset(offset)
     )
     return list(rows), total
-
-
-def open_tasks_for_client(db: Session, client_id: int, limit: int = 20) -> list[Task]:
-    """Open tasks of one client (for the caller popup; rights checked by the caller)."""
-    return list(
-        db.scalars(
-            select(Task)
-            .where(Task.client_id == client_id, Task.status.in_(OPEN_STATUSES))
-            .order_by(Task.due_at.is_(None), Task.due_at, Task.id)
-            .limit(limit)
-        )
-    )
 
 
 def due_reminders(db: Session, now: datetime | None = None, limit: int = 500) -> list[Task]:

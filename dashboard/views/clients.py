@@ -16,7 +16,7 @@ from crm_core.apitypes import RowId
 from crm_core.attachments import service as attachments
 from crm_core.auth.deps import staff
 from crm_core.auth.principal import Principal
-from crm_core.clients import service as clients
+from crm_core.clients import listing as clients
 from crm_core.clients.schemas import ClientFilter
 from crm_core.customfields import service as customfields
 from crm_core.database import request_session

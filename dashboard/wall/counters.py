@@ -23,6 +23,15 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from crm_core.events import (
+    BusEvent,
+    Message,
+    OperatorState,
+    SurveyRated,
+    WallCall,
+    WallCountersPushed,
+)
+
 SERVICE_LEVEL_S = 20
 CSAT_DAYS = 7
 OPERATOR_STATES = ("available", "ringing", "in_call", "paused", "offline")
@@ -39,6 +48,18 @@ def parse_time(value: Any) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+#: the bus messages the counters follow
+WALL_EVENTS: dict[str, type[BusEvent]] = {
+    cls.type: cls for cls in (WallCall, OperatorState, SurveyRated)
+}
+
+
+def wall_event(message: Message) -> BusEvent | None:
+    """The typed event of a message the wall follows; None for the others (popups, ...)."""
+    cls = WALL_EVENTS.get(message.get("type"))  # type: ignore[arg-type]
+    return cls.parse(message) if cls is not None else None
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -126,6 +147,23 @@ class FinishedCall:
     extension: str | None = None  # who answered (or placed, for outbound)
 
 
+def _finished(event: WallCall, started: datetime) -> FinishedCall:
+    """An ended call's figures; an outbound call is counted for the extension that placed it."""
+    answered_by = event.answered_by
+    direction = event.direction or "inbound"
+    if not answered_by and direction == "outbound" and event.extensions:
+        answered_by = event.extensions[0]
+    return FinishedCall(
+        call_id=event.call_id,
+        direction=direction,
+        disposition=event.disposition or "missed",
+        started_at=started,
+        wait_s=event.wait_s,
+        talk_s=event.talk_s,
+        extension=str(answered_by) if answered_by else None,
+    )
+
+
 class WallCounters:
     def __init__(self, tz: ZoneInfo, clock: Callable[[], datetime] | None = None) -> None:
         self.tz = tz
@@ -171,61 +209,44 @@ class WallCounters:
 
     # --- events ---------------------------------------------------------------------------
 
-    def apply(self, message: dict[str, Any]) -> bool:
+    def apply(self, message: BusEvent | Message) -> bool:
         """Update the counters from one bus message; True when something visible changed."""
-        kind = message.get("type")
-        if kind == "wall.call":
-            changed = self._on_call(message)
-        elif kind == "operator.state":
-            changed = self._on_state(message)
-        elif kind == "survey.rated":
-            changed = self._on_rating(message)
+        event = message if isinstance(message, BusEvent) else wall_event(message)
+        if isinstance(event, WallCall):
+            changed = self._on_call(event)
+        elif isinstance(event, OperatorState):
+            changed = self._on_state(event)
+        elif isinstance(event, SurveyRated):
+            changed = self._on_rating(event)
         else:
             return False
         if changed:
             self.version += 1
         return changed
 
-    def _on_call(self, message: dict[str, Any]) -> bool:
-        call_id = str(message.get("call_id") or "")
-        phase = message.get("phase")
+    def _on_call(self, event: WallCall) -> bool:
+        call_id, phase = event.call_id, event.phase
         if not call_id or phase not in (*LIVE_PHASES, "ended"):
             return False
-        started = parse_time(message.get("started_at")) or parse_time(message.get("at"))
-        started = started or self.clock()
+        started = parse_time(event.started_at) or parse_time(event.at) or self.clock()
         if phase == "ended":
             self.live.pop(call_id, None)
             self.roll_day()
-            answered_by = message.get("answered_by")
-            extensions = message.get("extensions") or []
-            direction = message.get("direction") or "inbound"
-            if not answered_by and direction == "outbound" and extensions:
-                answered_by = extensions[0]
-            self.add_finished(
-                FinishedCall(
-                    call_id=call_id,
-                    direction=direction,
-                    disposition=message.get("disposition") or "missed",
-                    started_at=started,
-                    wait_s=float(message.get("wait_s") or 0),
-                    talk_s=float(message.get("talk_s") or 0),
-                    extension=str(answered_by) if answered_by else None,
-                )
-            )
+            self.add_finished(_finished(event, started))
             return True
         live = self.live.get(call_id)
         if live is None:
             live = LiveCall(
                 call_id=call_id,
                 phase=phase,
-                direction=message.get("direction") or "inbound",
-                queue=message.get("queue") or "",
+                direction=event.direction or "inbound",
+                queue=event.queue or "",
                 started_at=started,
             )
             self.live[call_id] = live
         live.phase = phase
-        live.queue = message.get("queue") or live.queue
-        live.extensions = list(message.get("extensions") or live.extensions)
+        live.queue = event.queue or live.queue
+        live.extensions = list(event.extensions or live.extensions)
         return True
 
     def add_finished(self, call: FinishedCall) -> bool:
@@ -260,19 +281,18 @@ class WallCounters:
                 tile.talk_count += 1
         return True
 
-    def _on_state(self, message: dict[str, Any]) -> bool:
-        extension = str(message.get("extension") or "")
-        state = message.get("state")
+    def _on_state(self, event: OperatorState) -> bool:
+        extension, state = event.extension, event.state
         if not extension or state not in OPERATOR_STATES:
             return False
         tile = self.operators.setdefault(extension, OperatorTile(extension))
         tile.state = state
-        tile.since = parse_time(message.get("since")) or self.clock()
-        if message.get("user_id") is not None:
-            tile.user_id = message.get("user_id")
-        if message.get("username"):
-            tile.username = message["username"]
-            tile.name = tile.name or message["username"]
+        tile.since = parse_time(event.since) or self.clock()
+        if event.user_id is not None:
+            tile.user_id = event.user_id
+        if event.username:
+            tile.username = event.username
+            tile.name = tile.name or event.username
         return True
 
     def add_rating(self, rating: int, at: datetime, operator_user_id: int | None) -> bool:
@@ -286,14 +306,14 @@ class WallCounters:
             )
         return True
 
-    def _on_rating(self, message: dict[str, Any]) -> bool:
+    def _on_rating(self, event: SurveyRated) -> bool:
         self.roll_day()
         try:
-            rating = int(message.get("rating"))
+            rating = int(event.rating)
         except (TypeError, ValueError):
             return False
-        at = parse_time(message.get("at")) or self.clock()
-        operator = message.get("operator_user_id")
+        at = parse_time(event.at) or self.clock()
+        operator = event.operator_user_id
         return self.add_rating(rating, at, int(operator) if operator is not None else None)
 
     def set_overdue(self, rows: list[dict[str, Any]]) -> bool:
@@ -316,6 +336,32 @@ class WallCounters:
     # --- output ---------------------------------------------------------------------------
 
     def snapshot(self) -> dict[str, Any]:
+        """What the wall shows now (the page's first snapshot)."""
+        return self.snapshot_event().to_message()
+
+    def _operator_tiles(self) -> list[dict[str, Any]]:
+        tiles = []
+        for tile in sorted(self.operators.values(), key=lambda t: (t.name or t.extension).lower()):
+            rated = RatingSum()
+            for rating in self.operator_ratings.get(tile.user_id or -1, {}).values():
+                rated = rated.merged(rating)
+            tiles.append(
+                {
+                    "extension": tile.extension,
+                    "user_id": tile.user_id,
+                    "name": tile.name or tile.username or tile.extension,
+                    "state": tile.state,
+                    "since": _iso(tile.since),
+                    "calls_today": tile.calls_today,
+                    "avg_talk_s": (tile.talk_total / tile.talk_count) if tile.talk_count else None,
+                    "rating": rated.as_dict(),
+                }
+            )
+        return tiles
+
+    def snapshot_event(self, events: list[list[Any]] | None = None) -> WallCountersPushed:
+        """The snapshot as the ``wall.counters`` message; ``events``: what changed since the
+        last push (a pushed snapshot carries them)."""
         waiting: dict[str, list[datetime]] = {}
         ringing = in_progress = 0
         for call in self.live.values():
@@ -335,41 +381,24 @@ class WallCounters:
         for day, rating in self.ratings.items():
             if (self.day - day).days < CSAT_DAYS:
                 week = week.merged(rating)
-        operators = []
-        for tile in sorted(self.operators.values(), key=lambda t: (t.name or t.extension).lower()):
-            rated = RatingSum()
-            for rating in self.operator_ratings.get(tile.user_id or -1, {}).values():
-                rated = rated.merged(rating)
-            operators.append(
-                {
-                    "extension": tile.extension,
-                    "user_id": tile.user_id,
-                    "name": tile.name or tile.username or tile.extension,
-                    "state": tile.state,
-                    "since": _iso(tile.since),
-                    "calls_today": tile.calls_today,
-                    "avg_talk_s": (tile.talk_total / tile.talk_count) if tile.talk_count else None,
-                    "rating": rated.as_dict(),
-                }
-            )
-        return {
-            "type": "wall.counters",
-            "version": self.version,
-            "at": _iso(self.clock()),
-            "day": self.day.isoformat(),
-            "now": {
+        return WallCountersPushed(
+            version=self.version,
+            at=_iso(self.clock()),
+            day=self.day.isoformat(),
+            now={
                 "ringing": ringing,
                 "in_progress": in_progress,
                 "waiting": sum(q["count"] for q in queues),
                 "queues": queues,
                 "longest_since": _iso(min(all_waiting)) if all_waiting else None,
             },
-            "today": self.today.as_dict(),
-            "operators": operators,
-            "csat": {
+            today=self.today.as_dict(),
+            operators=self._operator_tiles(),
+            csat={
                 "today": self.ratings.get(self.day, RatingSum()).as_dict(),
                 "week": week.as_dict(),
             },
-            "overdue": self.overdue,
-            "sales": None,  # no sales module yet: the wall shows no revenue tiles
-        }
+            overdue=self.overdue,
+            sales=None,  # no sales module yet: the wall shows no revenue tiles
+            events=events,
+        )

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from crm_core.auth.models import User
 from crm_core.database import utcnow
+from crm_core.events import OperatorState
 from crm_core.tasks.models import Task
 from dashboard.wall.counters import CSAT_DAYS, FinishedCall, WallCounters
 
@@ -39,7 +40,7 @@ def load_presence(counters: WallCounters) -> int:
         return 0
     loaded = 0
     for item in items:
-        loaded += counters.apply({"type": "operator.state", **item})
+        loaded += counters.apply(OperatorState.parse(item))
     return loaded
 
 
@@ -81,7 +82,7 @@ def load_calls(db: Session, counters: WallCounters) -> int:
 def load_ratings(db: Session, counters: WallCounters) -> int:
     """Ratings of the last days from the notifier's surveys (absent when not installed)."""
     try:
-        from notifier.engagement_models import Survey
+        from notifier.surveys.models import Survey
     except ImportError:
         return 0
     since = counters.day_start() - timedelta(days=CSAT_DAYS - 1)

@@ -16,9 +16,10 @@ from starlette.concurrency import run_in_threadpool
 
 from crm_core.config import Settings
 from crm_core.database import session_scope
+from crm_core.events import BusEvent, Message, OperatorState, WallCall
 from dashboard.hub import hub
 from dashboard.i18n import local_zone
-from dashboard.wall.counters import WallCounters
+from dashboard.wall.counters import WallCounters, wall_event
 from dashboard.wall.rebuild import overdue_per_employee, rebuild
 
 log = logging.getLogger("callcard.wall")
@@ -27,6 +28,15 @@ log = logging.getLogger("callcard.wall")
 current: WallService | None = None
 #: at most one snapshot per this many seconds to the wall screens
 PUSH_INTERVAL = 0.1
+
+
+def _change_of(event: BusEvent) -> list[Any]:
+    """``[type, key, phase]`` of one change, listed in the next push's ``events``."""
+    if isinstance(event, WallCall):
+        return [event.type, event.call_id or None, event.phase]
+    if isinstance(event, OperatorState):
+        return [event.type, event.extension or None, None]
+    return [event.type, event.call_id or event.client_id, None]  # survey.rated
 
 
 class WallService:
@@ -65,13 +75,11 @@ class WallService:
         with session_scope(self.settings) as db:
             rebuild(db, self.counters)
 
-    def on_message(self, message: dict[str, Any]) -> None:
-        if message.get("type") == "wall.counters":
-            return
-        if self.counters.apply(message):
-            key = message.get("call_id") or message.get("extension") or message.get("client_id")
+    def on_message(self, message: Message) -> None:
+        event = wall_event(message)
+        if event is not None and self.counters.apply(event):
             if len(self._events) < 500:
-                self._events.append([message.get("type"), key, message.get("phase")])
+                self._events.append(_change_of(event))
             self.schedule_push()
 
     def schedule_push(self) -> None:
@@ -87,10 +95,8 @@ class WallService:
     def _push(self) -> None:
         self._pending = False
         self._last_push = self._loop.time() if self._loop else 0.0
-        snapshot = self.snapshot()
-        snapshot["events"], self._events = self._events, []
-        snapshot["audience"] = ["wall"]
-        hub.dispatch(snapshot)
+        events, self._events = self._events, []
+        hub.dispatch(self.counters.snapshot_event(events).to_message())
 
     def snapshot(self) -> dict[str, Any]:
         return self.counters.snapshot()

@@ -27,8 +27,6 @@ log = logging.getLogger("callcard.notifier.twilio")
 logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
 
 #: Twilio error codes that mean "never try this message again"
-INVALID_NUMBER = 21211
-OPTED_OUT = 21610
 PERMANENT_REASONS = {
     21211: "invalid number",
     21214: "number cannot be reached",

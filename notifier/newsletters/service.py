@@ -1,6 +1,6 @@
 """E-mail newsletters.
 
-- The body and subject are Jinja2 templates rendered in the sandbox (``notifier.templates``) with
+- The body and subject are Jinja2 templates rendered in the sandbox (``notifier.templates.service``) with
   the client's fields; the body is HTML (autoescaped) and must contain ``{{ unsubscribe_url }}``.
 - Recipients: the client list's filters (``crm_core.clients.service.list_query`` with a
   ``ClientFilter``, evaluated with the sender's rights) or a saved segment; clients without an
@@ -30,9 +30,10 @@ from crm_core.clients.models import Client, Email
 from crm_core.config import get_settings, secret_key
 from crm_core.database import utcnow
 from crm_core.errors import Conflict, Invalid, NotFound
-from notifier import templates
-from notifier.engagement_models import Newsletter, NewsletterUnsubscribe, SavedSegment
+from notifier.newsletters.models import Newsletter, NewsletterUnsubscribe, SavedSegment
+from notifier.newsletters.schemas import NewsletterOut, RecipientsOut, SendOut, TestSendOut
 from notifier.outbox import service as outbox
+from notifier.templates import service as templates
 
 UNSUBSCRIBE_SALT = "newsletter-unsubscribe"
 FILTER_FIELDS_IGNORED = ("sort", "limit", "offset", "page", "page_size", "deleted")
@@ -70,8 +71,8 @@ def create_segment(db: Session, actor: Principal, *, name: str, filters: dict) -
 
 def recipients(db: Session, actor: Principal, newsletter: Newsletter) -> list[tuple[Client, str]]:
     """(client, e-mail) pairs the newsletter goes to, with the sender's rights."""
+    from crm_core.clients.filters import list_query
     from crm_core.clients.schemas import ClientFilter
-    from crm_core.clients.service import list_query
 
     filters = dict(newsletter.filters or {})
     if newsletter.segment_id is not None:
@@ -208,7 +209,7 @@ def _render(newsletter: Newsletter, client: Client | None, email: str) -> tuple[
     return subject, _plain_text(html, url), html, url
 
 
-def test_send(db: Session, actor: Principal, newsletter_id: int, *, email: str) -> dict[str, Any]:
+def test_send(db: Session, actor: Principal, newsletter_id: int, *, email: str) -> TestSendOut:
     """Send the newsletter to one address, rendered with the first recipient's data."""
     row = get_newsletter(db, newsletter_id)
     address = outbox.normalise_recipient("email", email, field="email")
@@ -231,10 +232,10 @@ def test_send(db: Session, actor: Principal, newsletter_id: int, *, email: str) 
     row.tested_to = address
     row.tested_at = now
     db.flush()
-    return {"message_id": message.id, "to": address, "recipients": len(targets)}
+    return TestSendOut(message_id=message.id, to=address, recipients=len(targets))
 
 
-def send(db: Session, actor: Principal, newsletter_id: int) -> dict[str, Any]:
+def send(db: Session, actor: Principal, newsletter_id: int) -> SendOut:
     """Queue the newsletter for every recipient (after a test send of this exact content)."""
     row = get_newsletter(db, newsletter_id)
     if row.status == "sent":
@@ -274,7 +275,7 @@ def send(db: Session, actor: Principal, newsletter_id: int) -> dict[str, Any]:
     row.sent_at = utcnow()
     row.recipients = len(valid)
     db.flush()
-    return {"queued": queued, "recipients": len(valid)}
+    return SendOut(queued=queued, recipients=len(valid))
 
 
 # --- unsubscribe ------------------------------------------------------------------------
@@ -319,18 +320,34 @@ def unsubscribe(db: Session, token: str) -> str:
     return email
 
 
-def newsletter_out(row: Newsletter) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "name": row.name,
-        "subject": row.subject,
-        "body": row.body,
-        "filters": row.filters,
-        "segment_id": row.segment_id,
-        "status": row.status,
-        "tested_to": row.tested_to or None,
-        "tested_at": row.tested_at.isoformat() if row.tested_at else None,
-        "test_is_current": bool(row.tested_hash) and row.tested_hash == _content_hash(row),
-        "sent_at": row.sent_at.isoformat() if row.sent_at else None,
-        "recipients": row.recipients,
-    }
+def newsletter_out(row: Newsletter) -> NewsletterOut:
+    return NewsletterOut(
+        id=row.id,
+        name=row.name,
+        subject=row.subject,
+        body=row.body,
+        filters=row.filters,
+        segment_id=row.segment_id,
+        status=row.status,
+        tested_to=row.tested_to or None,
+        tested_at=row.tested_at.isoformat() if row.tested_at else None,
+        test_is_current=bool(row.tested_hash) and row.tested_hash == _content_hash(row),
+        sent_at=row.sent_at.isoformat() if row.sent_at else None,
+        recipients=row.recipients,
+    )
+
+
+def list_newsletters(db: Session) -> list[NewsletterOut]:
+    return [
+        newsletter_out(n) for n in db.scalars(select(Newsletter).order_by(Newsletter.id.desc()))
+    ]
+
+
+def list_segments(db: Session) -> list[SavedSegment]:
+    return list(db.scalars(select(SavedSegment).order_by(SavedSegment.name)))
+
+
+def recipients_summary(db: Session, actor: Principal, newsletter_id: int) -> RecipientsOut:
+    """How many clients the newsletter would reach, and the first addresses."""
+    targets = recipients(db, actor, get_newsletter(db, newsletter_id))
+    return RecipientsOut(count=len(targets), sample=[e for _, e in targets[:20]])

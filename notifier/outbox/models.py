@@ -22,13 +22,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from crm_core.database import Base, utcnow
 
 CHANNELS = ("sms", "email", "voice")
+#: channels that reach a phone: quiet hours apply, and an SMS opt-out covers both
+PHONE_CHANNELS = ("sms", "voice")
+#: the provider's error code for a recipient who opted out (Twilio 21610), as stored
+PROVIDER_OPTED_OUT = "21610"
 #: waiting to be claimed once ``next_attempt_at`` has passed
 DUE_STATUSES = ("pending", "retry")
-#: held by a dispatcher under a lease (``claimed_until``)
-LEASED_STATUSES = ("claimed", "sending", "reconciling")
-#: the provider has it (or had it); status callbacks move it forward
-PROVIDER_STATUSES = ("queued", "sent", "delivered", "undelivered", "failed")
-FINAL_STATUSES = ("delivered", "undelivered", "failed", "cancelled")
 STATUSES = (
     "pending",
     "retry",

@@ -61,10 +61,10 @@ def _check(
 
 
 def _segments(channel: str, body: str) -> int:
-    """SMS segments billed for the text (``notifier.segments``); 0 for other channels."""
+    """SMS segments billed for the text (``notifier.sms_segments.service``); 0 for other channels."""
     if channel != "sms":
         return 0
-    from notifier.segments import segment_count
+    from notifier.sms_segments.service import segment_count
 
     return segment_count(body)
 

@@ -15,29 +15,30 @@ At most one survey per client per ``survey_period_days``; none to an opted-out n
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from crm_core.auth.models import Team, User
-from crm_core.auth.principal import SYSTEM, Principal
+from crm_core.auth.principal import SYSTEM
 from crm_core.clients.models import Client, Phone
 from crm_core.config import get_settings
 from crm_core.database import utcnow
-from crm_core.errors import Invalid
+from crm_core.events import SurveyLowRating, SurveyRated
+from crm_core.history.service import add_interaction
 from crm_core.tasks.models import Task
-from notifier import templates
-from notifier.engagement_models import Survey, Watermark
+from crm_core.tasks.service import create_task
+from cti.calllog.models import Call
 from notifier.outbox import service as outbox
 from notifier.publish import publish_after_commit
+from notifier.surveys.models import Survey, Watermark
+from notifier.surveys.schemas import SurveyOut
+from notifier.templates import service as templates
 
 SETTLE_SECONDS = 30
 STALE_AFTER = timedelta(days=1)  # calls older than this when first seen get no survey
 WATERMARK = "survey_calls"
-PERIODS = {"today": None, "7d": 7, "30d": 30, "90d": 90, "365d": 365}
 
 
 # --- creating surveys -------------------------------------------------------------------
@@ -140,8 +141,6 @@ def _watermark(db: Session, name: str) -> Watermark:
 
 def scan_calls(db: Session, now: datetime | None = None, limit: int = 1000) -> int:
     """Create surveys for newly logged answered inbound calls; returns how many were created."""
-    from cti.calllog.models import Call
-
     settings = get_settings()
     now = now or utcnow()
     mark = _watermark(db, WATERMARK)
@@ -215,6 +214,19 @@ def on_task_saved(db: Session, *, task: Task, actor=None, created: bool = False,
     )
 
 
+def expire_surveys(db: Session, now: datetime | None = None) -> int:
+    """Surveys nobody answered within ``survey_reply_hours`` become ``expired``."""
+    now = now or utcnow()
+    cutoff = now - timedelta(hours=get_settings().survey_reply_hours)
+    result = db.execute(
+        update(Survey)
+        .where(Survey.status == "open", Survey.send_at < cutoff)
+        .values(status="expired")
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
 # --- replies ----------------------------------------------------------------------------
 
 
@@ -262,84 +274,90 @@ def record_rating(
     db: Session, survey: Survey, rating: int, reply: str, now: datetime | None = None
 ) -> Survey:
     """Store the rating everywhere it matters and tell the wall (and the manager if it is low)."""
-    from crm_core.history.service import add_interaction
-    from crm_core.tasks.service import create_task
-
     now = now or utcnow()
     survey.status = "answered"
     survey.rating = rating
     survey.reply = reply[:2000]
     survey.answered_at = now
     client = db.get(Client, survey.client_id)
-    call = None
-    if survey.call_id is not None:
-        from cti.calllog.models import Call
-
-        call = db.get(Call, survey.call_id)
-    linkedid = call.linkedid if call is not None else None
+    linkedid = _call_linkedid(db, survey)
     if client is not None:
-        client.last_rating = rating
-        client.last_rated_at = now
-        add_interaction(
-            db,
-            SYSTEM,
-            client_id=client.id,
-            kind="rating",
-            direction="inbound",
-            occurred_at=now,
-            subject=f"Rating {rating}/5",
-            body=reply[:2000],
-            phone_number=survey.phone_e164,
-            call_id=linkedid,
-        )
-    if rating <= 2 and client is not None:
-        manager_id = _manager_of(db, survey.operator_user_id, survey.team_id)
-        operator = db.get(User, survey.operator_user_id) if survey.operator_user_id else None
-        who = f" (call handled by {operator.full_name or operator.username})" if operator else ""
-        task = create_task(
-            db,
-            SYSTEM,
-            title=f"Low rating {rating}/5 from {client.display_name or client.id}"[:250],
-            description=f"The client rated the service {rating}/5{who}. Reply: {reply[:1000]}",
-            client_id=client.id,
-            assignee_id=manager_id,
-            team_id=survey.team_id,
-            due_at=now + timedelta(hours=24),
-            priority="high",
-            source="low_rating",
-            call_id=linkedid,
-        )
-        survey.low_rating_task_id = task.id
-        publish_after_commit(
-            db,
-            {
-                "type": "survey.low_rating",
-                "audience": ["wall"] + ([f"user:{manager_id}"] if manager_id else []),
-                "rating": rating,
-                "client_id": client.id,
-                "task_id": task.id,
-                "manager_user_id": manager_id,
-                "operator_user_id": survey.operator_user_id,
-                "at": now.isoformat(),
-            },
-        )
-    publish_after_commit(
-        db,
-        {
-            "type": "survey.rated",
-            "audience": ["wall"]
-            + ([f"user:{survey.operator_user_id}"] if survey.operator_user_id else []),
-            "rating": rating,
-            "client_id": survey.client_id,
-            "call_id": linkedid,
-            "survey_id": survey.id,
-            "operator_user_id": survey.operator_user_id,
-            "team_id": survey.team_id,
-            "at": now.isoformat(),
-        },
+        _note_on_client(db, client, survey, now, linkedid)
+        if rating <= 2:
+            _ask_manager_to_follow_up(db, client, survey, now, linkedid)
+    rated = SurveyRated(
+        rating=rating,
+        client_id=survey.client_id,
+        call_id=linkedid,
+        survey_id=survey.id,
+        operator_user_id=survey.operator_user_id,
+        team_id=survey.team_id,
+        at=now.isoformat(),
     )
+    publish_after_commit(db, rated)
     db.flush()
     return survey
+
+
+def _call_linkedid(db: Session, survey: Survey) -> str | None:
+    """The CTI id of the call the survey is about (history and tasks link to the call by it)."""
+    if survey.call_id is None:
+        return None
+    call = db.get(Call, survey.call_id)
+    return call.linkedid if call is not None else None
+
+
+def _note_on_client(
+    db: Session, client: Client, survey: Survey, now: datetime, linkedid: str | None
+) -> None:
+    """The client's last rating and a ``rating`` entry in their history."""
+    client.last_rating = survey.rating
+    client.last_rated_at = now
+    add_interaction(
+        db,
+        SYSTEM,
+        client_id=client.id,
+        kind="rating",
+        direction="inbound",
+        occurred_at=now,
+        subject=f"Rating {survey.rating}/5",
+        body=survey.reply,
+        phone_number=survey.phone_e164,
+        call_id=linkedid,
+    )
+
+
+def _ask_manager_to_follow_up(
+    db: Session, client: Client, survey: Survey, now: datetime, linkedid: str | None
+) -> None:
+    """A low rating: a high-priority task for the team's manager, announced to them and the wall."""
+    rating = survey.rating
+    manager_id = _manager_of(db, survey.operator_user_id, survey.team_id)
+    operator = db.get(User, survey.operator_user_id) if survey.operator_user_id else None
+    who = f" (call handled by {operator.full_name or operator.username})" if operator else ""
+    task = create_task(
+        db,
+        SYSTEM,
+        title=f"Low rating {rating}/5 from {client.display_name or client.id}"[:250],
+        description=f"The client rated the service {rating}/5{who}. Reply: {survey.reply[:1000]}",
+        client_id=client.id,
+        assignee_id=manager_id,
+        team_id=survey.team_id,
+        due_at=now + timedelta(hours=24),
+        priority="high",
+        source="low_rating",
+        call_id=linkedid,
+    )
+    survey.low_rating_task_id = task.id
+    low = SurveyLowRating(
+        rating=rating,
+        client_id=client.id,
+        task_id=task.id,
+        manager_user_id=manager_id,
+        operator_user_id=survey.operator_user_id,
+        at=now.isoformat(),
+    )
+    publish_after_commit(db, low)
 
 
 def send_survey_sms(db: Session, survey: Survey, key: str, suffix: str) -> None:
@@ -360,83 +378,29 @@ def send_survey_sms(db: Session, survey: Survey, key: str, suffix: str) -> None:
     )
 
 
-# --- CSAT -------------------------------------------------------------------------------
+# --- listing ----------------------------------------------------------------------------
 
 
-def period_start(period: str, now: datetime | None = None) -> datetime:
-    now = now or utcnow()
-    if period not in PERIODS:
-        raise Invalid("period", f"must be one of {', '.join(PERIODS)}")
-    days = PERIODS[period]
-    if days is None:
-        zone = templates.client_zone(None)
-        local = now.astimezone(zone)
-        return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(ZoneInfo("UTC"))
-    return now - timedelta(days=days)
-
-
-def _figures(count: int, total: int, satisfied: int) -> dict[str, Any]:
-    return {
-        "responses": count,
-        "average": round(total / count, 2) if count else None,
-        "csat": round(100.0 * satisfied / count, 1) if count else None,  # share of 4 and 5
-    }
-
-
-def csat(db: Session, actor: Principal, period: str = "7d", now: datetime | None = None) -> dict:
-    """CSAT per operator and per team (operators see their own team only)."""
-    start = period_start(period, now)
-    satisfied = func.sum(case((Survey.rating >= 4, 1), else_=0))
-    query = select(
-        Survey.operator_user_id,
-        Survey.team_id,
-        func.count(Survey.id),
-        func.sum(Survey.rating),
-        satisfied,
-    ).where(Survey.status == "answered", Survey.answered_at >= start)
-    if not actor.sees_all_clients:
-        if actor.team_id is None:
-            query = query.where(Survey.operator_user_id == actor.id)
-        else:
-            query = query.where(Survey.team_id == actor.team_id)
-    rows = db.execute(query.group_by(Survey.operator_user_id, Survey.team_id)).all()
-    users = {
-        u.id: u for u in db.scalars(select(User).where(User.id.in_({r[0] for r in rows if r[0]})))
-    }
-    teams = {
-        t.id: t for t in db.scalars(select(Team).where(Team.id.in_({r[1] for r in rows if r[1]})))
-    }
-    operators: list[dict[str, Any]] = []
-    per_team: dict[int | None, list[int]] = {}
-    overall = [0, 0, 0]
-    for user_id, team_id, count, total, happy in rows:
-        count, total, happy = int(count or 0), int(total or 0), int(happy or 0)
-        user = users.get(user_id)
-        operators.append(
-            {
-                "user_id": user_id,
-                "username": user.username if user else None,
-                "full_name": user.full_name if user else None,
-                "team_id": team_id,
-                **_figures(count, total, happy),
-            }
+def recent_surveys(db: Session, status: str | None, limit: int) -> list[SurveyOut]:
+    """Surveys, newest first (``status``: only those open or answered)."""
+    query = select(Survey).order_by(Survey.id.desc()).limit(limit)
+    if status:
+        query = query.where(Survey.status == status)
+    return [
+        SurveyOut(
+            id=s.id,
+            client_id=s.client_id,
+            phone=s.phone_e164,
+            source=s.source,
+            call_id=s.call_id,
+            operator_user_id=s.operator_user_id,
+            team_id=s.team_id,
+            status=s.status,
+            rating=s.rating,
+            reply=s.reply,
+            send_at=s.send_at.isoformat(),
+            answered_at=s.answered_at.isoformat() if s.answered_at else None,
+            low_rating_task_id=s.low_rating_task_id,
         )
-        bucket = per_team.setdefault(team_id, [0, 0, 0])
-        for i, v in enumerate((count, total, happy)):
-            bucket[i] += v
-            overall[i] += v
-    operators.sort(key=lambda o: (-(o["responses"]), o["user_id"] or 0))
-    return {
-        "period": period,
-        "since": start.isoformat(),
-        "overall": _figures(*overall),
-        "operators": operators,
-        "teams": [
-            {
-                "team_id": team_id,
-                "name": teams[team_id].name if team_id in teams else None,
-                **_figures(*values),
-            }
-            for team_id, values in sorted(per_team.items(), key=lambda kv: kv[0] or 0)
-        ],
-    }
+        for s in db.scalars(query)
+    ]

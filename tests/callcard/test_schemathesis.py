@@ -25,7 +25,7 @@ SKIP = {
 def fuzz_app(sqlite_database, monkeypatch, tmp_path):
     from fastapi.testclient import TestClient
 
-    from dashboard.app import create_app
+    from callcard.app import create_app
 
     app = create_app()
     with TestClient(app):  # runs the lifespan (migration check, bus, embedded services)

@@ -68,7 +68,8 @@ def test_failed_logins_are_rate_limited(client, users, monkeypatch):
 
 
 def test_app_refuses_to_start_on_unmigrated_database(tmp_path, monkeypatch):
-    from crm_core.database import NotMigrated, ensure_migrated, make_engine
+    from callcard.schema import ensure_migrated
+    from crm_core.database import NotMigrated, make_engine
 
     engine = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
     with pytest.raises(NotMigrated, match="callcard init"):
@@ -80,7 +81,8 @@ def test_models_match_migrations(database):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from crm_core.database import Base, get_engine, include_name, load_all_models
+    from callcard.schema import load_all_models
+    from crm_core.database import Base, get_engine, include_name
 
     load_all_models()
     with get_engine().connect() as conn:

@@ -70,11 +70,14 @@ def test_seed_command_shows_progress_and_adds_clients(database, db):
     import typer
     from typer.testing import CliRunner
 
-    from crm_core.cli import register
+    from callcard.schema import ensure_migrated, migrate
+    from crm_core.cli import Schema, register
 
     app = typer.Typer()
     register(app)
-    result = CliRunner().invoke(app, ["seed", "--clients", "700"])
+    # the root gives the commands the schema (crm_core.cli.Schema), as `callcard` does
+    schema = Schema(migrate=migrate, ensure_migrated=ensure_migrated)
+    result = CliRunner().invoke(app, ["seed", "--clients", "700"], obj=schema)
     assert result.exit_code == 0, result.output
     assert "Added 700 clients" in result.output
     assert db.scalar(select(func.count()).select_from(Client)) == 700
@@ -133,7 +136,8 @@ def test_demo_data_is_complete_and_idempotent(database, db):
 def test_seeded_clients_are_written_to_in_the_language_of_their_names(database, db):
     """Romanian names get Romanian messages (reminders, surveys), Russian names Russian ones,
     the rest the business's default language."""
-    from crm_core.seed import INTL_FIRST, RO_FIRST, RU_FIRST, seed_clients
+    from crm_core.seed import seed_clients
+    from crm_core.synthetic import INTL_FIRST, RO_FIRST, RU_FIRST
 
     seed_clients(database, 3000)
     rows = db.execute(text("SELECT first_name, language FROM clients WHERE kind = 'person'"))

@@ -181,7 +181,7 @@ def test_label_renames_per_language(client, people):
         == 403
     )
 
-    from crm_core.customfields.service import label_map
+    from crm_core.customfields.labels import label_map
     from crm_core.database import session_scope
 
     with session_scope() as s:

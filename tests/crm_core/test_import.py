@@ -225,7 +225,7 @@ def test_export_csv_and_xlsx_with_filters(client, people):
 def test_cli_import_with_progress(database, tmp_path, users):
     from typer.testing import CliRunner
 
-    from dashboard.cli import app
+    from callcard.cli import app
 
     good = tmp_path / "good.csv"
     good.write_bytes(csv_bytes(GOOD))

@@ -45,6 +45,9 @@ MANAGERS = rule(operator=DENIED)
 ADMINS = rule(operator=DENIED, manager=DENIED)
 WALL_OR_MANAGERS = rule(wall=OK, operator=DENIED)
 WEBSOCKET = None  # covered by dashboard's websocket tests; listed so that it is classified
+#: a mount of static files (listed with no method): the API pages' assets, public like the pages;
+#: tests/e2e/test_api_docs.py loads them
+STATIC_MOUNT = None
 
 #: (methods, route path pattern as a regex) -> expectation; the first match wins
 RULES: list[tuple[str, str, dict[str, str] | None]] = [
@@ -52,6 +55,7 @@ RULES: list[tuple[str, str, dict[str, str] | None]] = [
     ("GET", r"/openapi\.json|/docs|/docs/oauth2-redirect|/redoc|/healthz", PUBLIC),
     ("GET", r"/static/\{name\}", PUBLIC),
     ("WS", r"/ws", WEBSOCKET),
+    ("WS", r"/static-docs", STATIC_MOUNT),
     # sign-in
     ("POST", r"/api/auth/(token|login)", PUBLIC),
     ("GET|POST", r"/login", PUBLIC),
@@ -177,6 +181,7 @@ def world(client):
     from crm_core.auth.service import get_or_create_team, open_session, principal_of
     from crm_core.clients.models import Client
     from crm_core.customfields import service as customfields
+    from crm_core.customfields.labels import set_label
     from crm_core.database import session_scope
     from crm_core.history import choices
     from crm_core.history.service import add_interaction
@@ -223,7 +228,7 @@ def world(client):
         field = customfields.create_field(
             db, admin, entity="task", key="budget", label="Budget", kind="number"
         )
-        label = customfields.set_label(
+        label = set_label(
             db, admin, entity="client", field="org_name", language="ro", label="Firmă"
         )
         item = choices.items(db, "interaction_result")[-1]

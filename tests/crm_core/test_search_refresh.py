@@ -367,7 +367,7 @@ def test_a_save_while_queued_writes_the_new_text_itself(db):
 def test_reindex_command_shows_progress_and_rebuilds(database, db):
     from typer.testing import CliRunner
 
-    from dashboard.cli import app
+    from callcard.cli import app
 
     field_id, ids = _clients_with_contract(db, 5)
     _quietly_queue_field(db, field_id, True)

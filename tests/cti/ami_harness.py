@@ -1,6 +1,6 @@
 """Replay recorded AMI scenarios over real TCP into the real listener, and what to expect.
 
-``run_trace(json_path)`` starts an :class:`~cti.replay.AmiReplayServer` per run of the scenario
+``run_trace(json_path)`` starts an :class:`~cti.simulator.server.AmiReplayServer` per run of the scenario
 (a run is the connections a listener sees in turn: ``main``, or ``conn1`` then ``conn2``; a
 ``reference`` observer connection is a run of its own), connects an
 :class:`~cti.listener.AmiListener` to it and returns what the tracker reported.
@@ -25,8 +25,9 @@ from typing import Any
 from crm_core.config import Settings
 from crm_core.phones import is_withheld
 from cti.listener import AmiListener
-from cti.replay import AmiReplayServer, load_scenario
-from cti.tracker import TrackedCall
+from cti.simulator.server import AmiReplayServer
+from cti.simulator.transcripts import load_scenario
+from cti.tracker.call import TrackedCall
 from tests.conftest import AMI_TRACES, SHARED_AMI_TRACES
 
 TRACES = AMI_TRACES
@@ -236,6 +237,14 @@ def _facts_by_linkedid(meta: dict) -> dict[str, dict]:
                 merged[lid] = facts
             merged.setdefault(lid, facts)
     return merged
+
+
+def truth_only_from_the_phones(json_path: str | Path) -> bool:
+    """The recording lists calls in its ground truth but has no capture-driver observations of
+    them (the live PBX recordings, whose truth comes from the SIP phones): the expectations below
+    are built from those observations, so such a recording cannot be checked by them yet."""
+    meta = json.loads(Path(json_path).read_text())
+    return bool(meta.get("ground_truth", {}).get("calls")) and not _facts_by_linkedid(meta)
 
 
 def expected_calls(json_path: str | Path) -> list[ExpectedCall]:

@@ -43,7 +43,7 @@ class NullBus:
 
 @pytest.fixture
 def server(sqlite_database):
-    from dashboard.app import create_app
+    from callcard.app import create_app
     from dashboard.hub import hub
 
     hub.sticky.clear()  # the hub is process-wide: no popup of an earlier test may be replayed

@@ -28,7 +28,7 @@ def _client(db, name: str, number: str, team_id=None, owner_id=None):
 
 def _facts(linkedid: str, **kw):
     from crm_core.phones import try_e164
-    from cti.calllog.service import FinishedCall
+    from cti.calllog.finished import FinishedCall
 
     number = kw.pop("number", "0721234567")
     start = kw.pop("start", T0)
@@ -55,7 +55,7 @@ def _facts(linkedid: str, **kw):
 
 def _log(facts):
     from crm_core.database import session_scope
-    from cti.calllog.service import log_call
+    from cti.calllog.finished import log_call
 
     with session_scope() as s:
         call = log_call(s, facts)

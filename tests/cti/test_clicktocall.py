@@ -21,7 +21,7 @@ class ReplayThread:
     """An AMI replay server on its own event loop thread, for a test that is synchronous."""
 
     def __init__(self, **options) -> None:
-        from cti.replay import AmiReplayServer
+        from cti.simulator.server import AmiReplayServer
 
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
@@ -37,8 +37,8 @@ class ReplayThread:
 
 
 def _app_with_pbx(monkeypatch, port: int):
+    from callcard.app import create_app
     from crm_core import config
-    from dashboard.app import create_app
 
     monkeypatch.setenv("CALLCARD_AMI_HOST", "127.0.0.1")
     monkeypatch.setenv("CALLCARD_AMI_PORT", str(port))
@@ -215,7 +215,7 @@ def test_unreachable_pbx_is_503(people, monkeypatch):
 @pytest.fixture
 def client(people):
     """The app without any PBX configured."""
-    from dashboard.app import create_app
+    from callcard.app import create_app
 
     with TestClient(create_app()) as c:
         yield c

@@ -26,7 +26,7 @@ from tests.conftest import AMI_TRACES, ROOT, Users, free_port
 
 REDIS_DB_URL = "redis://127.0.0.1:6379/9"
 TRACES = AMI_TRACES
-CLI = "from dashboard.cli import app; app()"
+CLI = "from callcard.cli import app; app()"
 
 
 def _wait_port(port: int, timeout: float = 20) -> None:
@@ -163,7 +163,7 @@ def test_popup_crosses_processes_and_the_listener_fails_over(
     for name, port in (("web_a", web_a), ("web_b", web_b)):
         procs.start(
             name,
-            ["-m", "uvicorn", "dashboard.app:create_app", "--factory", "--host", "127.0.0.1",
+            ["-m", "uvicorn", "callcard.app:create_app", "--factory", "--host", "127.0.0.1",
              "--port", str(port), "--log-level", "warning"],
             _env(),
         )  # fmt: skip

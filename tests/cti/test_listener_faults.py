@@ -13,8 +13,8 @@ from collections import Counter
 import pytest
 
 from cti.listener import AmiListener
-from cti.replay import AmiReplayServer
-from cti.tracker import TrackedCall
+from cti.simulator.server import AmiReplayServer
+from cti.tracker.call import TrackedCall
 from tests.conftest import free_port
 from tests.cti.ami_harness import ami_settings
 

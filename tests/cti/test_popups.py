@@ -50,7 +50,7 @@ class Socket:
 def feed_trace(name: str, popups) -> None:
     from crm_core.config import get_settings
     from cti.ami import iter_messages
-    from cti.tracker import CallTracker
+    from cti.tracker.tracker import CallTracker
 
     tracker = CallTracker(get_settings(), on_event=popups.on_event)
     for message in iter_messages((TRACES / name).read_bytes()):
@@ -161,7 +161,7 @@ def test_unknown_number_missed_direct_call(live_server, users, popups):
 def test_reconnecting_browser_gets_the_call_still_ringing(live_server, users, popups):
     from crm_core.config import get_settings
     from cti.ami import iter_messages
-    from cti.tracker import CallTracker
+    from cti.tracker.tracker import CallTracker
 
     users.add("ana", extension="101")
     tracker = CallTracker(get_settings(), on_event=popups.on_event)
@@ -226,8 +226,8 @@ def test_click_to_call_outbound_pops_nothing_but_is_logged(live_server, users, p
 def test_demo_simulator_pops_calls_within_seconds(sqlite_database, monkeypatch):
     """CALLCARD_SIMULATOR=true: the web process starts an AMI replay server making up calls from
     the client base to the bound extensions, and its own listener pops them up."""
+    from callcard.app import create_app
     from crm_core import config
-    from dashboard.app import create_app
     from tests.conftest import LiveServer, Users, free_port
 
     users = Users()

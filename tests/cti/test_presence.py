@@ -18,7 +18,7 @@ def _board(published: list, users: dict[str, tuple[int, str]] | None = None, red
 
     users = users or {}
     return PresenceBoard(
-        publish=published.append,
+        publish=lambda event: published.append(event.to_message()),
         resolve_user=lambda ext: users.get(ext, (None, None)),
         redis_url=redis_url,
     )
@@ -27,7 +27,7 @@ def _board(published: list, users: dict[str, tuple[int, str]] | None = None, red
 def _replay(board, *names: str) -> None:
     from crm_core.config import Settings
     from cti.ami import iter_messages
-    from cti.tracker import CallTracker
+    from cti.tracker.tracker import CallTracker
 
     tracker = CallTracker(Settings(), on_event=board.on_call_event, on_presence=board.on_presence)
     for name in names:
@@ -60,11 +60,13 @@ def test_pjsip_registration_and_a_queue_call_drive_the_states():
 
 
 def test_call_events_cover_pbxs_without_device_events():
-    from types import SimpleNamespace
+    from cti.tracker.call import TrackedCall
 
     published: list[dict] = []
     board = _board(published)
-    call = SimpleNamespace(call_id="1", rang=["101", "102"], answered=["102"], answered_by="102")
+    call = TrackedCall(
+        call_id="1", direction="inbound", rang=["101", "102"], answered=["102"], answered_by="102"
+    )
     board.on_call_event("ringing", call, "101")
     board.on_call_event("ringing", call, "102")
     board.on_call_event("answered", call, "102")

@@ -14,7 +14,9 @@ from panoramisk import Manager
 
 from cti.ami import FrameParser, iter_messages
 from cti.listener import AmiListener
-from cti.replay import AmiReplayServer, load_scenario, scripts_for, synthetic_stream
+from cti.simulator.calls import synthetic_stream
+from cti.simulator.server import AmiReplayServer
+from cti.simulator.transcripts import load_scenario, scripts_for
 from tests.conftest import ROOT, free_port
 from tests.cti.ami_harness import TRACES, ami_settings
 
@@ -233,7 +235,7 @@ def test_synthetic_stream_is_valid_ami():
 
 def test_cli_rejects_a_missing_transcript():
     result = subprocess.run(
-        [sys.executable, "-c", "from dashboard.cli import app; app()", "ami-replay", "nope.ami"],
+        [sys.executable, "-c", "from callcard.cli import app; app()", "ami-replay", "nope.ami"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -249,7 +251,7 @@ async def test_cli_serves_a_recording_to_the_listener():
         [
             sys.executable,
             "-c",
-            "from dashboard.cli import app; app()",
+            "from callcard.cli import app; app()",
             "ami-replay",
             str(TRACES / "pjsip" / "P04-queue-ringall-101-answers.ami"),
             "--port",
@@ -293,8 +295,8 @@ async def test_cli_serves_a_recording_to_the_listener():
 def test_synthetic_calls_look_like_the_recordings(kind):
     """Each synthetic kind is tracked with the outcome it was made for."""
     from crm_core.config import Settings
-    from cti.replay import CallFactory, SyntheticConfig
-    from cti.tracker import CallTracker
+    from cti.simulator.calls import CallFactory, SyntheticConfig
+    from cti.tracker.tracker import CallTracker
 
     factory = CallFactory(
         SyntheticConfig(numbers=["+40721234567"], unknown_share=0, withheld_share=0), seed=4
@@ -326,7 +328,7 @@ async def test_cli_makes_synthetic_calls_from_the_given_numbers():
         [
             sys.executable,
             "-c",
-            "from dashboard.cli import app; app()",
+            "from callcard.cli import app; app()",
             "ami-replay",
             "--synthetic",
             "20",

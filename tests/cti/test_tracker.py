@@ -10,7 +10,9 @@ from hypothesis import strategies as st
 
 from crm_core.config import Settings
 from cti.ami import iter_messages
-from cti.tracker import CallTracker, ExtensionMatcher, TrackedCall
+from cti.tracker.call import TrackedCall
+from cti.tracker.channels import ExtensionMatcher
+from cti.tracker.tracker import CallTracker
 from tests.cti.ami_harness import expected_calls, trace_files
 
 

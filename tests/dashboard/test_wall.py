@@ -183,9 +183,9 @@ def test_wall_page_needs_a_manager_or_a_token(client, users):
 def test_wall_token_command_prints_a_working_link(database, users):
     from typer.testing import CliRunner
 
+    from callcard.cli import app
     from crm_core.auth.service import resolve_token
     from crm_core.database import session_scope
-    from dashboard.cli import app
 
     result = CliRunner().invoke(app, ["wall-token", "--label", "Hall TV", "--days", "10"])
     assert result.exit_code == 0, result.output

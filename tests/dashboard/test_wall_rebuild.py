@@ -9,13 +9,13 @@ def test_restarted_server_rebuilds_today_from_the_database(database, users):
     """Calls, ratings and overdue tasks stored before the start are on the wall at once."""
     from fastapi.testclient import TestClient
 
+    from callcard.app import create_app
     from crm_core.clients.models import Client, Phone
     from crm_core.database import session_scope, utcnow
     from crm_core.tasks.models import Task
     from cti.calllog.models import Call
-    from dashboard.app import create_app
     from dashboard.i18n import local_zone
-    from notifier.engagement_models import Survey
+    from notifier.surveys.models import Survey
 
     ana = users.add("ana", extension="101")
     users.add("boss", role="manager")

@@ -42,7 +42,8 @@ class AmiPbx:
     """The AMI replay server in its own thread and loop: our stand-in for Asterisk."""
 
     def __init__(self) -> None:
-        from cti.replay import AmiReplayServer, SyntheticConfig
+        from cti.simulator.calls import SyntheticConfig
+        from cti.simulator.server import AmiReplayServer
 
         self.loop = asyncio.new_event_loop()
         self.server = AmiReplayServer(
@@ -230,7 +231,7 @@ def seed() -> dict:
             )
         )
         from crm_core.clients.models import Client
-        from notifier.engagement_models import Survey
+        from notifier.surveys.models import Survey
 
         vip_row = db.get(Client, vip.id)
         vip_row.last_rating, vip_row.last_rated_at = 5, now - timedelta(days=9)
@@ -290,7 +291,7 @@ def site(sqlite_url) -> Iterator[Site]:
     _reset_caches()
     _wipe(sqlite_url)
     data = seed()
-    from dashboard.app import create_app
+    from callcard.app import create_app
 
     server = LiveServer(create_app(), free_port())
     server.start()

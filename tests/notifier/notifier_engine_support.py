@@ -48,7 +48,7 @@ def twilio_settings(sim, **overrides: Any):
 @pytest.fixture(name="sim")
 def sim_fixture() -> Iterator:
     """The Twilio simulator on a free port (import ``sim_fixture`` to use ``sim``)."""
-    from notifier.twilio_sim import TwilioSim
+    from notifier.simulator.twilio_api import TwilioSim
 
     server = TwilioSim().start()
     yield server
@@ -176,7 +176,7 @@ class CeleryProcess:
 
         self.name = name
         self.log_path = log_dir / f"{name}.log"
-        args = [sys.executable, "-m", "celery", "-A", "notifier.celery_app", kind]
+        args = [sys.executable, "-m", "celery", "-A", "callcard.worker", kind]
         if kind == "worker":
             args += [
                 "--pool", "threads", "--concurrency", "4", "--hostname", f"{name}@127.0.0.1",

@@ -25,13 +25,32 @@ from tests.notifier.notifier_engine_support import (
 
 
 def _dispatcher(settings):
-    from notifier.dispatch import Dispatcher
+    from notifier.outbox.dispatch import Dispatcher
 
     return Dispatcher(settings)
 
 
 def _history(message_id: int) -> list[tuple[str, str, str]]:
     return [(h.status, h.source, h.error_code) for h in message(message_id).history]
+
+
+# --------------------------------------------------------------------------- the registry
+
+
+def test_each_setting_chooses_a_registered_channel_and_an_unknown_one_is_named(monkeypatch):
+    from notifier import channels
+    from notifier.channels import channel_for, register_channel
+    from notifier.channels.console import ConsoleChannel
+
+    settings = engine_settings(sms_channel="pigeon", voice_channel="console")
+    assert isinstance(channel_for("voice", settings), ConsoleChannel)
+    with pytest.raises(ValueError, match=r"CALLCARD_SMS_CHANNEL='pigeon'.*console, twilio"):
+        channel_for("sms", settings)
+    monkeypatch.setattr(channels, "_registry", dict(channels._registry))
+    register_channel("sms", "pigeon", lambda s: ConsoleChannel("sms"))
+    assert channel_for("sms", settings).sender == "console-sms"
+    with pytest.raises(ValueError, match="unknown channel kind 'fax'"):
+        register_channel("fax", "pigeon", lambda s: ConsoleChannel("fax"))
 
 
 # --------------------------------------------------------------------------- Twilio SMS
@@ -499,8 +518,8 @@ def test_the_embedded_app_sends_due_messages_by_itself(sqlite_database, monkeypa
     """`callcard serve` with no Redis: the web process's own loop claims and sends."""
     from fastapi.testclient import TestClient
 
+    from callcard.app import create_app
     from crm_core.config import get_settings
-    from dashboard.app import create_app
     from tests.notifier.notifier_engine_support import wait_until
 
     monkeypatch.setenv("CALLCARD_DISPATCH_INTERVAL_SECONDS", "0.2")

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from notifier.compliance import OPT_IN_WORDS, OPT_OUT_WORDS, classify
+from notifier.inbound.compliance import OPT_IN_WORDS, OPT_OUT_WORDS, classify
 
 
 @pytest.mark.parametrize(

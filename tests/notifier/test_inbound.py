@@ -13,9 +13,10 @@ from twilio.request_validator import RequestValidator
 import notifier.hooks  # noqa: F401
 from crm_core.database import session_scope, utcnow
 from crm_core.history.models import Interaction
-from notifier.engagement_models import InboundSms, Survey
-from notifier.inbound import handle_inbound_sms
+from notifier.inbound.models import InboundSms
+from notifier.inbound.service import handle_inbound_sms
 from notifier.outbox.service import is_opted_out
+from notifier.surveys.models import Survey
 from tests.notifier.engagement_helpers import make_client, outbox_rows
 
 
@@ -244,7 +245,7 @@ def test_handset_lists_the_numbers_texted_last_one_per_number(database, client, 
     newest first, once each; an operator only their team's clients and unassigned ones."""
     from crm_core.auth.models import Team
     from crm_core.config import get_settings
-    from notifier.dispatch import Dispatcher
+    from notifier.outbox.dispatch import Dispatcher
     from notifier.outbox.service import enqueue
 
     with session_scope() as s:

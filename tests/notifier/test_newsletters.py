@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from crm_core.clients.models import Client
 from crm_core.database import session_scope
-from notifier.engagement_models import NewsletterUnsubscribe
+from notifier.newsletters.models import NewsletterUnsubscribe
 from tests.notifier.engagement_helpers import make_client, outbox_rows
 
 

@@ -244,7 +244,7 @@ def test_opt_out_matches_any_format_and_covers_voice(sqlite_db):
 
 
 def test_an_opted_out_number_is_failed_at_claim_and_never_sent(database, sim):
-    from notifier.dispatch import Dispatcher
+    from notifier.outbox.dispatch import Dispatcher
     from notifier.outbox.service import record_opt_out
 
     ids = enqueue_sms(3)
@@ -268,7 +268,7 @@ def test_an_opted_out_number_is_failed_at_claim_and_never_sent(database, sim):
 def test_a_message_due_at_night_waits_for_the_morning(database, sim):
     """Quiet hours in the client's timezone: deferred to the end of the window, then sent."""
     from crm_core.clients.models import Client
-    from notifier.dispatch import Dispatcher
+    from notifier.outbox.dispatch import Dispatcher
 
     zone = ZoneInfo("Asia/Tokyo")
     now = utcnow()
@@ -303,7 +303,7 @@ def test_a_message_due_at_night_waits_for_the_morning(database, sim):
 
 
 def test_quiet_hours_default_to_the_numbers_region():
-    from notifier.dispatch import quiet_until, recipient_zone
+    from notifier.outbox.quiet_hours import quiet_until, recipient_zone
 
     s = engine_settings(timezone="Europe/Bucharest")
     assert recipient_zone("+12025550123", "", s).key == "America/New_York"
@@ -323,7 +323,7 @@ def test_quiet_hours_default_to_the_numbers_region():
 
 
 def test_concurrent_claims_never_share_a_row(database):
-    from notifier.dispatch import Dispatcher
+    from notifier.outbox.dispatch import Dispatcher
 
     enqueue_sms(300, prefix="c")
     s = engine_settings()
@@ -355,7 +355,7 @@ def test_concurrent_claims_never_share_a_row(database):
 
 def test_expired_leases_are_recovered_without_sending_twice(database, sim):
     """A dispatcher that died after claiming (nothing left) or while sending (maybe left)."""
-    from notifier.dispatch import Dispatcher
+    from notifier.outbox.dispatch import Dispatcher
 
     ids = enqueue_sms(4, prefix="lease")
     s = twilio_settings(sim, dispatch_lease_seconds=30)
@@ -395,7 +395,7 @@ def test_expired_leases_are_recovered_without_sending_twice(database, sim):
 
 def test_a_stale_claim_token_sends_nothing(database, sim):
     """A deliver task delivered twice (Celery redelivery) finds its rows gone and does nothing."""
-    from notifier.dispatch import Dispatcher
+    from notifier.outbox.dispatch import Dispatcher
 
     enqueue_sms(5, prefix="stale")
     d = Dispatcher(twilio_settings(sim))
@@ -407,7 +407,7 @@ def test_a_stale_claim_token_sends_nothing(database, sim):
 
 
 def test_console_channel_marks_messages_delivered(database):
-    from notifier.dispatch import Dispatcher
+    from notifier.outbox.dispatch import Dispatcher
 
     ids = enqueue_sms(2, prefix="console")
     d = Dispatcher(engine_settings(sms_channel="console"))
@@ -421,7 +421,7 @@ def test_console_channel_marks_messages_delivered(database):
 
 
 def test_future_messages_are_not_claimed(database):
-    from notifier.dispatch import Dispatcher
+    from notifier.outbox.dispatch import Dispatcher
 
     [later] = enqueue_sms(1, prefix="future", due_at=utcnow() + timedelta(hours=1))
     d = Dispatcher(engine_settings(sms_channel="console"))
@@ -445,7 +445,7 @@ def test_future_messages_are_not_claimed(database):
 def test_quiet_hours_always_defer_to_the_next_end_of_the_window(instant, zone, start, end):
     """Property: inside the window -> the next local ``end`` o'clock, later and within a day;
     outside -> not deferred. Holds across DST changes."""
-    from notifier.dispatch import quiet_until
+    from notifier.outbox.quiet_hours import quiet_until
 
     tz = ZoneInfo(zone)
     local = instant.astimezone(tz)
@@ -463,7 +463,7 @@ def test_quiet_hours_always_defer_to_the_next_end_of_the_window(instant, zone, s
 
 
 def test_an_unsubscribed_address_gets_no_email_whatever_its_case(database):
-    from notifier.dispatch import Dispatcher
+    from notifier.outbox.dispatch import Dispatcher
     from notifier.outbox.service import enqueue, record_opt_out
 
     with session_scope() as db:

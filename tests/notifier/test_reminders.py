@@ -15,8 +15,8 @@ from crm_core.database import session_scope, utcnow
 from crm_core.errors import Invalid
 from crm_core.tasks import service as tasks
 from crm_core.tasks.models import Task
-from notifier.engagement_models import ReminderRule
 from notifier.reminders import service as reminders
+from notifier.reminders.models import ReminderRule
 from tests.notifier.engagement_helpers import later, make_client, outbox_rows
 
 
@@ -256,7 +256,7 @@ def test_cli_reschedule_covers_events_written_without_the_signal(db):
     """E.g. rows imported in bulk: `callcard reminders reschedule` schedules them all."""
     from typer.testing import CliRunner
 
-    from dashboard.cli import app
+    from callcard.cli import app
 
     clients = [
         make_client(db, name=f"I {i}", phone=f"+4072300{i:04d}", email=None) for i in range(3)
@@ -462,8 +462,8 @@ def test_rescheduling_many_batches_replaces_every_events_reminders_once(db):
 
 def test_a_bulk_run_failing_in_a_later_batch_leaves_nothing_written(db):
     """One transaction: the earlier batches, already written when a later one fails, go too."""
-    from notifier.engagement_models import MessageTemplate
     from notifier.reminders.models import ReminderSchedule
+    from notifier.templates.models import MessageTemplate
 
     db.add(
         MessageTemplate(

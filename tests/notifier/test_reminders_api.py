@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from crm_core.database import session_scope, utcnow
-from notifier.engagement_models import Survey
+from notifier.surveys.models import Survey
 from tests.notifier.engagement_helpers import make_client
 
 

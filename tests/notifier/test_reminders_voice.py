@@ -12,11 +12,12 @@ from crm_core.auth.principal import SYSTEM
 from crm_core.database import session_scope, utcnow
 from crm_core.tasks import service as tasks
 from crm_core.tasks.models import Task
-from notifier.engagement_models import ReminderRule
 from notifier.reminders import service as reminders
+from notifier.reminders.models import ReminderRule
+from notifier.templates import service as templates
+from notifier.voice_calls.service import twiml_url
 from tests.notifier.engagement_helpers import later, make_client, outbox_rows
 from tests.voicebots.test_voicebots_webhooks import PUBLIC, history, outcome, voice  # noqa: F401
-from voicebots.service import twiml_url
 
 
 def _voice_rule(db, minutes: int = 60, event_type: str = "appointment") -> None:
@@ -50,7 +51,7 @@ def test_a_voice_rule_puts_a_reminder_call_in_the_outbox_at_its_time(db):
     assert call.template == "reminder"  # the voicebots script that plays it
     assert call.meta["twiml_url"] == twiml_url("reminder", call.id)
     assert call.meta["task_id"] == event.id and call.meta["language"] == "ro"
-    local = starts.astimezone(reminders.templates.client_zone(None))
+    local = starts.astimezone(templates.client_zone(None))
     assert call.body.startswith("Programarea dumneavoastră este pe")
     assert f"{local:%H:%M}" in call.body and "Main office" in call.body
     # the SMS rule of the same type still applies

@@ -20,9 +20,10 @@ from crm_core.history.models import Interaction
 from crm_core.tasks import service as tasks
 from crm_core.tasks.models import Task
 from cti.calllog.models import Call
-from notifier.engagement_models import Survey
-from notifier.inbound import handle_inbound_sms
+from notifier.inbound.service import handle_inbound_sms
+from notifier.surveys import csat
 from notifier.surveys import service as surveys
+from notifier.surveys.models import Survey
 from notifier.surveys.parsing import parse_rating
 from tests.notifier.engagement_helpers import make_client, outbox_rows
 
@@ -251,7 +252,7 @@ def test_csat_per_operator_and_team(db, team, users):
     db.commit()
     from tests.notifier.engagement_helpers import principal_of
 
-    result = surveys.csat(db, principal_of(team["manager"]), "7d")
+    result = csat.csat(db, principal_of(team["manager"]), "7d")
     ops = {o["user_id"]: o for o in result["operators"]}
     assert ops[team["operator"].id]["responses"] == 3
     assert ops[team["operator"].id]["average"] == pytest.approx(3.67, abs=0.01)
@@ -259,7 +260,7 @@ def test_csat_per_operator_and_team(db, team, users):
     assert ops[other.id]["responses"] == 1  # the 20-day-old rating is outside 7d
     assert result["overall"]["responses"] == 4
     assert {t["name"] for t in result["teams"]} == {"Sales", "Support"}
-    mine = surveys.csat(db, principal_of(team["operator"]), "30d")
+    mine = csat.csat(db, principal_of(team["operator"]), "30d")
     assert {o["user_id"] for o in mine["operators"]} == {team["operator"].id}
 
 
@@ -309,7 +310,7 @@ def test_two_different_numbers_are_ambiguous(a, b):
 
 
 def test_periodic_jobs_survey_new_calls_and_expire_unanswered_surveys(db, team):
-    from notifier.engagement_jobs import run_all
+    from notifier.jobs import run_all
 
     client = make_client(db)
     _call(db, client, team["operator"], linkedid="9.1")

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from crm_core.database import session_scope, utcnow
 from cti.calllog.models import Call
-from notifier.engagement_models import Survey
+from notifier.surveys.models import Survey
 from tests.notifier.engagement_helpers import make_client
 from tests.notifier.notifier_engine_support import (
     CeleryProcess,

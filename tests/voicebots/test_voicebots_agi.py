@@ -160,7 +160,7 @@ async def test_low_rating_answers_the_survey_and_alerts_a_manager(asterisk, user
     from crm_core.clients.models import Client
     from crm_core.database import session_scope
     from crm_core.tasks.models import Task
-    from notifier.engagement_models import Survey
+    from notifier.surveys.models import Survey
     from voicebots.service import enqueue_call
 
     manager = users.add("maria", role="manager", team="Sales")
@@ -380,7 +380,7 @@ class RecordingPbx:
 
     @staticmethod
     async def start():
-        from cti.replay import AmiReplayServer
+        from cti.simulator.server import AmiReplayServer
 
         class Server(AmiReplayServer):
             def _originate(self, session, action):
@@ -409,7 +409,7 @@ def _use_pbx(monkeypatch, port: int) -> None:
 
 def _dispatch() -> None:
     from crm_core.config import get_settings
-    from notifier.dispatch import Dispatcher
+    from notifier.outbox.dispatch import Dispatcher
 
     dispatcher = Dispatcher(get_settings())
     try:

@@ -192,8 +192,8 @@ def test_any_key_presses_end_in_one_outcome_and_a_hangup(script_name, language, 
 def test_cli_lists_the_prompts_and_the_runtime_is_opt_in():
     from typer.testing import CliRunner
 
+    from callcard.cli import app
     from crm_core.config import Settings
-    from dashboard.cli import app
     from voicebots.runtime import embedded_services
 
     result = CliRunner().invoke(app, ["voicebots", "prompts"])

@@ -16,8 +16,8 @@ PUBLIC = "https://crm.example.com"
 def _app(monkeypatch, **env: str):
     from fastapi.testclient import TestClient
 
+    from callcard.app import create_app
     from crm_core.config import get_settings
-    from dashboard.app import create_app
 
     monkeypatch.setenv("CALLCARD_TWILIO_AUTH_TOKEN", TOKEN)
     monkeypatch.setenv("CALLCARD_PUBLIC_URL", PUBLIC + "/")
@@ -187,7 +187,7 @@ def test_invalid_keys_get_the_retry_prompt_then_a_polite_goodbye(voice_sqlite):
 def ratings(client_id: int) -> list[tuple]:
     from crm_core.clients.models import Client
     from crm_core.database import session_scope
-    from notifier.engagement_models import Survey
+    from notifier.surveys.models import Survey
 
     with session_scope() as db:
         rows = db.scalars(select(Survey).where(Survey.client_id == client_id))
@@ -301,7 +301,7 @@ def test_from_outbox_to_twilio_and_back(database, monkeypatch):
     from crm_core.clients.models import Client
     from crm_core.config import get_settings
     from crm_core.database import session_scope
-    from notifier.twilio_sim import TwilioSim
+    from notifier.simulator.twilio_api import TwilioSim
     from voicebots.service import enqueue_call
 
     sim = TwilioSim(auth_token=TOKEN).start()

@@ -1,0 +1,1 @@
+"""The call tracker: AMI events in, calls and presence out (see :mod:`cti.tracker.tracker`)."""

@@ -1,0 +1,1 @@
+"""Local stand-ins for the providers the notifier talks to, for tests, benches and the demo."""

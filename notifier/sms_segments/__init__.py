@@ -1,0 +1,1 @@
+"""SMS text: GSM-7 / UCS-2 encoding, segment counts and Romanian transliteration."""

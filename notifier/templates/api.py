@@ -1,0 +1,54 @@
+"""Message templates: managers read them with an SMS preview, admins change or reset them."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from crm_core.auth.deps import admins, managers
+from crm_core.auth.principal import Principal
+from crm_core.database import request_session
+from notifier.templates import service
+from notifier.templates.schemas import TemplateIn, TemplateOut
+
+router = APIRouter(prefix="/api/notifier", tags=["notifier engagement"])
+
+
+@router.get(
+    "/templates",
+    response_model=list[TemplateOut],
+    response_model_exclude_unset=True,
+    summary="Message templates per type and language",
+)
+def list_templates(
+    _: Principal = Depends(managers), db: Session = request_session
+) -> list[TemplateOut]:
+    return service.list_templates(db)
+
+
+@router.put(
+    "/templates/{key}/{language}",
+    response_model=TemplateOut,
+    response_model_exclude_unset=True,
+    summary="Save an admin version of a template",
+)
+def save_template(
+    key: str,
+    language: str,
+    data: TemplateIn,
+    actor: Principal = Depends(admins),
+    db: Session = request_session,
+) -> TemplateOut:
+    return service.save_template(db, actor.id, key, language, **data.model_dump())
+
+
+@router.delete("/templates/{key}/{language}", status_code=204, summary="Back to the built-in text")
+def reset_template(
+    key: str,
+    language: str,
+    _: Principal = Depends(admins),
+    db: Session = request_session,
+) -> Response:
+    service.reset_template(db, key, language)
+    return Response(status_code=204)
