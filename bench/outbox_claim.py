@@ -133,7 +133,7 @@ def run(kind: str, rows: int, samples: int) -> None:
     from sqlalchemy import create_engine, text
 
     from callcard.schema import migrate
-    from crm_core.config import get_settings
+    from callcard.settings import get_settings
     from crm_core.database import make_engine
 
     drop = None

@@ -252,7 +252,7 @@ class TimedReplay:
 
 def ringing_trigger(timeline) -> int:
     """Index of the event after which the tracker reports the ringing."""
-    from crm_core.config import Settings
+    from callcard.settings import Settings
     from cti.tracker.tracker import CallTracker
 
     fired: list[int] = []

@@ -42,7 +42,7 @@ def prepare(url: str) -> None:
     os.environ.setdefault("CALLCARD_SECRET_KEY", "bench")
     os.environ["CALLCARD_EMBEDDED_DISPATCHER"] = "false"
     from callcard.schema import migrate
-    from crm_core.config import get_settings
+    from callcard.settings import get_settings
 
     get_settings.cache_clear()
     migrate(url)

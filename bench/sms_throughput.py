@@ -50,7 +50,15 @@ def start_sim() -> tuple[subprocess.Popen, str]:
 
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "notifier.simulator.twilio_api", "--port", str(port), "--auth-token", TOKEN],
+        [
+            sys.executable,
+            "-m",
+            "notifier.simulator.twilio_api",
+            "--port",
+            str(port),
+            "--auth-token",
+            TOKEN,
+        ],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
     )
@@ -151,7 +159,7 @@ def accepted_rows() -> int:
 
 
 def bench_dispatcher(n: int) -> float:
-    from crm_core.config import get_settings
+    from callcard.settings import get_settings
     from notifier.outbox.dispatch import Dispatcher
 
     enqueue(n, "inproc")
@@ -257,7 +265,7 @@ def main() -> None:
         env = env_for(db_url, sim_url)
         os.environ.update(env)
         from callcard.schema import migrate
-        from crm_core.config import get_settings
+        from callcard.settings import get_settings
 
         get_settings.cache_clear()
         migrate(db_url)

@@ -37,7 +37,7 @@ def setup_database(tmp: Path) -> str:
     os.environ["CALLCARD_PUBLIC_URL"] = PUBLIC
     os.environ["CALLCARD_EMBEDDED_DISPATCHER"] = "false"
     from callcard.schema import migrate
-    from crm_core.config import get_settings
+    from callcard.settings import get_settings
 
     get_settings.cache_clear()
     migrate(url)

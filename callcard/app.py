@@ -13,8 +13,8 @@ from fastapi.responses import JSONResponse
 from callcard.api_docs import mount_api_docs
 from callcard.parts import ROUTERS, connect_parts, embedded_services
 from callcard.schema import ensure_migrated
+from callcard.settings import get_settings
 from crm_core.bus import get_bus
-from crm_core.config import get_settings
 from crm_core.database import database_reachable, get_engine
 from crm_core.errors import ServiceError
 from crm_core.services import BackgroundService, prefer_latency, started_up

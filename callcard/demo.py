@@ -26,7 +26,7 @@ def demo(
     # quiet hours off (start == end) unless set: the rating SMS shows at any hour of the day
     os.environ.setdefault("CALLCARD_QUIET_HOURS_START", "0")
     os.environ.setdefault("CALLCARD_QUIET_HOURS_END", "0")
-    from crm_core.config import get_settings
+    from callcard.settings import get_settings
 
     get_settings.cache_clear()
     settings = get_settings()

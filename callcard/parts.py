@@ -25,7 +25,7 @@ import notifier.runtime
 import voicebots.api
 import voicebots.cli
 import voicebots.runtime
-from crm_core.config import Settings
+from callcard.settings import Settings
 from crm_core.services import BackgroundService
 
 ROUTERS: tuple[APIRouter, ...] = (

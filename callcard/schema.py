@@ -8,7 +8,7 @@ from pathlib import Path
 from alembic.config import Config
 from sqlalchemy import Engine
 
-from crm_core.config import get_settings
+from callcard.settings import get_settings
 from crm_core.database import NotMigrated
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"

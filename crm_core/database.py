@@ -28,7 +28,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-from crm_core.config import Settings, get_settings
+from crm_core.config import CoreSettings, get_settings
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -97,12 +97,12 @@ def _factory(url: str) -> sessionmaker[Session]:
     return sessionmaker(get_engine(url), expire_on_commit=False)
 
 
-def session_factory(settings: Settings | None = None) -> sessionmaker[Session]:
+def session_factory(settings: CoreSettings | None = None) -> sessionmaker[Session]:
     return _factory((settings or get_settings()).database_url)
 
 
 @contextmanager
-def session_scope(settings: Settings | None = None) -> Iterator[Session]:
+def session_scope(settings: CoreSettings | None = None) -> Iterator[Session]:
     """A unit of work: commits on success, rolls back on error."""
     session = session_factory(settings)()
     try:

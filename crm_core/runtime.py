@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from crm_core.config import Settings
+from crm_core.config import CoreSettings
 from crm_core.services import BackgroundService
 
 
@@ -14,7 +14,7 @@ class SearchRefreshService:
 
     name = "search refresh"
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: CoreSettings) -> None:
         self.settings = settings
 
     async def start(self) -> None:
@@ -28,5 +28,5 @@ class SearchRefreshService:
         await asyncio.to_thread(refresher(self.settings).stop)
 
 
-def embedded_services(settings: Settings) -> list[BackgroundService]:
+def embedded_services(settings: CoreSettings) -> list[BackgroundService]:
     return [SearchRefreshService(settings)]

@@ -87,7 +87,7 @@ def cti(ctx: typer.Context) -> None:
     PBX runs: a second `callcard cti` waits on the Redis lock and takes over when the first dies.
     """
     from crm_core.cli import require_schema
-    from crm_core.config import get_settings
+    from cti.config import get_settings
 
     settings = get_settings()
     if not settings.ami_host:

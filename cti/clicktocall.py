@@ -32,10 +32,10 @@ from sqlalchemy.orm import Session
 from crm_core.auth.principal import Principal
 from crm_core.auth.rights import get_visible_client
 from crm_core.clients.models import Phone
-from crm_core.config import Settings, get_settings
 from crm_core.errors import Conflict, Invalid, NotFound, ServiceError, Unavailable
 from crm_core.events import CallOriginate, user_audience
 from crm_core.phones import InvalidPhone, to_e164
+from cti.config import CtiSettings, get_settings
 
 log = logging.getLogger("callcard.cti.clicktocall")
 
@@ -103,7 +103,7 @@ class Originator:
     def __init__(
         self,
         ami: AmiActions,
-        settings: Settings | None = None,
+        settings: CtiSettings | None = None,
         busy: Any | None = None,
         publish: Callable[[CallOriginate], None] | None = None,
     ) -> None:
@@ -228,7 +228,9 @@ def _get(message: Any, key: str) -> Any:
 current_originator: Originator | None = None
 
 
-async def originate(request: OriginateRequest, settings: Settings | None = None) -> dict[str, Any]:
+async def originate(
+    request: OriginateRequest, settings: CtiSettings | None = None
+) -> dict[str, Any]:
     """Run the request here if this process holds the AMI connection, else forward it."""
     settings = settings or get_settings()
     if current_originator is not None:
@@ -242,7 +244,7 @@ async def originate(request: OriginateRequest, settings: Settings | None = None)
 
 
 async def originate_via_redis(
-    request: OriginateRequest, settings: Settings, timeout: float | None = None
+    request: OriginateRequest, settings: CtiSettings, timeout: float | None = None
 ) -> dict[str, Any]:
     import redis.asyncio as aioredis
 

@@ -219,7 +219,7 @@ current_board: PresenceBoard | None = None
 
 def presence_snapshot() -> list[dict[str, Any]]:
     """What ``GET /api/presence`` returns: from this process's board, or from Redis."""
-    from crm_core.config import get_settings
+    from cti.config import get_settings
 
     if current_board is not None:
         return current_board.snapshot()

@@ -23,9 +23,9 @@ from typing import Any
 from pydantic import SecretStr
 
 from crm_core.bus import Bus, get_bus
-from crm_core.config import Settings
 from crm_core.services import BackgroundService
 from cti import clicktocall, presence
+from cti.config import CtiSettings
 from cti.directory import ExtensionDirectory
 from cti.popups import CallPopups
 from cti.presence import PresenceBoard
@@ -40,7 +40,7 @@ class CtiService:
 
     def __init__(
         self,
-        settings: Settings,
+        settings: CtiSettings,
         bus: Bus | None = None,
         *,
         use_lock: bool | None = None,
@@ -179,7 +179,7 @@ class SimulatorService:
     name = "call-simulator"
     calls_per_second = 0.2
 
-    def __init__(self, settings: Settings, port: int, username: str, secret: str) -> None:
+    def __init__(self, settings: CtiSettings, port: int, username: str, secret: str) -> None:
         self.settings = settings
         self.port = port
         self.username = username
@@ -241,7 +241,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def embedded_services(settings: Settings) -> list[BackgroundService]:
+def embedded_services(settings: CtiSettings) -> list[BackgroundService]:
     """The CTI services this web process runs: none without a PBX or simulator."""
     services: list[BackgroundService] = []
     if settings.simulator:

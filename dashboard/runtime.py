@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from crm_core.config import Settings
+from crm_core.config import CoreSettings
 from crm_core.services import BackgroundService
 
 
-def embedded_services(settings: Settings) -> list[BackgroundService]:
+def embedded_services(settings: CoreSettings) -> list[BackgroundService]:
     from dashboard.wall.service import WallService
 
     return [WallService(settings)]

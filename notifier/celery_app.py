@@ -19,7 +19,7 @@ import time
 from celery import Celery
 from celery.signals import worker_process_init, worker_process_shutdown
 
-from crm_core.config import get_settings
+from notifier.config import get_settings
 
 log = logging.getLogger("callcard.notifier.celery")
 

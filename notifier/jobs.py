@@ -16,13 +16,13 @@ import asyncio
 import contextlib
 import logging
 
-from crm_core.config import Settings
 from crm_core.database import session_scope
+from notifier.config import NotifierSettings
 
 log = logging.getLogger("callcard.notifier.engagement")
 
 
-def run_all(settings: Settings | None = None) -> dict[str, int]:
+def run_all(settings: NotifierSettings | None = None) -> dict[str, int]:
     """Run every periodic engagement job once; a failing job does not stop the others."""
     from notifier.reminders.service import publish_due_task_reminders
     from notifier.surveys.service import expire_surveys, scan_calls
@@ -47,7 +47,7 @@ class EngagementLoop:
 
     name = "notifier-engagement"
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: NotifierSettings) -> None:
         self.settings = settings
         self._task: asyncio.Task | None = None
 

@@ -9,8 +9,8 @@ import asyncio
 import contextlib
 import logging
 
-from crm_core.config import Settings
 from crm_core.services import BackgroundService
+from notifier.config import NotifierSettings
 
 log = logging.getLogger("callcard.notifier")
 
@@ -20,7 +20,7 @@ class EmbeddedDispatcher:
 
     name = "notifier-dispatcher"
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: NotifierSettings) -> None:
         self.settings = settings
         self._task: asyncio.Task | None = None
         self._dispatcher = None
@@ -57,7 +57,7 @@ class EmbeddedDispatcher:
             self._dispatcher = None
 
 
-def embedded_services(settings: Settings) -> list[BackgroundService]:
+def embedded_services(settings: NotifierSettings) -> list[BackgroundService]:
     if settings.is_embedded and settings.embedded_dispatcher:
         from notifier.jobs import EngagementLoop
 

@@ -13,7 +13,7 @@ import logging
 from fastapi import HTTPException, Request
 from twilio.request_validator import RequestValidator
 
-from crm_core.config import get_settings
+from notifier.config import get_settings
 
 log = logging.getLogger("callcard.notifier.webhooks")
 

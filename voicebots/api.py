@@ -15,10 +15,10 @@ from fastapi.exceptions import RequestValidationError
 from sqlalchemy.orm import Session
 from twilio.request_validator import RequestValidator
 
-from crm_core.config import get_settings
 from crm_core.database import request_session
 from notifier.voice_calls.service import VOICE_WEBHOOK_PATH, twiml_url
 from voicebots import service
+from voicebots.config import get_settings
 from voicebots.scripts import Record
 from voicebots.twiml import render_step
 

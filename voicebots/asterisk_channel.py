@@ -22,9 +22,9 @@ import logging
 import socket
 import uuid
 
-from crm_core.config import Settings
 from cti.ami import FrameParser
 from notifier.channels.base import OutgoingMessage, SendResult
+from voicebots.config import VoicebotSettings
 
 log = logging.getLogger("callcard.voicebots.asterisk")
 
@@ -60,7 +60,7 @@ class _AmiSession:
 class AsteriskVoice:
     name = "asterisk-voice"
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: VoicebotSettings) -> None:
         self.settings = settings
         self.sender = f"ami:{settings.ami_host}"
 

@@ -22,8 +22,8 @@ def agi(
 ) -> None:
     """Serve the voice scripts to Asterisk over FastAGI until stopped (Ctrl-C)."""
     from crm_core.cli import require_schema
-    from crm_core.config import get_settings
     from voicebots.agi import FastAgiServer
+    from voicebots.config import get_settings
 
     settings = get_settings()
     require_schema(ctx)

@@ -6,11 +6,11 @@ process can listen on the FastAGI port.
 
 from __future__ import annotations
 
-from crm_core.config import Settings
 from crm_core.services import BackgroundService
+from voicebots.config import VoicebotSettings
 
 
-def embedded_services(settings: Settings) -> list[BackgroundService]:
+def embedded_services(settings: VoicebotSettings) -> list[BackgroundService]:
     if settings.is_embedded and settings.voice_agi_embedded:
         from voicebots.agi import FastAgiServer
 

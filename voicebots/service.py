@@ -28,7 +28,6 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from crm_core.auth.principal import SYSTEM
 from crm_core.clients.models import Client
-from crm_core.config import get_settings
 from crm_core.database import utcnow
 from crm_core.errors import Invalid, NotFound
 from crm_core.history.service import add_interaction
@@ -37,6 +36,7 @@ from notifier.surveys.models import Survey
 from notifier.surveys.service import record_rating
 from notifier.voice_calls.service import call_message
 from notifier.voice_calls.service import enqueue_call as notifier_enqueue_call
+from voicebots.config import get_settings
 from voicebots.scripts import (
     LANGUAGES,
     SCRIPTS,

@@ -44,7 +44,7 @@ from sqlalchemy import Select, delete, event, exists, func, select, text, update
 from sqlalchemy.orm import Session
 
 from crm_core.clients.models import Client
-from crm_core.config import Settings, get_settings
+from crm_core.config import CoreSettings, get_settings
 from crm_core.customfields.models import CustomFieldValue
 from crm_core.database import among_ids, session_factory, utcnow
 from crm_core.search.index import recomputed_search_texts, searchable_field_ids
@@ -263,7 +263,7 @@ def _fail(db: Session, exc: BaseException) -> None:
 
 
 def run(
-    settings: Settings | None = None,
+    settings: CoreSettings | None = None,
     *,
     progress: Callable[[int], None] | None = None,
     should_stop: Callable[[], bool] = lambda: False,
@@ -393,7 +393,7 @@ class Refresher:
     """A thread draining the queue of one database; :meth:`wake` starts it or makes it go
     round once more. One per database URL and process (:func:`refresher`)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: CoreSettings) -> None:
         self.settings = settings
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -442,7 +442,7 @@ _refreshers: dict[str, Refresher] = {}
 _refreshers_lock = threading.Lock()
 
 
-def refresher(settings: Settings | None = None) -> Refresher:
+def refresher(settings: CoreSettings | None = None) -> Refresher:
     settings = settings or get_settings()
     with _refreshers_lock:
         worker = _refreshers.get(settings.database_url)

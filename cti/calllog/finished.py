@@ -22,11 +22,11 @@ from crm_core.auth.models import User
 from crm_core.auth.principal import SYSTEM
 from crm_core.auth.service import user_for_extension
 from crm_core.clients.models import Client
-from crm_core.config import get_settings
 from crm_core.errors import Invalid
 from crm_core.tasks import service as tasks
 from crm_core.tasks.models import Task
 from cti.calllog.models import DIRECTIONS, DISPOSITIONS, Call, CallLeg, CallNote
+from cti.config import get_settings
 
 log = logging.getLogger("callcard.cti.calllog")
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 
-from crm_core.config import Settings
+from crm_core.config import CoreSettings
 from crm_core.database import session_scope
 from crm_core.events import BusEvent, Message, OperatorState, WallCall
 from dashboard.hub import hub
@@ -42,7 +42,7 @@ def _change_of(event: BusEvent) -> list[Any]:
 class WallService:
     name = "wall counters"
 
-    def __init__(self, settings: Settings, refresh_seconds: float = 60.0) -> None:
+    def __init__(self, settings: CoreSettings, refresh_seconds: float = 60.0) -> None:
         self.settings = settings
         self.refresh_seconds = refresh_seconds
         self.counters = WallCounters(local_zone())
@@ -119,7 +119,7 @@ class WallService:
             return overdue_per_employee(db)
 
 
-def snapshot_now(settings: Settings | None = None) -> dict[str, Any]:
+def snapshot_now(settings: CoreSettings | None = None) -> dict[str, Any]:
     """The current snapshot: from the running service, else rebuilt once from the database."""
     if current is not None:
         return current.snapshot()

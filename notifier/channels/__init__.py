@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from crm_core.config import Settings
 from notifier.channels.base import Channel, OutgoingMessage, SendResult
+from notifier.config import NotifierSettings
 
 __all__ = [
     "Channel",
@@ -23,7 +23,7 @@ __all__ = [
 ]
 
 #: builds a channel adapter from the settings
-ChannelFactory = Callable[[Settings], Channel]
+ChannelFactory = Callable[[NotifierSettings], Channel]
 
 #: the setting that chooses the adapter of each outbox channel kind
 CHOICE_SETTINGS = {"sms": "sms_channel", "voice": "voice_channel", "email": "email_channel"}
@@ -40,7 +40,7 @@ def register_channel(kind: str, choice: str, factory: ChannelFactory) -> None:
     _registry[(kind, choice)] = factory
 
 
-def channel_for(kind: str, settings: Settings) -> Channel:
+def channel_for(kind: str, settings: NotifierSettings) -> Channel:
     """The configured adapter for an outbox channel (``sms``, ``voice``, ``email``)."""
     setting = CHOICE_SETTINGS.get(kind)
     if setting is None:
@@ -57,7 +57,7 @@ def channel_for(kind: str, settings: Settings) -> Channel:
 
 
 def _console(kind: str) -> ChannelFactory:
-    def build(settings: Settings) -> Channel:
+    def build(settings: NotifierSettings) -> Channel:
         from notifier.channels.console import ConsoleChannel
 
         return ConsoleChannel(kind)
@@ -65,19 +65,19 @@ def _console(kind: str) -> ChannelFactory:
     return build
 
 
-def _twilio_sms(settings: Settings) -> Channel:
+def _twilio_sms(settings: NotifierSettings) -> Channel:
     from notifier.channels.twilio import TwilioSMS
 
     return TwilioSMS(settings)
 
 
-def _twilio_voice(settings: Settings) -> Channel:
+def _twilio_voice(settings: NotifierSettings) -> Channel:
     from notifier.channels.twilio import TwilioVoice
 
     return TwilioVoice(settings)
 
 
-def _smtp(settings: Settings) -> Channel:
+def _smtp(settings: NotifierSettings) -> Channel:
     from notifier.channels.email import SMTPEmail
 
     return SMTPEmail(settings)

@@ -9,13 +9,13 @@ import threading
 from email.message import EmailMessage
 from email.utils import formatdate
 
-from crm_core.config import Settings
 from notifier.channels.base import OutgoingMessage, SendResult
+from notifier.config import NotifierSettings
 
 log = logging.getLogger("callcard.notifier.smtp")
 
 
-def message_id(message: OutgoingMessage, settings: Settings) -> str:
+def message_id(message: OutgoingMessage, settings: NotifierSettings) -> str:
     """Stable per outbox row: a resend after an unanswered attempt carries the same Message-ID."""
     domain = settings.smtp_from.rsplit("@", 1)[-1] or "callcard"
     return f"<outbox-{message.id}@{domain}>"
@@ -24,7 +24,7 @@ def message_id(message: OutgoingMessage, settings: Settings) -> str:
 class SMTPEmail:
     name = "smtp"
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: NotifierSettings) -> None:
         self.settings = settings
         self.sender = settings.smtp_from
         self._local = threading.local()

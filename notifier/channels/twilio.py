@@ -19,8 +19,8 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from crm_core.config import Settings
 from notifier.channels.base import OutgoingMessage, SendResult
+from notifier.config import NotifierSettings
 
 log = logging.getLogger("callcard.notifier.twilio")
 # the library logs every request and response at INFO: far too much at hundreds per second
@@ -122,7 +122,7 @@ def rest_error(exc: TwilioRestException) -> SendResult:
 
 
 class _TwilioBase:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: NotifierSettings) -> None:
         self.settings = settings
         self.sender = settings.twilio_from_number
         self._local = threading.local()

@@ -27,9 +27,10 @@ from sqlalchemy.orm import Session
 
 from crm_core.auth.principal import Principal
 from crm_core.clients.models import Client, Email
-from crm_core.config import get_settings, secret_key
+from crm_core.config import secret_key
 from crm_core.database import utcnow
 from crm_core.errors import Conflict, Invalid, NotFound
+from notifier.config import get_settings
 from notifier.newsletters.models import Newsletter, NewsletterUnsubscribe, SavedSegment
 from notifier.newsletters.schemas import NewsletterOut, RecipientsOut, SendOut, TestSendOut
 from notifier.outbox import service as outbox

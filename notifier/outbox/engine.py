@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy import JSON, Integer, String, bindparam, text
 from sqlalchemy.orm import Session
 
-from crm_core.config import Settings, get_settings
 from crm_core.database import UTCDateTime, session_factory
 from notifier.channels import Channel, OutgoingMessage, channel_for
+from notifier.config import NotifierSettings, get_settings
 from notifier.outbox.transitions import Change, announce, aware, meta_dict, write_changes
 from notifier.ratelimit import RateLimiter, limiter_for
 
@@ -43,7 +43,7 @@ class DeliveryEngine:
 
     def __init__(
         self,
-        settings: Settings | None = None,
+        settings: NotifierSettings | None = None,
         *,
         worker: str | None = None,
         limiter: RateLimiter | None = None,

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 from phonenumbers import timezone as pn_timezone
 
-from crm_core.config import Settings
+from notifier.config import NotifierSettings
 
 
 @lru_cache(maxsize=512)
@@ -34,7 +34,7 @@ def _number_zone(e164: str) -> str:
     return zones[0] if zones else ""
 
 
-def recipient_zone(e164: str, client_zone: str, settings: Settings) -> ZoneInfo:
+def recipient_zone(e164: str, client_zone: str, settings: NotifierSettings) -> ZoneInfo:
     """The client's timezone, else the number's region's, else the installation's."""
     return (
         _zone(client_zone or "")

@@ -19,9 +19,9 @@ from sqlalchemy import String, bindparam, func, literal_column, or_, select, upd
 from sqlalchemy.orm import Session
 
 from crm_core.bus import get_bus
-from crm_core.config import Settings
 from crm_core.database import UTCDateTime
 from crm_core.events import OutboxStatus
+from notifier.config import NotifierSettings
 from notifier.outbox.models import OutboxMessage, OutboxStatusChange
 
 log = logging.getLogger("callcard.notifier.dispatch")
@@ -68,13 +68,13 @@ class Stats:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
-def backoff(attempts: int, settings: Settings) -> float:
+def backoff(attempts: int, settings: NotifierSettings) -> float:
     """Exponential backoff with jitter: base * 2^(n-1), times 0.5..1.5, capped."""
     raw = settings.retry_base_seconds * (2 ** max(0, attempts - 1))
     return min(settings.retry_max_seconds, raw) * (0.5 + random.random())
 
 
-def reconcile_delay(settings: Settings) -> timedelta:
+def reconcile_delay(settings: NotifierSettings) -> timedelta:
     """How long an ``unknown`` row waits before the provider is asked (again)."""
     return timedelta(seconds=max(0.5, min(30.0, settings.unknown_grace_seconds / 4)))
 

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session, aliased
 from crm_core.auth.principal import Principal
 from crm_core.auth.rights import visible_clients
 from crm_core.clients.models import Client, Phone
-from crm_core.config import get_settings
 from crm_core.errors import Invalid, NotFound
 from crm_core.phones import InvalidPhone, to_e164
+from notifier.config import get_settings
 from notifier.inbound.models import InboundSms
 from notifier.inbound.service import handle_inbound_sms
 from notifier.outbox.models import OutboxMessage

@@ -23,13 +23,13 @@ from sqlalchemy.orm import Session
 from crm_core.auth.models import Team, User
 from crm_core.auth.principal import SYSTEM
 from crm_core.clients.models import Client, Phone
-from crm_core.config import get_settings
 from crm_core.database import utcnow
 from crm_core.events import SurveyLowRating, SurveyRated
 from crm_core.history.service import add_interaction
 from crm_core.tasks.models import Task
 from crm_core.tasks.service import create_task
 from cti.calllog.models import Call
+from notifier.config import get_settings
 from notifier.outbox import service as outbox
 from notifier.publish import publish_after_commit
 from notifier.surveys.models import Survey, Watermark

@@ -22,8 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm_core.clients.models import Client
-from crm_core.config import get_settings
 from crm_core.errors import Invalid, NotFound
+from notifier.config import get_settings
 from notifier.sms_segments.service import count_segments, transliterate_romanian
 from notifier.templates.models import MessageTemplate
 from notifier.templates.schemas import SegmentsOut, TemplateOut

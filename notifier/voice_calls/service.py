@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crm_core.config import get_settings
+from notifier.config import get_settings
 from notifier.outbox.models import OutboxMessage
 from notifier.outbox.service import enqueue
 

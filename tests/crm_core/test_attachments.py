@@ -25,7 +25,7 @@ def people(client):
 
 
 def stored_files() -> list[Path]:
-    from crm_core.config import get_settings
+    from callcard.settings import get_settings
 
     root = Path(get_settings().attachments_dir)
     return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
@@ -199,7 +199,7 @@ def test_filename_cannot_escape_the_store(client, people):
         headers=people["ana"],
     )
     assert r.status_code == 201 and r.json()["filename"] == "passwd"
-    from crm_core.config import get_settings
+    from callcard.settings import get_settings
 
     root = Path(get_settings().attachments_dir).resolve()
     assert all(root in p.resolve().parents for p in stored_files())

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from crm_core.config import Settings
+from callcard.settings import Settings
 from crm_core.phones import is_withheld
 from cti.listener import AmiListener
 from cti.simulator.server import AmiReplayServer

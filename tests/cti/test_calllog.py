@@ -124,7 +124,7 @@ def test_missed_call_from_unknown_number_goes_to_the_team_that_was_called(db, us
 
 
 def test_callback_task_to_team_setting_skips_the_owner(db, users, monkeypatch):
-    from crm_core.config import get_settings
+    from callcard.settings import get_settings
     from crm_core.tasks.models import Task
 
     monkeypatch.setenv("CALLCARD_CALLBACK_TASK_TO", "team")

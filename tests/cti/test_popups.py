@@ -48,7 +48,7 @@ class Socket:
 
 
 def feed_trace(name: str, popups) -> None:
-    from crm_core.config import get_settings
+    from callcard.settings import get_settings
     from cti.ami import iter_messages
     from cti.tracker.tracker import CallTracker
 
@@ -159,7 +159,7 @@ def test_unknown_number_missed_direct_call(live_server, users, popups):
 
 
 def test_reconnecting_browser_gets_the_call_still_ringing(live_server, users, popups):
-    from crm_core.config import get_settings
+    from callcard.settings import get_settings
     from cti.ami import iter_messages
     from cti.tracker.tracker import CallTracker
 

@@ -25,7 +25,7 @@ def _board(published: list, users: dict[str, tuple[int, str]] | None = None, red
 
 
 def _replay(board, *names: str) -> None:
-    from crm_core.config import Settings
+    from callcard.settings import Settings
     from cti.ami import iter_messages
     from cti.tracker.tracker import CallTracker
 

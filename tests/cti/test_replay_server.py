@@ -294,7 +294,7 @@ async def test_cli_serves_a_recording_to_the_listener():
 )
 def test_synthetic_calls_look_like_the_recordings(kind):
     """Each synthetic kind is tracked with the outcome it was made for."""
-    from crm_core.config import Settings
+    from callcard.settings import Settings
     from cti.simulator.calls import CallFactory, SyntheticConfig
     from cti.tracker.tracker import CallTracker
 

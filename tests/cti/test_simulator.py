@@ -105,7 +105,7 @@ async def test_made_up_calls_to_a_phone_in_a_call_ring_busy_or_skip_it(monkeypat
 
 
 def test_a_queue_call_without_a_free_member_waits_and_is_abandoned():
-    from crm_core.config import Settings
+    from callcard.settings import Settings
     from cti.tracker.tracker import CallTracker
 
     factory = CallFactory(SyntheticConfig(unknown_share=0, withheld_share=0), seed=5)

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crm_core.config import Settings
+from callcard.settings import Settings
 from cti.ami import iter_messages
 from cti.tracker.call import TrackedCall
 from cti.tracker.channels import ExtensionMatcher

@@ -22,7 +22,10 @@ def _requests_of(browser, url: str, ready: str) -> list[str]:
 @pytest.mark.parametrize(
     ("path", "ready"),
     [
-        ("/docs", "css=.opblock-summary-path >> text=\"/api/clients\""),  # Swagger UI lists operations
+        (
+            "/docs",
+            'css=.opblock-summary-path >> text="/api/clients"',
+        ),  # Swagger UI lists operations
         ("/redoc", "h1 >> text=Callcard"),  # ReDoc shows the API's title
     ],
 )

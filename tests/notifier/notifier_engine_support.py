@@ -14,7 +14,7 @@ FROM_NUMBER = "+40312345678"
 
 def engine_settings(**overrides: Any):
     """The current settings (pointing at the test database) with engine knobs for tests."""
-    from crm_core.config import get_settings
+    from callcard.settings import get_settings
 
     base = {
         "quiet_hours_start": 0,

@@ -126,7 +126,7 @@ def test_beat_stops_claiming_while_the_queue_is_full(database, engine_redis, mon
     monkeypatch.setattr(tasks, "_dispatcher", None)
     monkeypatch.setenv("CALLCARD_QUIET_HOURS_START", "0")
     monkeypatch.setenv("CALLCARD_QUIET_HOURS_END", "0")
-    from crm_core.config import get_settings
+    from callcard.settings import get_settings
 
     get_settings.cache_clear()
     enqueue_sms(50, prefix="backlog")

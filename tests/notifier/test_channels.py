@@ -330,7 +330,7 @@ def test_smtp_server_down_means_retry(sqlite_database):
 @pytest.fixture
 def webhook_env(database, monkeypatch, sim):
     """The app checks signatures with the simulator's auth token; no embedded dispatcher."""
-    from crm_core.config import get_settings
+    from callcard.settings import get_settings
 
     monkeypatch.setenv("CALLCARD_TWILIO_AUTH_TOKEN", sim.auth_token)
     monkeypatch.setenv("CALLCARD_EMBEDDED_DISPATCHER", "false")
@@ -339,7 +339,7 @@ def webhook_env(database, monkeypatch, sim):
 
 
 def _public(monkeypatch, url: str) -> None:
-    from crm_core.config import get_settings
+    from callcard.settings import get_settings
 
     monkeypatch.setenv("CALLCARD_PUBLIC_URL", url)
     get_settings.cache_clear()
@@ -519,7 +519,7 @@ def test_the_embedded_app_sends_due_messages_by_itself(sqlite_database, monkeypa
     from fastapi.testclient import TestClient
 
     from callcard.app import create_app
-    from crm_core.config import get_settings
+    from callcard.settings import get_settings
     from tests.notifier.notifier_engine_support import wait_until
 
     monkeypatch.setenv("CALLCARD_DISPATCH_INTERVAL_SECONDS", "0.2")

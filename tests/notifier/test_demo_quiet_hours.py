@@ -28,7 +28,7 @@ def served_settings(sqlite_database, monkeypatch):
     from typer.testing import CliRunner
 
     from callcard.cli import app
-    from crm_core.config import get_settings
+    from callcard.settings import get_settings
 
     for name in DEMO_ENVIRONMENT:  # whatever the command sets goes away after the test
         monkeypatch.setenv(name, "")
@@ -49,7 +49,7 @@ def test_the_demo_sends_rating_sms_at_any_hour(served_settings):
 
 
 def test_real_installs_keep_their_quiet_hours(monkeypatch):
-    from crm_core.config import Settings
+    from callcard.settings import Settings
 
     for name in ("CALLCARD_QUIET_HOURS_START", "CALLCARD_QUIET_HOURS_END"):  # tests turn them off
         monkeypatch.delenv(name, raising=False)

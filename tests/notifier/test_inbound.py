@@ -243,8 +243,8 @@ def test_any_inbound_sms_is_stored_once_with_a_known_outcome(db, body, sender):
 def test_handset_lists_the_numbers_texted_last_one_per_number(database, client, as_user):
     """The demo's handset offers the numbers Callcard texted (sent on the console channel),
     newest first, once each; an operator only their team's clients and unassigned ones."""
+    from callcard.settings import get_settings
     from crm_core.auth.models import Team
-    from crm_core.config import get_settings
     from notifier.outbox.dispatch import Dispatcher
     from notifier.outbox.service import enqueue
 

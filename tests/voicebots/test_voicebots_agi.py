@@ -393,7 +393,7 @@ class RecordingPbx:
 
 
 def _use_pbx(monkeypatch, port: int) -> None:
-    from crm_core.config import get_settings
+    from callcard.settings import get_settings
 
     for key, value in {
         "VOICE_CHANNEL": "asterisk",
@@ -408,7 +408,7 @@ def _use_pbx(monkeypatch, port: int) -> None:
 
 
 def _dispatch() -> None:
-    from crm_core.config import get_settings
+    from callcard.settings import get_settings
     from notifier.outbox.dispatch import Dispatcher
 
     dispatcher = Dispatcher(get_settings())

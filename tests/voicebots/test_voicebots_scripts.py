@@ -193,7 +193,7 @@ def test_cli_lists_the_prompts_and_the_runtime_is_opt_in():
     from typer.testing import CliRunner
 
     from callcard.cli import app
-    from crm_core.config import Settings
+    from callcard.settings import Settings
     from voicebots.runtime import embedded_services
 
     result = CliRunner().invoke(app, ["voicebots", "prompts"])

@@ -17,7 +17,7 @@ def _app(monkeypatch, **env: str):
     from fastapi.testclient import TestClient
 
     from callcard.app import create_app
-    from crm_core.config import get_settings
+    from callcard.settings import get_settings
 
     monkeypatch.setenv("CALLCARD_TWILIO_AUTH_TOKEN", TOKEN)
     monkeypatch.setenv("CALLCARD_PUBLIC_URL", PUBLIC + "/")
@@ -31,7 +31,7 @@ def _app(monkeypatch, **env: str):
 def voice(database, monkeypatch):
     """The app with a Twilio token and a public URL behind a (pretend) proxy; the outbox
     dispatcher is off so that nothing else touches the calls under test."""
-    from crm_core.config import get_settings
+    from callcard.settings import get_settings
 
     with _app(monkeypatch, embedded_dispatcher="false") as client:
         yield Twilio(client)
@@ -41,7 +41,7 @@ def voice(database, monkeypatch):
 @pytest.fixture
 def voice_sqlite(sqlite_database, monkeypatch):
     """The same on SQLite only, for tests whose subject is the HTTP contract, not the database."""
-    from crm_core.config import get_settings
+    from callcard.settings import get_settings
 
     with _app(monkeypatch, embedded_dispatcher="false") as client:
         yield Twilio(client)
@@ -298,8 +298,8 @@ def test_from_outbox_to_twilio_and_back(database, monkeypatch):
     -> the client answers and confirms: the outcome lands on the message and in the history."""
     import time
 
+    from callcard.settings import get_settings
     from crm_core.clients.models import Client
-    from crm_core.config import get_settings
     from crm_core.database import session_scope
     from notifier.simulator.twilio_api import TwilioSim
     from voicebots.service import enqueue_call
