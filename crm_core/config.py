@@ -1,10 +1,9 @@
 """Settings, read once from the environment (prefix ``CALLCARD_``) and ``.env``.
 
-Each part declares its own section, extending the section of the part below it
-(:class:`CoreSettings` here; ``cti.config.CtiSettings``, ``notifier.config.NotifierSettings``,
-``voicebots.config.VoicebotSettings``); the root composes them into one ``Settings``. Every
+Each part declares its own section, extending the section of the part below it (this module
+holds the bottom one, :class:`CoreSettings`); the root composes them into one class. Every
 section reads the same variables, so one process sees one configuration whatever section a
-part asks for; :func:`get_settings` of any part is cleared by any part's ``cache_clear()``.
+part asks for; any part's ``get_settings.cache_clear()`` makes every part read them again.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 - The body and subject are Jinja2 templates rendered in the sandbox (``notifier.templates.service``) with
   the client's fields; the body is HTML (autoescaped) and must contain ``{{ unsubscribe_url }}``.
-- Recipients: the client list's filters (``crm_core.clients.service.list_query`` with a
+- Recipients: the client list's filters (``crm_core.clients.filters.list_query`` with a
   ``ClientFilter``, evaluated with the sender's rights) or a saved segment; clients without an
   e-mail, unsubscribed addresses and e-mail opt-outs are left out.
 - A test send to one address is required before the real send, and again after any edit.

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests._records import audit_entries, colleagues, make_client
+from tests.factories import audit_entries, colleagues, make_client
 
 
 @pytest.fixture

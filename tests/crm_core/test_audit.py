@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests._records import colleagues, user_id
+from tests.factories import colleagues, user_id
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from tests._records import audit_entries, colleagues, make_client
+from tests.factories import audit_entries, colleagues, make_client
 
 
 @pytest.fixture

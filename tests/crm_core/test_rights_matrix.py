@@ -186,7 +186,7 @@ def world(client):
     from crm_core.history import choices
     from crm_core.history.service import add_interaction
     from crm_core.tasks.service import create_task
-    from tests._records import colleagues
+    from tests.factories import colleagues
 
     colleagues(
         root=("admin", None),

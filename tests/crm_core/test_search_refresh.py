@@ -16,7 +16,7 @@ from crm_core.clients.service import create_client, update_client
 from crm_core.customfields.service import create_field, update_field
 from crm_core.search import refresh
 from crm_core.search.service import search_clients
-from tests._records import colleagues
+from tests.factories import colleagues
 
 
 @pytest.fixture

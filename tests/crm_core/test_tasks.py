@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests._records import audit_entries, colleagues, loc, make_client, user_id
+from tests.factories import audit_entries, colleagues, loc, make_client, user_id
 
 
 def iso(dt: datetime) -> str:

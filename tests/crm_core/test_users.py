@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests._records import audit_entries, colleagues, loc
+from tests.factories import audit_entries, colleagues, loc
 
 
 @pytest.fixture

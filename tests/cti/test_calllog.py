@@ -2,55 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
-
-
-def _client(db, name: str, number: str, team_id=None, owner_id=None):
-    from crm_core.clients.models import Client, Phone
-    from crm_core.phones import to_e164
-
-    client = Client(
-        first_name=name,
-        display_name=name,
-        team_id=team_id,
-        owner_id=owner_id,
-        phones=[Phone(number=number, e164=to_e164(number))],
-    )
-    db.add(client)
-    db.commit()
-    return client
-
-
-def _facts(linkedid: str, **kw):
-    from crm_core.phones import try_e164
-    from cti.calllog.finished import FinishedCall
-
-    number = kw.pop("number", "0721234567")
-    start = kw.pop("start", T0)
-    defaults = dict(
-        direction="inbound",
-        disposition="answered",
-        started_at=start,
-        ended_at=start + timedelta(seconds=40),
-        number=number,
-        e164=try_e164(number),
-        did="0213100100",
-        rang=["101"],
-        answered_by="101",
-        answered_at=start + timedelta(seconds=5),
-        wait_s=5,
-        ring_s=5,
-        talk_s=35,
-    )
-    if kw.get("disposition", "answered") != "answered":
-        defaults.update(answered_by=None, answered_at=None, talk_s=0)
-    defaults.update(kw)
-    return FinishedCall(linkedid=linkedid, **defaults)
+from tests.factories import CALL_START, client_row, finished_call
 
 
 def _log(facts):
@@ -67,8 +24,9 @@ def test_answered_call_is_logged_once_and_lands_in_client_history(db, users):
     from cti.calllog.models import Call, CallLeg
 
     ana = users.add("ana", extension="101")
-    client = _client(db, "Ion Popescu", "+40721234567", team_id=ana.team_id)
-    facts = _facts("1700000000.1", transfers=[{"from": "101", "to": "103", "kind": "blind"}])
+    client = client_row(db, "Ion Popescu", "+40721234567", email=None, team_id=ana.team_id)
+    db.commit()
+    facts = finished_call("1700000000.1", transfers=[{"from": "101", "to": "103", "kind": "blind"}])
     assert _log(facts) is not None
     assert _log(facts) is None  # a resync or reconnect reports the same call again
     db.expire_all()
@@ -91,8 +49,11 @@ def test_missed_call_from_known_client_creates_one_callback_task_for_the_owner(d
 
     owner = users.add("olga", extension="105")
     users.add("ana", extension="102")
-    client = _client(db, "Maria", "+40721234567", team_id=owner.team_id, owner_id=owner.id)
-    facts = _facts("1700000000.2", disposition="missed", rang=["102"])
+    client = client_row(
+        db, "Maria", "+40721234567", email=None, team_id=owner.team_id, owner_id=owner.id
+    )
+    db.commit()
+    facts = finished_call("1700000000.2", disposition="missed", rang=["102"])
     _log(facts)
     _log(facts)
     tasks = db.scalars(select(Task).where(Task.source == "missed_call")).all()
@@ -108,7 +69,7 @@ def test_missed_call_from_unknown_number_goes_to_the_team_that_was_called(db, us
 
     ana = users.add("ana", team="Support", extension="102")
     _log(
-        _facts(
+        finished_call(
             "1700000000.3",
             disposition="abandoned",
             number="+40744999888",
@@ -131,8 +92,9 @@ def test_callback_task_to_team_setting_skips_the_owner(db, users, monkeypatch):
     get_settings.cache_clear()
     owner = users.add("olga", team="Sales")
     ana = users.add("ana", team="Support", extension="102")
-    _client(db, "Maria", "+40721234567", team_id=owner.team_id, owner_id=owner.id)
-    _log(_facts("1700000000.4", disposition="missed", rang=["102"]))
+    client_row(db, "Maria", "+40721234567", email=None, team_id=owner.team_id, owner_id=owner.id)
+    db.commit()
+    _log(finished_call("1700000000.4", disposition="missed", rang=["102"]))
     task = db.scalars(select(Task)).one()
     assert (task.assignee_id, task.team_id) == (None, ana.team_id)
 
@@ -142,7 +104,7 @@ def test_withheld_missed_call_is_logged_without_a_callback(db, users):
     from cti.calllog.models import Call
 
     users.add("ana", extension="101")
-    _log(_facts("1700000000.5", disposition="missed", number="", e164=None, withheld=True))
+    _log(finished_call("1700000000.5", disposition="missed", number="", e164=None, withheld=True))
     call = db.scalars(select(Call)).one()
     assert call.withheld and call.disposition == "missed"
     assert db.scalar(select(func.count(Task.id))) == 0
@@ -154,32 +116,32 @@ def test_answered_callback_closes_the_task_and_to_return_counts_attempts(client,
     ana = users.add("ana", extension="101")
     token = {"Authorization": f"Bearer {users.token('ana')}"}
     with session_scope() as s:
-        _client(s, "Maria", "+40721234567", team_id=ana.team_id, owner_id=ana.id)
-    _log(_facts("m1", disposition="missed", rang=["101"]))
+        client_row(s, "Maria", "+40721234567", email=None, team_id=ana.team_id, owner_id=ana.id)
+    _log(finished_call("m1", disposition="missed", rang=["101"]))
     r = client.get("/api/calls/to-return", headers=token)
     assert r.status_code == 200
     [item] = r.json()
     assert (item["number"], item["client_name"], item["attempts"]) == ("0721234567", "Maria", 0)
     # a failed attempt counts, the task stays open
     _log(
-        _facts(
+        finished_call(
             "o1",
             direction="outbound",
             disposition="failed",
             rang=["101"],
-            start=T0 + timedelta(minutes=5),
+            start=CALL_START + timedelta(minutes=5),
         )
     )
     [item] = client.get("/api/calls/to-return", headers=token).json()
     assert item["attempts"] == 1
-    _log(_facts("o2", direction="outbound", start=T0 + timedelta(minutes=10)))
+    _log(finished_call("o2", direction="outbound", start=CALL_START + timedelta(minutes=10)))
     assert client.get("/api/calls/to-return", headers=token).json() == []
 
 
 def test_explicit_completion_of_a_call_to_return(client, users):
     users.add("ana", team="Support", extension="102")
     token = {"Authorization": f"Bearer {users.token('ana')}"}
-    _log(_facts("m2", disposition="missed", number="+40744999888", rang=["102"]))
+    _log(finished_call("m2", disposition="missed", number="+40744999888", rang=["102"]))
     [item] = client.get("/api/calls/to-return", headers=token).json()
     assert (
         client.post(f"/api/calls/to-return/{item['task_id']}/done", headers=token).status_code
@@ -195,13 +157,15 @@ def test_operators_see_their_teams_and_their_own_calls_only(client, users, as_us
     users.add("bob", team="Support", extension="102")
     mgr = as_user("mia", role="manager", team=None)
     with session_scope() as s:
-        sales = _client(s, "Sales client", "+40721000001", team_id=ana.team_id)
+        sales = client_row(s, "Sales client", "+40721000001", email=None, team_id=ana.team_id)
         sales_id = sales.id
-        _client(s, "Support client", "+40721000002", team_id=users.created["bob"].team_id)
-    _log(_facts("c-sales", number="+40721000001", rang=["102"], answered_by="102"))
-    _log(_facts("c-support", number="+40721000002", rang=["102"], answered_by="102"))
-    _log(_facts("c-unknown-ana", number="+40744000003", rang=["101"], answered_by="101"))
-    _log(_facts("c-unknown-bob", number="+40744000004", rang=["102"], answered_by="102"))
+        client_row(
+            s, "Support client", "+40721000002", email=None, team_id=users.created["bob"].team_id
+        )
+    _log(finished_call("c-sales", number="+40721000001", rang=["102"], answered_by="102"))
+    _log(finished_call("c-support", number="+40721000002", rang=["102"], answered_by="102"))
+    _log(finished_call("c-unknown-ana", number="+40744000003", rang=["101"], answered_by="101"))
+    _log(finished_call("c-unknown-bob", number="+40744000004", rang=["102"], answered_by="102"))
     ana_h = {"Authorization": f"Bearer {users.token('ana')}"}
     seen = {c["linkedid"] for c in client.get("/api/calls", headers=ana_h).json()["items"]}
     assert seen == {"c-sales", "c-unknown-ana"}
@@ -219,10 +183,10 @@ def test_filters_and_pagination(client, users, as_user):
     mgr = as_user("mia", role="manager")
     for i in range(5):
         _log(
-            _facts(
+            finished_call(
                 f"f{i}",
                 number=f"+4074400000{i}",
-                start=T0 + timedelta(minutes=i),
+                start=CALL_START + timedelta(minutes=i),
                 disposition="missed" if i % 2 else "answered",
                 rang=["101"] if i < 3 else ["102"],
             )
@@ -236,8 +200,8 @@ def test_filters_and_pagination(client, users, as_user):
     window = client.get(
         "/api/calls",
         params={
-            "since": (T0 + timedelta(minutes=1)).isoformat(),
-            "until": (T0 + timedelta(minutes=3)).isoformat(),
+            "since": (CALL_START + timedelta(minutes=1)).isoformat(),
+            "until": (CALL_START + timedelta(minutes=3)).isoformat(),
         },
         headers=mgr,
     ).json()
@@ -266,14 +230,14 @@ def test_note_written_during_the_call_lands_on_its_history_entry(client, users):
     ana = users.add("ana", extension="101")
     h = {"Authorization": f"Bearer {users.token('ana')}"}
     with session_scope() as s:
-        _client(s, "Maria", "+40721234567", team_id=ana.team_id)
+        client_row(s, "Maria", "+40721234567", email=None, team_id=ana.team_id)
     r = client.put("/api/calls/live-1/note", json={"body": "wants a quote"}, headers=h)
     assert r.status_code == 200 and r.json() == {
         "call_id": "live-1",
         "body": "wants a quote",
         "logged": False,
     }
-    _log(_facts("live-1"))
+    _log(finished_call("live-1"))
     [call] = client.get("/api/calls", headers=h).json()["items"]
     assert call["note"] == "wants a quote"
     r = client.put("/api/calls/live-1/note", json={"body": "wants a quote for 3"}, headers=h)
@@ -286,7 +250,7 @@ def test_note_written_during_the_call_lands_on_its_history_entry(client, users):
 def test_note_of_someone_elses_logged_call_is_404(client, users):
     users.add("ana", team="Sales", extension="101")
     users.add("bob", team="Support", extension="102")
-    _log(_facts("other", number="+40744000004", rang=["102"], answered_by="102"))
+    _log(finished_call("other", number="+40744000004", rang=["102"], answered_by="102"))
     h = {"Authorization": f"Bearer {users.token('ana')}"}
     assert client.put("/api/calls/other/note", json={"body": "x"}, headers=h).status_code == 404
     too_long = client.put("/api/calls/x/note", json={"body": "x" * 20_001}, headers=h)
@@ -305,14 +269,17 @@ def test_required_custom_fields_do_not_stop_calls_being_logged(db, users):
     from crm_core.tasks.models import Task
 
     ana = users.add("ana", extension="101")
-    client = _client(db, "Ion Popescu", "+40721234567", team_id=ana.team_id, owner_id=ana.id)
+    client = client_row(
+        db, "Ion Popescu", "+40721234567", email=None, team_id=ana.team_id, owner_id=ana.id
+    )
+    db.commit()
     for entity in ("interaction", "task"):
         create_field(db, SYSTEM, entity=entity, key="topic", label="Topic", kind="text",
                      required=True)  # fmt: skip
     db.commit()
 
-    assert _log(_facts("1700000100.1")) is not None
-    assert _log(_facts("1700000100.2", disposition="missed")) is not None
+    assert _log(finished_call("1700000100.1")) is not None
+    assert _log(finished_call("1700000100.2", disposition="missed")) is not None
     db.expire_all()
     assert (
         db.scalar(select(func.count(Interaction.id)).where(Interaction.client_id == client.id)) == 2

@@ -13,6 +13,7 @@ import pytest
 from websockets.sync.client import connect
 
 from tests.conftest import AMI_TRACES
+from tests.factories import make_client
 
 TRACES = AMI_TRACES
 
@@ -76,32 +77,11 @@ def popups(live_server):
     p.close()
 
 
-def _client_with_phone(name: str, number: str, team: str | None = "Sales") -> int:
-    from sqlalchemy import select
-
-    from crm_core.auth.models import Team
-    from crm_core.clients.models import Client, Phone
-    from crm_core.database import session_scope
-    from crm_core.phones import to_e164
-
-    with session_scope() as s:
-        team_id = s.scalar(select(Team.id).where(Team.name == team)) if team else None
-        client = Client(
-            first_name=name,
-            display_name=name,
-            team_id=team_id,
-            phones=[Phone(number=number, e164=to_e164(number))],
-        )
-        s.add(client)
-        s.flush()
-        return client.id
-
-
 def test_queue_ringall_pops_both_and_dismisses_the_loser(live_server, users, popups):
     users.add("ana", extension="101")
     users.add("bob", extension="102")
     users.add("cid", extension="103")  # not in the queue: must hear nothing
-    client_id = _client_with_phone("Ivan Petrov", "+79161234567")
+    client_id = make_client("Ivan Petrov", phone="+79161234567")
     ana, bob, cid = (Socket(live_server, users.token(n)) for n in ("ana", "bob", "cid"))
     feed_trace("03-queue-ringall-102-answers.ami", popups)
     ana.collect(), bob.collect(), cid.collect(until=None, timeout=0.5)
@@ -233,7 +213,7 @@ def test_demo_simulator_pops_calls_within_seconds(sqlite_database, monkeypatch):
     users = Users()
     users.add("ana", extension="101")
     users.add("bob", extension="102")
-    _client_with_phone("Maria", "+40721234567")
+    make_client("Maria", phone="+40721234567")
     monkeypatch.setenv("CALLCARD_SIMULATOR", "true")
     config.get_settings.cache_clear()
     server = LiveServer(create_app(), free_port())

@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+from tests.factories import add_client
+
 
 @pytest.fixture
 def database(sqlite_database):
@@ -33,26 +35,6 @@ def sign_in(client, username: str, next_url: str = "/") -> str:
     )
     assert r.status_code == 303, r.text
     return form_csrf(client.get("/").text)
-
-
-def add_client(name: str, *, team: str | None = "Sales", phone: str | None = None, **fields) -> int:
-    from crm_core.auth.principal import SYSTEM
-    from crm_core.auth.service import get_or_create_team
-    from crm_core.clients.schemas import ClientIn
-    from crm_core.clients.service import create_client
-    from crm_core.database import session_scope
-
-    with session_scope() as db:
-        team_id = get_or_create_team(db, team).id if team else None
-        first, _, last = name.partition(" ")
-        data = ClientIn(
-            first_name=first,
-            last_name=last,
-            team_id=team_id,
-            phones=[{"number": phone}] if phone else [],
-            **fields,
-        )
-        return create_client(db, SYSTEM, data).id
 
 
 def test_pages_send_strangers_to_the_login_form(client):
@@ -264,7 +246,7 @@ def test_tasks_page_lists_mine_and_overdue(client, users):
 
     from crm_core.database import session_scope, utcnow
     from crm_core.tasks.models import Task
-    from tests._records import user_id
+    from tests.factories import user_id
 
     users.add("ana")
     users.add("bob")

@@ -17,7 +17,7 @@ from notifier.inbound.models import InboundSms
 from notifier.inbound.service import handle_inbound_sms
 from notifier.outbox.service import is_opted_out
 from notifier.surveys.models import Survey
-from tests.notifier.engagement_helpers import make_client, outbox_rows
+from tests.factories import client_row, outbox_rows
 
 
 @pytest.fixture(autouse=True)
@@ -56,7 +56,7 @@ def _signed(params: dict[str, str], url: str = PUBLIC + PATH) -> dict[str, str]:
 
 def test_signed_webhook_lands_in_the_clients_history(twilio_env, client):
     with session_scope() as s:
-        client_id = make_client(s).id
+        client_id = client_row(s).id
     params = _form("Can we move my appointment to Friday?", "SM100")
     response = client.post(PATH, data=params, headers=_signed(params))
     assert response.status_code == 200
@@ -95,7 +95,7 @@ def test_webhook_with_query_string_is_verified_against_the_full_public_url(twili
 def test_signed_webhook_rating_end_to_end(twilio_env, client, users):
     op = users.add("ion", role="operator", team="Sales", extension="101")
     with session_scope() as s:
-        c = make_client(s)
+        c = client_row(s)
         s.add(Survey(client_id=c.id, phone_e164=PHONE, source="call", source_ref="77",
                      operator_user_id=op.id, status="open", send_at=utcnow()))  # fmt: skip
     params = _form("⭐⭐⭐⭐", "SM103")
@@ -118,7 +118,7 @@ def test_opt_out_words_opt_the_number_out_and_start_opts_back_in(db, word):
 
 
 def test_a_known_clients_opt_out_is_on_their_card(db):
-    client = make_client(db)
+    client = client_row(db)
     handle_inbound_sms(db, from_number=PHONE, to_number="", body="Stop", provider_id="SMk")
     db.commit()
     entry = db.scalar(select(Interaction).where(Interaction.client_id == client.id))
@@ -126,7 +126,7 @@ def test_a_known_clients_opt_out_is_on_their_card(db):
 
 
 def test_stop_inside_a_sentence_is_an_ordinary_message(db):
-    make_client(db)
+    client_row(db)
     result = handle_inbound_sms(
         db, from_number=PHONE, to_number="", body="please don't stop calling me", provider_id="SM3"
     )
@@ -140,7 +140,7 @@ def test_unknown_number_goes_to_the_unknown_inbox(database, client, as_user):
         handle_inbound_sms(
             s, from_number="+40755111222", to_number="", body="Who is this?", provider_id="SMu1"
         )
-        make_client(s)
+        client_row(s)
         handle_inbound_sms(
             s, from_number=PHONE, to_number="", body="Known client here", provider_id="SMu2"
         )
@@ -172,7 +172,7 @@ def test_handset_shows_the_conversation_and_replies_through_the_inbound_path(
     database, client, as_user
 ):
     with session_scope() as s:
-        c = make_client(s)
+        c = client_row(s)
         s.add(Survey(client_id=c.id, phone_e164=PHONE, source="call", source_ref="88",
                      status="open", send_at=utcnow()))  # fmt: skip
         from notifier.outbox.service import enqueue
@@ -252,15 +252,15 @@ def test_handset_lists_the_numbers_texted_last_one_per_number(database, client, 
         support = Team(name="Support")
         s.add(support)
         s.flush()
-        ana = make_client(s, "Ana Popescu", phone="+40712345678", email=None)
-        radu = make_client(s, "Radu Ciobanu", phone="+40766100200", email=None)
+        ana = client_row(s, "Ana Popescu", phone="+40712345678", email=None)
+        radu = client_row(s, "Radu Ciobanu", phone="+40766100200", email=None)
         radu.team_id = support.id
         for n, (c, body) in enumerate(
             [(ana, "Reminder: tomorrow 10:00"), (radu, "Your order shipped"), (ana, "Rate us 1-5")]
         ):
             enqueue(s, channel="sms", recipient=c.phones[0].e164, body=body, client_id=c.id,
                     idempotency_key=f"handset-list:{n}")  # fmt: skip
-        make_client(s, "Elena Matei", phone="+40744333444", email=None)  # unassigned
+        client_row(s, "Elena Matei", phone="+40744333444", email=None)  # unassigned
         enqueue(s, channel="sms", recipient="+40744333444", body="Typed by hand",
                 idempotency_key="handset-list:no-client")  # fmt: skip
         enqueue(s, channel="sms", recipient="+40799000111", body="Not sent yet",

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from crm_core.clients.models import Client
 from crm_core.database import session_scope
 from notifier.newsletters.models import NewsletterUnsubscribe
-from tests.notifier.engagement_helpers import make_client, outbox_rows
+from tests.factories import client_row, outbox_rows
 
 
 @pytest.fixture(autouse=True)
@@ -27,12 +27,12 @@ BODY = (
 
 def _clients():
     with session_scope() as s:
-        vip = make_client(s, name="Ana Vip", phone=None, email="ana@example.com")
+        vip = client_row(s, name="Ana Vip", phone=None, email="ana@example.com")
         s.get(Client, vip.id).category = "vip"
-        vip2 = make_client(s, name="Bob Vip", phone=None, email="bob@example.com")
+        vip2 = client_row(s, name="Bob Vip", phone=None, email="bob@example.com")
         s.get(Client, vip2.id).category = "vip"
-        make_client(s, name="Carl Regular", phone=None, email="carl@example.com")
-        make_client(s, name="Dana Vip", phone=None, email=None)  # no e-mail: skipped
+        client_row(s, name="Carl Regular", phone=None, email="carl@example.com")
+        client_row(s, name="Dana Vip", phone=None, email=None)  # no e-mail: skipped
         return vip.id, vip2.id
 
 

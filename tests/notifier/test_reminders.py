@@ -17,7 +17,7 @@ from crm_core.tasks import service as tasks
 from crm_core.tasks.models import Task
 from notifier.reminders import service as reminders
 from notifier.reminders.models import ReminderRule
-from tests.notifier.engagement_helpers import later, make_client, outbox_rows
+from tests.factories import client_row, later, outbox_rows
 
 
 def _event(db, client, starts_at, event_type="appointment", **kw):
@@ -28,7 +28,7 @@ def _event(db, client, starts_at, event_type="appointment", **kw):
 
 
 def test_booking_an_appointment_schedules_sms_24h_and_2h_before(db):
-    client = make_client(db, name="Ana Popescu")
+    client = client_row(db, name="Ana Popescu")
     starts = later(days=3)
     event = _event(db, client, starts)
     db.commit()
@@ -46,7 +46,7 @@ def test_booking_an_appointment_schedules_sms_24h_and_2h_before(db):
 
 
 def test_reminder_is_written_in_the_same_transaction_as_the_event(db):
-    client = make_client(db)
+    client = client_row(db)
     db.commit()
     _event(db, client, later(days=2))
     db.rollback()  # the booking is abandoned: no reminder may survive it
@@ -55,8 +55,8 @@ def test_reminder_is_written_in_the_same_transaction_as_the_event(db):
 
 
 def test_templates_follow_the_client_language(db):
-    ro = make_client(db, name="Ion Ionescu", phone="+40722000001", language="ro")
-    ru = make_client(db, name="Ivan Petrov", phone="+40722000002", language="ru")
+    ro = client_row(db, name="Ion Ionescu", phone="+40722000001", language="ro")
+    ru = client_row(db, name="Ivan Petrov", phone="+40722000002", language="ru")
     _event(db, ro, later(days=2))
     _event(db, ru, later(days=2))
     db.commit()
@@ -66,7 +66,7 @@ def test_templates_follow_the_client_language(db):
 
 
 def test_moving_an_event_withdraws_pending_reminders_and_schedules_new_ones(db):
-    client = make_client(db)
+    client = client_row(db)
     first = later(days=3)
     event = _event(db, client, first)
     db.commit()
@@ -91,7 +91,7 @@ def test_moving_an_event_withdraws_pending_reminders_and_schedules_new_ones(db):
 
 
 def test_an_unrelated_save_keeps_the_same_reminders(db):
-    client = make_client(db)
+    client = client_row(db)
     event = _event(db, client, later(days=3))
     db.commit()
     before = [r.id for r in outbox_rows(db, "reminder:", status="pending")]
@@ -102,7 +102,7 @@ def test_an_unrelated_save_keeps_the_same_reminders(db):
 
 @pytest.mark.parametrize("how", ["cancel", "delete", "complete"])
 def test_cancelling_or_deleting_an_event_withdraws_its_reminders(db, how):
-    client = make_client(db)
+    client = client_row(db)
     event = _event(db, client, later(days=3))
     db.commit()
     if how == "cancel":
@@ -117,7 +117,7 @@ def test_cancelling_or_deleting_an_event_withdraws_its_reminders(db, how):
 
 
 def test_no_reminder_for_a_past_event_nor_for_a_reminder_time_already_past(db):
-    client = make_client(db)
+    client = client_row(db)
     _event(db, client, utcnow() - timedelta(hours=1))
     soon = later(hours=5)  # the 24 h reminder is already late; only the 2 h one is scheduled
     _event(db, client, soon)
@@ -127,7 +127,7 @@ def test_no_reminder_for_a_past_event_nor_for_a_reminder_time_already_past(db):
 
 
 def test_rules_table_decides_channels_and_offsets(db):
-    client = make_client(db)
+    client = client_row(db)
     db.add(ReminderRule(event_type="meeting", channel="email", offset_minutes=30))
     db.add(ReminderRule(event_type="meeting", channel="sms", offset_minutes=90, active=False))
     db.flush()
@@ -154,7 +154,7 @@ def test_rule_validation_names_the_field(db):
 def test_deleting_the_client_withdraws_their_pending_reminders(db):
     from crm_core.clients.service import delete_client
 
-    client = make_client(db, name="Ana Popescu")
+    client = client_row(db, name="Ana Popescu")
     _event(db, client, later(days=3))
     db.commit()
     assert {r.status for r in outbox_rows(db, "reminder:")} == {"pending"}
@@ -165,7 +165,7 @@ def test_deleting_the_client_withdraws_their_pending_reminders(db):
 
 
 def test_client_without_phone_gets_no_sms_and_the_event_still_saves(db):
-    client = make_client(db, phone=None)
+    client = client_row(db, phone=None)
     event = _event(db, client, later(days=2))
     db.commit()
     assert event.id is not None
@@ -178,7 +178,7 @@ def test_assignee_gets_an_email_and_an_in_app_reminder_only_them(db, users):
     from crm_core.auth.models import User
 
     db.get(User, ana.id).email = "ana@example.org"
-    client = make_client(db)
+    client = client_row(db)
     remind = later(minutes=30)
     task = tasks.create_task(
         db, SYSTEM, title="Call back about the offer", client_id=client.id,
@@ -216,7 +216,7 @@ def test_assignee_gets_an_email_and_an_in_app_reminder_only_them(db, users):
 
 def test_bulk_scheduling_matches_the_one_by_one_path(db):
     clients = [
-        make_client(db, name=f"C {i}", phone=f"+4072200{i:04d}", email=None) for i in range(20)
+        client_row(db, name=f"C {i}", phone=f"+4072200{i:04d}", email=None) for i in range(20)
     ]
     starts = later(days=4)
     rows = [
@@ -236,7 +236,7 @@ def test_a_new_phone_number_moves_the_pending_reminders_to_it(db):
     from crm_core.clients.schemas import ClientUpdate
     from crm_core.clients.service import update_client
 
-    client = make_client(db)
+    client = client_row(db)
     _event(db, client, later(days=3))
     db.commit()
     update_client(db, SYSTEM, client.id, ClientUpdate(comment="prefers mornings"))
@@ -259,7 +259,7 @@ def test_cli_reschedule_covers_events_written_without_the_signal(db):
     from callcard.cli import app
 
     clients = [
-        make_client(db, name=f"I {i}", phone=f"+4072300{i:04d}", email=None) for i in range(3)
+        client_row(db, name=f"I {i}", phone=f"+4072300{i:04d}", email=None) for i in range(3)
     ]
     starts = later(days=5)
     db.add_all(
@@ -282,7 +282,7 @@ def test_restoring_a_deleted_client_schedules_their_reminders_again(db):
     from crm_core.clients.service import delete_client, restore_client
 
     admin = Principal(id=None, username="admin", role="admin")
-    client = make_client(db, name="Ana Popescu")
+    client = client_row(db, name="Ana Popescu")
     _event(db, client, later(days=3))
     db.commit()
     delete_client(db, admin, client.id)
@@ -353,7 +353,7 @@ def test_a_large_import_reminds_every_client_at_their_own_number(db):
 def test_an_event_booked_again_after_deleting_the_first_gets_its_reminders(db):
     """Booked by mistake, deleted, booked again at the same time: SQLite gives the new event the
     deleted one's id; its reminders must not be taken for the deleted event's and dropped."""
-    client = make_client(db)
+    client = client_row(db)
     starts = later(days=3)
     first = _event(db, client, starts)
     db.commit()
@@ -373,7 +373,7 @@ def test_an_event_booked_again_after_deleting_the_first_gets_its_reminders(db):
 def test_changing_the_rules_reaches_events_already_booked(db):
     """An admin adds an e-mail 1 h before appointments and switches off the SMS 2 h before: the
     appointments already in the calendar follow, without waiting for each one to be edited."""
-    client = make_client(db)
+    client = client_row(db)
     starts = later(days=3)
     event = _event(db, client, starts)
     db.commit()

@@ -6,7 +6,7 @@ import pytest
 
 from crm_core.database import session_scope, utcnow
 from notifier.surveys.models import Survey
-from tests.notifier.engagement_helpers import make_client
+from tests.factories import client_row
 
 
 @pytest.fixture(autouse=True)
@@ -97,7 +97,7 @@ def test_saved_template_is_used_for_the_next_reminder(client, as_user, users):
 
     from crm_core.auth.principal import SYSTEM
     from crm_core.tasks.service import create_task
-    from tests.notifier.engagement_helpers import outbox_rows
+    from tests.factories import outbox_rows
 
     admin = as_user("root", role="admin")
     client.put(
@@ -106,7 +106,7 @@ def test_saved_template_is_used_for_the_next_reminder(client, as_user, users):
         headers=admin,
     )
     with session_scope() as s:
-        c = make_client(s)
+        c = client_row(s)
         create_task(s, SYSTEM, title="Check-up", client_id=c.id, kind="event", event_type="appointment",
                     starts_at=utcnow() + timedelta(days=3))  # fmt: skip
     with session_scope() as s:
@@ -118,7 +118,7 @@ def test_csat_endpoint(client, as_user, users):
     manager = as_user("maria", role="manager")
     op = users.add("ion", role="operator", team="Sales")
     with session_scope() as s:
-        c = make_client(s)
+        c = client_row(s)
         s.add(Survey(client_id=c.id, phone_e164="+40712345678", source="call", source_ref="1",
                      operator_user_id=op.id, team_id=op.team_id, status="answered", rating=4,
                      answered_at=utcnow()))  # fmt: skip
@@ -136,7 +136,7 @@ def test_a_template_failing_on_real_data_falls_back_and_never_blocks_the_event(c
 
     from crm_core.auth.principal import SYSTEM
     from crm_core.tasks.service import create_task
-    from tests.notifier.engagement_helpers import outbox_rows
+    from tests.factories import outbox_rows
 
     admin = as_user("root", role="admin")
     fragile = "Hi {{ first_name }} {{ 10 // (first_name | length - 4) }}"  # fine for "Ana"
@@ -145,7 +145,7 @@ def test_a_template_failing_on_real_data_falls_back_and_never_blocks_the_event(c
     )
     assert saved.status_code == 200
     with session_scope() as s:
-        c = make_client(s, name="Ioan Pop")  # four letters: division by zero
+        c = client_row(s, name="Ioan Pop")  # four letters: division by zero
         create_task(s, SYSTEM, title="Check-up", client_id=c.id, kind="event",
                     event_type="appointment", starts_at=utcnow() + timedelta(days=3))  # fmt: skip
     with session_scope() as s:

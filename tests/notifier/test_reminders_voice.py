@@ -16,7 +16,7 @@ from notifier.reminders import service as reminders
 from notifier.reminders.models import ReminderRule
 from notifier.templates import service as templates
 from notifier.voice_calls.service import twiml_url
-from tests.notifier.engagement_helpers import later, make_client, outbox_rows
+from tests.factories import client_row, later, outbox_rows
 from tests.voicebots.test_voicebots_webhooks import PUBLIC, history, outcome, voice  # noqa: F401
 
 
@@ -39,7 +39,7 @@ def _calls(db):
 
 def test_a_voice_rule_puts_a_reminder_call_in_the_outbox_at_its_time(db):
     _voice_rule(db, minutes=90)
-    client = make_client(db, name="Ion Ionescu", phone="+40722000111", language="ro")
+    client = client_row(db, name="Ion Ionescu", phone="+40722000111", language="ro")
     starts = later(days=2)
     event = _event(db, client, starts)
     db.commit()
@@ -60,7 +60,7 @@ def test_a_voice_rule_puts_a_reminder_call_in_the_outbox_at_its_time(db):
 
 def test_moving_or_cancelling_the_event_withdraws_the_call(db):
     _voice_rule(db)
-    client = make_client(db)
+    client = client_row(db)
     event = _event(db, client, later(days=2))
     db.commit()
     first = _calls(db)[0]
@@ -83,7 +83,7 @@ def test_moving_or_cancelling_the_event_withdraws_the_call(db):
 def test_bulk_rescheduling_addresses_every_call_to_its_own_webhook(db):
     _voice_rule(db)
     clients = [
-        make_client(db, name=f"C {i}", phone=f"+4072211{i:04d}", email=None) for i in range(5)
+        client_row(db, name=f"C {i}", phone=f"+4072211{i:04d}", email=None) for i in range(5)
     ]
     starts = later(days=4)
     db.add_all(
@@ -104,7 +104,7 @@ def _scheduled_call(title: str = "Consultation") -> tuple[int, int, int, str]:
     """(message id, client id, event id, webhook URL) of a voice reminder booked as staff do."""
     with session_scope() as db:
         _voice_rule(db)
-        client = make_client(db, name="Ana Popescu", phone="+40722123456", language="en")
+        client = client_row(db, name="Ana Popescu", phone="+40722123456", language="en")
         event = _event(db, client, later(days=2), title=title)
         db.flush()
         (call,) = _calls(db)

@@ -25,7 +25,7 @@ from notifier.surveys import csat
 from notifier.surveys import service as surveys
 from notifier.surveys.models import Survey
 from notifier.surveys.parsing import parse_rating
-from tests.notifier.engagement_helpers import make_client, outbox_rows
+from tests.factories import client_row, outbox_rows
 
 PHONE = "+40712345678"
 
@@ -59,7 +59,7 @@ def team(db, users):
 
 
 def test_answered_inbound_call_gets_one_survey_after_the_delay(db, team):
-    client = make_client(db)
+    client = client_row(db)
     call = _call(db, client, team["operator"], linkedid="1.1")
     db.commit()
     assert surveys.scan_calls(db) == 1
@@ -79,9 +79,9 @@ def test_answered_inbound_call_gets_one_survey_after_the_delay(db, team):
 
 def test_only_answered_inbound_long_enough_calls_are_surveyed(db, team):
     op = team["operator"]
-    a = make_client(db, name="A A", phone="+40712000001")
-    b = make_client(db, name="B B", phone="+40712000002")
-    c = make_client(db, name="C C", phone="+40712000003")
+    a = client_row(db, name="A A", phone="+40712000001")
+    b = client_row(db, name="B B", phone="+40712000002")
+    c = client_row(db, name="C C", phone="+40712000003")
     _call(
         db, a, op, linkedid="2.1", e164="+40712000001", disposition="missed", answered_user_id=None
     )
@@ -94,7 +94,7 @@ def test_only_answered_inbound_long_enough_calls_are_surveyed(db, team):
 
 
 def test_at_most_one_survey_per_client_per_period(db, team):
-    client = make_client(db)
+    client = client_row(db)
     _call(db, client, team["operator"], linkedid="3.1", minutes_ago=20)
     _call(db, client, team["operator"], linkedid="3.2", minutes_ago=10)
     db.commit()
@@ -104,7 +104,7 @@ def test_at_most_one_survey_per_client_per_period(db, team):
 
 
 def test_a_call_logged_moments_ago_waits_for_the_next_scan(db, team):
-    client = make_client(db)
+    client = client_row(db)
     call = _call(db, client, team["operator"], linkedid="4.1", minutes_ago=0)
     call.created_at = utcnow()
     db.commit()
@@ -114,7 +114,7 @@ def test_a_call_logged_moments_ago_waits_for_the_next_scan(db, team):
 
 
 def test_no_survey_to_an_opted_out_number(db, team):
-    client = make_client(db)
+    client = client_row(db)
     handle_inbound_sms(
         db, from_number=PHONE, to_number="+15005550006", body="STOP", provider_id="SM-stop"
     )
@@ -124,7 +124,7 @@ def test_no_survey_to_an_opted_out_number(db, team):
 
 
 def _open_survey(db, team, linkedid="6.1"):
-    client = make_client(db)
+    client = client_row(db)
     call = _call(db, client, team["operator"], linkedid=linkedid)
     db.commit()
     surveys.scan_calls(db)
@@ -219,7 +219,7 @@ def test_a_repeated_webhook_is_processed_once(db, team):
 
 
 def test_a_completed_visit_gets_a_survey(db, team):
-    client = make_client(db)
+    client = client_row(db)
     visit = tasks.create_task(
         db, SYSTEM, title="Visit", client_id=client.id, kind="event", event_type="visit",
         starts_at=utcnow() - timedelta(hours=1), assignee_id=team["operator"].id,
@@ -241,7 +241,7 @@ def test_csat_per_operator_and_team(db, team, users):
     for i, (op, rating) in enumerate(
         [(team["operator"], 5), (team["operator"], 4), (team["operator"], 2), (other, 5)]
     ):
-        client = make_client(db, name=f"K {i}", phone=f"+4071300000{i}")
+        client = client_row(db, name=f"K {i}", phone=f"+4071300000{i}")
         op_row = db.get(User, op.id)
         db.add(Survey(client_id=client.id, phone_e164=f"+4071300000{i}", source="call",
                       source_ref=f"x{i}", operator_user_id=op.id, team_id=op_row.team_id,
@@ -250,7 +250,7 @@ def test_csat_per_operator_and_team(db, team, users):
                   operator_user_id=other.id, team_id=db.get(User, other.id).team_id,
                   status="answered", rating=1, answered_at=now - timedelta(days=20)))  # fmt: skip
     db.commit()
-    from tests.notifier.engagement_helpers import principal_of
+    from tests.factories import principal_of
 
     result = csat.csat(db, principal_of(team["manager"]), "7d")
     ops = {o["user_id"]: o for o in result["operators"]}
@@ -312,9 +312,9 @@ def test_two_different_numbers_are_ambiguous(a, b):
 def test_periodic_jobs_survey_new_calls_and_expire_unanswered_surveys(db, team):
     from notifier.jobs import run_all
 
-    client = make_client(db)
+    client = client_row(db)
     _call(db, client, team["operator"], linkedid="9.1")
-    other = make_client(db, name="Old Survey", phone="+40712999999")
+    other = client_row(db, name="Old Survey", phone="+40712999999")
     db.add(Survey(client_id=other.id, phone_e164="+40712999999", source="call", source_ref="old",
                   status="open", send_at=utcnow() - timedelta(days=4)))  # fmt: skip
     db.commit()

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from crm_core.database import session_scope, utcnow
 from cti.calllog.models import Call
 from notifier.surveys.models import Survey
-from tests.notifier.engagement_helpers import make_client
+from tests.factories import client_row
 from tests.notifier.notifier_engine_support import (
     CeleryProcess,
     celery_env,
@@ -43,7 +43,7 @@ def test_beat_surveys_a_logged_call_and_the_worker_sends_the_sms(
     operator = users.add("ion", role="operator", team="Sales", extension="101")
     ended = utcnow() - timedelta(minutes=2)
     with session_scope() as s:
-        client = make_client(s)
+        client = client_row(s)
         s.add(
             Call(linkedid="1700000000.1", direction="inbound", number=PHONE, e164=PHONE,
                  started_at=ended - timedelta(minutes=3), answered_at=ended - timedelta(minutes=2),
