@@ -63,8 +63,7 @@ def scratch_database(spec: str, keep: bool = False) -> Iterator[tuple[str, bool]
             if not keep:
                 from crm_core import database
 
-                database.get_engine.cache_clear()
-                database._factory.cache_clear()
+                database.forget_engines()
                 with admin.connect() as conn:
                     conn.execute(
                         text(
@@ -85,8 +84,7 @@ def use(url: str) -> None:
     from crm_core import config, database
 
     config.get_settings.cache_clear()
-    database.get_engine.cache_clear()
-    database._factory.cache_clear()
+    database.forget_engines()
 
 
 def ensure_seeded(url: str, clients: int) -> None:

@@ -203,8 +203,7 @@ def run(kind: str, rows: int, samples: int) -> None:
             engine.dispose()
         from crm_core import database
 
-        database.get_engine.cache_clear()
-        database._factory.cache_clear()
+        database.forget_engines()
         if drop is not None:
             drop()
 

@@ -201,8 +201,7 @@ def inprocess_cost(url: str, numbers: list[str]) -> dict[str, float]:
 
     os.environ["CALLCARD_DATABASE_URL"] = url
     config.get_settings.cache_clear()
-    database.get_engine.cache_clear()
-    database._factory.cache_clear()
+    database.forget_engines()
     factory = CallFactory(seed=3)
     timelines = [
         factory.make("direct_answered", number=(n, ""), extension=str(1000 + i % 200))[1]

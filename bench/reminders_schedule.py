@@ -202,8 +202,7 @@ def run_postgresql(admin_url: str, n: int, sample: int) -> Result:
     try:
         return run("PostgreSQL", admin_url.rsplit("/", 1)[0] + f"/{name}", n, sample)
     finally:
-        database.get_engine.cache_clear()
-        database._factory.cache_clear()
+        database.forget_engines()
         with admin.connect() as conn:
             conn.execute(
                 text(

@@ -87,9 +87,26 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
 
-@lru_cache
+_engines: dict[str, Engine] = {}
+
+
 def get_engine(url: str | None = None) -> Engine:
-    return make_engine(url or get_settings().database_url)
+    """The process's engine for ``url`` (default: the settings' database), made once."""
+    url = url or get_settings().database_url
+    engine = _engines.get(url)
+    if engine is None:
+        engine = _engines[url] = make_engine(url)
+    return engine
+
+
+def forget_engines(*, close: bool = True) -> None:
+    """Drop every engine and session factory of this process, so the next use reads the
+    settings again (tests switching databases). ``close=False`` in a forked child: leave the
+    parent's pooled connections to the parent."""
+    for engine in _engines.values():
+        engine.dispose(close=close)
+    _engines.clear()
+    _factory.cache_clear()
 
 
 @lru_cache

@@ -87,8 +87,7 @@ def _fresh_connections(**_: object) -> None:
     """A forked child must not reuse its parent's database connections."""
     from crm_core import database
 
-    database.get_engine.cache_clear()
-    database._factory.cache_clear()
+    database.forget_engines(close=False)
 
 
 @worker_process_shutdown.connect

@@ -46,8 +46,7 @@ def _reset_caches() -> None:
     from crm_core import bus, config, database
 
     config.get_settings.cache_clear()
-    database.get_engine.cache_clear()
-    database._factory.cache_clear()
+    database.forget_engines()
     bus.set_bus(None)
 
 
@@ -90,8 +89,7 @@ def db_url(request, tmp_path_factory) -> Iterator[str]:
     yield url
     from crm_core import database
 
-    database.get_engine.cache_clear()
-    database._factory.cache_clear()
+    database.forget_engines()
     with admin.connect() as conn:
         conn.execute(
             text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
