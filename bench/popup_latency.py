@@ -193,6 +193,7 @@ def lookup_baseline(url: str, numbers: list[str]) -> dict[str, float]:
 def inprocess_cost(url: str, numbers: list[str]) -> dict[str, float]:
     """CPU time per call in one process, no sockets: tracker + lookup + popup on the in-process
     bus (what the listener spends per ringing call), and the tracker alone."""
+    from callcard.settings import get_settings
     from crm_core import config, database
     from crm_core.bus import InProcessBus
     from cti.popups import CallPopups
@@ -210,12 +211,12 @@ def inprocess_cost(url: str, numbers: list[str]) -> dict[str, float]:
     events = [dict(f) for tl in timelines for t, f in tl if t < 1]  # up to the ringing
     popups = CallPopups(InProcessBus(), log_calls=False)
     popups.directory.reload()
-    tracker = CallTracker(config.get_settings(), on_event=popups.on_event)
+    tracker = CallTracker(get_settings(), on_event=popups.on_event)
     started = time.perf_counter()
     for event in events:
         tracker.feed(event)
     with_popups = (time.perf_counter() - started) / len(numbers)
-    bare = CallTracker(config.get_settings())
+    bare = CallTracker(get_settings())
     started = time.perf_counter()
     for event in events:
         bare.feed(dict(event))
