@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm_core.auth.models import User
+from notifier.outbox import bulk
 from notifier.outbox import service as outbox
 from notifier.reminders.planner import CLIENT_COLUMNS, OPEN, TASK_COLUMNS, Batch, EventRow, Reads
 from notifier.voice_calls.service import address_calls
@@ -65,7 +66,7 @@ def upcoming_events(db: Session, after_id: int, now: datetime, limit: int) -> li
         cursor.execute(
             f"SELECT {_TASK_SQL} FROM tasks WHERE id > {mark} AND kind = 'event' "
             f"AND status IN ({_OPEN_SQL}) AND starts_at > {mark} ORDER BY id LIMIT {mark}",
-            (after_id, outbox.sqlite_time(now) if dialect == "sqlite" else now, limit),
+            (after_id, bulk.sqlite_time(now) if dialect == "sqlite" else now, limit),
         )
         return cursor.fetchall()
     finally:
@@ -85,7 +86,7 @@ def _write_schedules(
 ) -> None:
     """Insert ``new`` (task_id, revision, signature) and update ``changed`` (revision,
     signature, task_id) ``reminder_schedules`` rows, through the DBAPI connection ``raw``
-    (``outbox.driver_connection``; never the session: see ``write_rows``)."""
+    (``bulk.driver_connection``; never the session: see ``write_rows``)."""
     cursor = raw.cursor()
     mark = "?" if dialect == "sqlite" else "%s"
     try:
@@ -227,7 +228,7 @@ def write_start(db: Session, batch: Batch) -> tuple[Any, str]:
     being replaced, flush; returns the DBAPI connection and dialect for ``write_rows``."""
     for task_id in batch.withdraw:
         withdraw(db, task_id)
-    return outbox.driver_connection(db)
+    return bulk.driver_connection(db)
 
 
 def write_rows(raw: Any, dialect: str, batch: Batch) -> int:
@@ -235,7 +236,7 @@ def write_rows(raw: Any, dialect: str, batch: Batch) -> int:
     on a worker thread: the session is not thread-safe). Returns the outbox rows written."""
     if batch.new_states or batch.changed_states:
         _write_schedules(raw, dialect, batch.new_states, batch.changed_states)
-    return outbox.write_rows(raw, dialect, batch.rows)
+    return bulk.write_rows(raw, dialect, batch.rows.rows)
 
 
 def write_end(db: Session, batch: Batch) -> None:
