@@ -14,11 +14,13 @@ from callcard.api_docs import mount_api_docs
 from callcard.parts import ROUTERS, connect_parts, embedded_services
 from callcard.schema import ensure_migrated
 from callcard.settings import get_settings
+from crm_core.body_limit import BodyLimitMiddleware
 from crm_core.bus import get_bus
 from crm_core.database import database_reachable, get_engine
 from crm_core.errors import ServiceError
 from crm_core.services import BackgroundService, prefer_latency, started_up
 from dashboard.hub import hub
+from dashboard.security_headers import SecurityHeaders
 
 log = logging.getLogger("callcard")
 
@@ -60,6 +62,8 @@ def create_app() -> FastAPI:
         redoc_url=None,
     )
     mount_api_docs(app)
+    app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(ServiceError)
     async def _service_error(_: Request, exc: ServiceError) -> JSONResponse:

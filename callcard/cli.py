@@ -57,6 +57,9 @@ def serve(
         log_level="info",
         ws_ping_interval=20,
         ws_ping_timeout=20,
+        # the app decides whom to believe (CALLCARD_TRUSTED_PROXIES); uvicorn would otherwise
+        # take X-Forwarded-For from any local peer as the client's address
+        proxy_headers=False,
     )
 
 

@@ -59,4 +59,11 @@ def demo(
         console.print("Simulated calls start arriving within seconds.")
     import uvicorn
 
-    uvicorn.run("callcard.app:create_app", factory=True, host=host, port=port, log_level="info")
+    uvicorn.run(
+        "callcard.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        log_level="info",
+        proxy_headers=False,  # whom to believe is the app's choice (CALLCARD_TRUSTED_PROXIES)
+    )

@@ -8,11 +8,16 @@ part asks for; any part's ``get_settings.cache_clear()`` makes every part read t
 
 from __future__ import annotations
 
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Generic, TypeVar
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _split(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 class CoreSettings(BaseSettings):
@@ -31,11 +36,26 @@ class CoreSettings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     default_language: str = "en"
     timezone: str = "Europe/Bucharest"
-    session_days: int = 14
+    session_days: int = Field(14, ge=1, description="lifetime of API bearer tokens, in days")
+    browser_session_hours: int = Field(
+        12, ge=1, description="lifetime of a browser sign-in (session cookie), in hours"
+    )
     secure_cookies: bool = False
     max_upload_bytes: int = 20 * 1024 * 1024
+    max_body_bytes: int = 2 * 1024 * 1024  # JSON and form bodies of signed-in requests
+    max_anonymous_body_bytes: int = 64 * 1024  # bodies sent without credentials
     attachments_dir: Path = Path("callcard-files")
-    login_attempts_per_minute: int = 10
+    login_attempts_per_minute: int = Field(
+        10, ge=1, description="failed logins a minute for one account from one address"
+    )
+    login_attempts_per_account_per_minute: int = Field(
+        20, ge=1, description="failed logins a minute for one account from all addresses"
+    )
+    trusted_proxies: str = Field(
+        "",
+        description="comma-separated addresses or networks of reverse proxies whose "
+        "X-Forwarded-For is believed; empty: none, the peer address is the client",
+    )
     # event bus: empty = in-process (embedded default); redis://... = Redis pub/sub
     bus_url: str = ""
     redis_url: str = "redis://127.0.0.1:6379/0"
@@ -47,6 +67,21 @@ class CoreSettings(BaseSettings):
         if len(value) != 2 or not value.isalpha():
             raise ValueError("must be a two-letter ISO country code such as RO")
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_parse(cls, value: str) -> str:
+        for item in _split(value):
+            try:
+                ip_network(item, strict=False)
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network") from None
+        return value
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[IPv4Network | IPv6Network, ...]:
+        """The reverse proxies whose X-Forwarded-For is believed (CALLCARD_TRUSTED_PROXIES)."""
+        return tuple(ip_network(item, strict=False) for item in _split(self.trusted_proxies))
 
     @property
     def is_embedded(self) -> bool:

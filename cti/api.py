@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from crm_core.apitypes import QueryId, RowId
+from crm_core.apitypes import ERROR_RESPONSES, IsoMoment, QueryId, RowId
 from crm_core.auth.deps import staff
 from crm_core.auth.principal import Principal
 from crm_core.database import request_session
@@ -26,7 +26,7 @@ from cti.calllog.schemas import (
     OriginateOut,
 )
 
-router = APIRouter(tags=["calls"])
+router = APIRouter(tags=["calls"], responses=ERROR_RESPONSES)
 
 
 def _aware(value: datetime | None, name: str) -> datetime | None:
@@ -37,8 +37,8 @@ def _aware(value: datetime | None, name: str) -> datetime | None:
 
 @router.get("/api/calls", response_model=CallPage, summary="The call log, newest first")
 def list_calls(
-    since: datetime | None = Query(None, description="calls that started at or after"),
-    until: datetime | None = Query(None, description="calls that started before"),
+    since: IsoMoment | None = Query(None, description="calls that started at or after"),
+    until: IsoMoment | None = Query(None, description="calls that started before"),
     disposition: str | None = Query(None, description="answered|missed|abandoned|busy|failed"),
     extension: str | None = Query(None, max_length=32),
     client_id: QueryId = None,
@@ -121,7 +121,12 @@ async def originate(
     return await clicktocall.originate(request)
 
 
-@router.put("/api/calls/{call_id}/note", response_model=NoteOut, summary="The call's note")
+@router.put(
+    "/api/calls/{call_id}/note",
+    response_model=NoteOut,
+    summary="The call's note",
+    responses={404: {"description": "no call of yours with this id"}},
+)
 def put_note(
     call_id: str,
     body: NoteIn,

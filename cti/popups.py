@@ -122,14 +122,20 @@ class CallPopups:
         rung = view.rung.get(extension)
         if rung is not None and rung.state == "ringing":
             return  # duplicate (resync, repeated DialBegin)
+        self._pop_up(view, call, extension, "ringing")
+        self._wall(call, "ringing")
+
+    def _pop_up(self, view: _CallView, call: TrackedCall, extension: str, state: str) -> None:
+        """``call.ringing`` with the caller's card for the user at ``extension`` (inbound calls
+        only): when the phone rings, or when an operator whose phone did not ring takes the
+        call (call pickup, the target of an attended transfer)."""
         inbound = call.direction == "inbound"
         user_id, card = self._who_and_card(call, extension, inbound)
         # only inbound calls pop up; other calls are tracked (for the log) without messages
-        view.rung[extension] = _Rung(extension, user_id if inbound else None)
+        view.rung[extension] = _Rung(extension, user_id if inbound else None, state)
         card_dict = card_as_dict(card)
         if card_dict is not None and view.card is None:
             view.card, view.client_id = card_dict, client_id_of(card)
-        self._wall(call, "ringing")
         if user_id is None or not inbound:
             return  # nobody to pop up for; click-to-call rings the operator's own phone
         self._publish(
@@ -195,11 +201,7 @@ class CallPopups:
         view.answered_by = extension
         answered_at = _iso(call.answered_at) or utcnow().isoformat()
         if extension not in view.rung:
-            user = self.directory.get(extension)
-            inbound = call.direction == "inbound"
-            view.rung[extension] = _Rung(
-                extension, user.id if user is not None and inbound else None, "answered"
-            )
+            self._pop_up(view, call, extension, "answered")
         for rung in view.rung.values():
             if rung.extension == extension:
                 rung.state = "answered"
@@ -321,6 +323,7 @@ class CallPopups:
 
 def finished_call_facts(call: TrackedCall, client_id: int | None = None) -> FinishedCall:
     """The call log's input from a tracked call (``client_id``: the popup's lookup, if any)."""
+    voicemail = call.voicemail_summary() or {}
     return FinishedCall(
         linkedid=call.call_id,
         direction=call.direction,
@@ -341,6 +344,10 @@ def finished_call_facts(call: TrackedCall, client_id: int | None = None) -> Fini
         talk_s=call.talk_s or 0.0,
         transfers=[_plain(t) for t in call.transfers],
         recording=call.recording or "",
+        forwarded_to=call.forwarded_to or "",
+        voicemail_left=bool(voicemail.get("left_message")),
+        voicemail_s=voicemail.get("message_s"),
+        voicemail_file=voicemail.get("file") or "",
         client_id=client_id,
         client_looked_up=False,
     )

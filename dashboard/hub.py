@@ -79,6 +79,9 @@ class Hub:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
+        # what was remembered belongs to this run of the app: an app started again in the
+        # same process (tests, a reload) must not replay the previous run's ringing calls
+        self.sticky.clear()
 
     async def _run(self, bus: Bus, ready: asyncio.Event) -> None:
         async with bus.subscribe(self._safe_dispatch):

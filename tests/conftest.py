@@ -264,6 +264,7 @@ class LiveServer:
             app,
             host="127.0.0.1",
             port=port,
+            proxy_headers=False,  # as `callcard serve`: the app decides whom to believe
             log_level="warning",
             ws_ping_interval=None,
             lifespan="on",

@@ -19,6 +19,11 @@ SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/auth/token", auto_error=False)
 
 
+def presented_token(request: Request, bearer: str | None = Depends(oauth2)) -> str | None:
+    """The secret the request signed in with: its bearer token, else its session cookie."""
+    return bearer or request.cookies.get(SESSION_COOKIE)
+
+
 async def current_principal(
     request: Request,
     bearer: str | None = Depends(oauth2),

@@ -49,6 +49,9 @@ class AuthSession(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     label: Mapped[str] = mapped_column(String(120), default="")
+    # where it was opened, so that its owner can tell their sessions apart before revoking one
+    address: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    user_agent: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
     user: Mapped[User | None] = relationship(lazy="joined")
 

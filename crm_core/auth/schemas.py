@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel, ConfigDict
 
 from crm_core.apitypes import text
@@ -26,3 +28,18 @@ class MeOut(BaseModel):
     extension: str | None
     language: str
     csrf_token: str | None = None
+
+
+class SessionOut(BaseModel):
+    """One of the user's browser sessions (``cookie``) or API bearer tokens (``bearer``)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: str
+    label: str
+    address: str
+    user_agent: str
+    created_at: datetime
+    expires_at: datetime
+    current: bool = False

@@ -7,14 +7,16 @@ from datetime import timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from crm_core.auth.models import ROLES, AuthSession, LoginAttempt, Team, User
+from crm_core.apitypes import name_key
+from crm_core.auth import throttle
+from crm_core.auth.models import ROLES, AuthSession, Team, User
+from crm_core.auth.passwords import check_password
 from crm_core.auth.principal import Principal
 from crm_core.auth.security import hash_password, new_token, token_hash, verify_password
+from crm_core.auth.throttle import login_name
 from crm_core.config import get_settings
 from crm_core.database import utcnow
-from crm_core.errors import Conflict, Invalid, TooManyRequests
-
-MIN_PASSWORD = 8
+from crm_core.errors import Conflict, Invalid, NotFound
 
 
 def principal_of(user: User) -> Principal:
@@ -29,8 +31,19 @@ def principal_of(user: User) -> Principal:
     )
 
 
+def team_named(db: Session, name: str, *, other_than: int | None = None) -> Team | None:
+    """The team whose name is ``name`` as people read it (:func:`~crm_core.apitypes.name_key`:
+    case of any script, control characters and spacing aside); teams are few, so they are
+    compared here rather than by the database's ``lower()``, which knows only ASCII on SQLite."""
+    key = name_key(name)
+    for team in db.scalars(select(Team).order_by(Team.id)):
+        if team.id != other_than and name_key(team.name) == key:
+            return team
+    return None
+
+
 def get_or_create_team(db: Session, name: str) -> Team:
-    team = db.scalar(select(Team).where(Team.name == name))
+    team = team_named(db, name)
     if team is None:
         team = Team(name=name)
         db.add(team)
@@ -55,8 +68,7 @@ def create_user(
         raise Invalid("username", "must be 1 to 80 characters")
     if role not in ROLES:
         raise Invalid("role", f"must be one of {', '.join(ROLES)}")
-    if len(password) < MIN_PASSWORD:
-        raise Invalid("password", f"must be at least {MIN_PASSWORD} characters")
+    check_password(password, username)
     if extension is not None:
         extension = extension.strip() or None
     if extension and not extension.isdigit():
@@ -80,45 +92,61 @@ def create_user(
     return user
 
 
-def check_rate_limit(db: Session, username: str, address: str) -> None:
-    """Too many failed logins in the last minute for this user or this address: refuse."""
-    limit = get_settings().login_attempts_per_minute
-    since = utcnow() - timedelta(minutes=1)
-    failures = db.scalar(
-        select(func.count(LoginAttempt.id)).where(
-            LoginAttempt.at >= since,
-            (LoginAttempt.username == username.lower()) | (LoginAttempt.address == address),
-        )
+def find_login(db: Session, username: str) -> User | None:
+    """The user a typed username signs in as: the exact name, else any case of it."""
+    name = username.strip()
+    return db.scalar(select(User).where(User.username == name)) or db.scalar(
+        select(User).where(func.lower(User.username) == login_name(name)).limit(1)
     )
-    if failures and failures >= limit:
-        raise TooManyRequests("Too many failed logins; wait a minute and try again.")
 
 
 def authenticate(db: Session, username: str, password: str, address: str = "") -> User | None:
-    """The active user for these credentials, or None (the failure is counted)."""
-    check_rate_limit(db, username, address)
-    user = db.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
+    """The active user for these credentials, or None (the failure is counted).
+
+    Raises TooManyRequests while the account is locked for this address (crm_core.auth.throttle),
+    whatever the password."""
+    user = find_login(db, username)
+    account = login_name(user.username if user else username)
+    throttle.check_allowed(db, account, address)
     ok = verify_password(user.password_hash if user else None, password)
     if not ok or user is None or not user.is_active:
-        db.add(LoginAttempt(username=username.lower()[:80], address=address[:64]))
-        db.flush()
+        throttle.record_failure(db, account, address)
         return None
-    db.execute(delete(LoginAttempt).where(LoginAttempt.username == username.lower()))
+    throttle.forget_failures(db, account, address)
     return user
 
 
+def session_lifetime(kind: str) -> timedelta:
+    """Browser sessions last hours (``browser_session_hours``), API tokens days
+    (``session_days``)."""
+    settings = get_settings()
+    if kind == "cookie":
+        return timedelta(hours=settings.browser_session_hours)
+    return timedelta(days=settings.session_days)
+
+
 def open_session(
-    db: Session, user: User | None, kind: str = "cookie", label: str = "", days: int | None = None
+    db: Session,
+    user: User | None,
+    kind: str = "cookie",
+    label: str = "",
+    days: int | None = None,
+    *,
+    address: str = "",
+    user_agent: str = "",
 ) -> str:
     """A new secret for a browser session, bearer token or wall screen; only its hash is kept."""
     token = new_token()
+    lifetime = timedelta(days=days) if days else session_lifetime(kind)
     db.add(
         AuthSession(
             token_hash=token_hash(token),
             kind=kind,
             user_id=user.id if user else None,
-            expires_at=utcnow() + timedelta(days=days or get_settings().session_days),
+            expires_at=utcnow() + lifetime,
             label=label,
+            address=address[:64],
+            user_agent=user_agent[:200],
         )
     )
     db.flush()
@@ -140,6 +168,41 @@ def resolve_token(db: Session, token: str | None, kinds: tuple[str, ...]) -> Pri
 
 def close_session(db: Session, token: str) -> None:
     db.execute(delete(AuthSession).where(AuthSession.token_hash == token_hash(token)))
+
+
+def sessions_of(db: Session, user_id: int) -> list[AuthSession]:
+    """The user's unexpired browser sessions and bearer tokens, newest first."""
+    return list(
+        db.scalars(
+            select(AuthSession)
+            .where(
+                AuthSession.user_id == user_id,
+                AuthSession.kind.in_(("cookie", "bearer")),
+                AuthSession.expires_at >= utcnow(),
+            )
+            .order_by(AuthSession.created_at.desc(), AuthSession.id.desc())
+        )
+    )
+
+
+def session_id_of(db: Session, token: str | None) -> int | None:
+    """The id of the session or token behind a secret (to mark "this session" in a list)."""
+    if not token or len(token) > 200:
+        return None
+    return db.scalar(select(AuthSession.id).where(AuthSession.token_hash == token_hash(token)))
+
+
+def revoke_session(db: Session, user_id: int, session_id: int) -> None:
+    """End one of the user's own sessions or tokens; another's is reported missing."""
+    gone = db.execute(
+        delete(AuthSession).where(
+            AuthSession.id == session_id,
+            AuthSession.user_id == user_id,
+            AuthSession.kind.in_(("cookie", "bearer")),
+        )
+    )
+    if not gone.rowcount:
+        raise NotFound(f"session {session_id} not found")
 
 
 def user_for_extension(db: Session, extension: str) -> User | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -10,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from crm_core.apitypes import QueryId, RowId
+from crm_core.apitypes import ERROR_RESPONSES, IsoMoment, QueryId, RowId
 from crm_core.auth.deps import staff
 from crm_core.auth.principal import Principal
 from crm_core.clients import listing, merge, service
@@ -30,7 +29,7 @@ from crm_core.database import request_session
 from crm_core.errors import Invalid, NotFound
 from crm_core.phones import InvalidPhone
 
-router = APIRouter(tags=["clients"])
+router = APIRouter(tags=["clients"], responses=ERROR_RESPONSES)
 
 LIST_PARAMS = set(ClientFilter.model_fields) - {"custom"}
 CUSTOM_PREFIX = "cf."
@@ -97,8 +96,8 @@ def list_clients(
     city: Annotated[str | None, Query(max_length=120)] = None,
     kind: ClientKind | None = None,
     organization: QueryId = None,
-    created_from: datetime | None = None,
-    created_to: datetime | None = None,
+    created_from: IsoMoment | None = None,
+    created_to: IsoMoment | None = None,
     deleted: bool = False,
     sort: Annotated[str, Query(max_length=100)] = "display_name",
     limit: Annotated[int | None, Query(ge=1, le=200)] = None,

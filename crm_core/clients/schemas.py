@@ -17,22 +17,12 @@ from pydantic import (
     model_validator,
 )
 
+from crm_core.apitypes import name, no_bad_characters
 from crm_core.phones import InvalidPhone, to_e164
 
 
-def clean_text(value: str) -> str:
-    """Reject what no database column can hold: NUL characters and lone surrogates."""
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("must be valid Unicode text") from None
-    return value
-
-
 def Text(max_length: int) -> Any:  # noqa: N802 - reads like a type in the models below
-    return Annotated[str, Field(max_length=max_length), AfterValidator(clean_text)]
+    return Annotated[str, Field(max_length=max_length), AfterValidator(no_bad_characters)]
 
 
 ClientKind = Literal["person", "organization"]
@@ -40,7 +30,7 @@ ClientStatus = Literal["lead", "active", "inactive"]
 PhoneKind = Literal["mobile", "work", "home", "fax", "other"]
 EmailKind = Literal["work", "personal", "other"]
 AddressKind = Literal["work", "home", "billing", "delivery", "other"]
-Tag = Annotated[str, Field(min_length=1, max_length=60), AfterValidator(clean_text)]
+Tag = Annotated[str, Field(min_length=1, max_length=60), AfterValidator(no_bad_characters)]
 DbInt = Annotated[int, Field(ge=1, le=2**31 - 1)]
 Percent = Annotated[
     Decimal,
@@ -136,17 +126,17 @@ class HandleOut(HandleIn):
 class _ClientFields(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    first_name: Text(120) = ""
-    last_name: Text(120) = ""
-    middle_name: Text(120) = ""
-    org_name: Text(250) = Field("", description="Organization name (kind organization)")
+    first_name: name(120) = ""
+    last_name: name(120) = ""
+    middle_name: name(120) = ""
+    org_name: name(250) = Field("", description="Organization name (kind organization)")
     job_title: Text(120) = ""
     organization_id: DbInt | None = Field(None, description="Organization a person belongs to")
     owner_id: DbInt | None = None
     team_id: DbInt | None = None
-    category: Annotated[str, Field(min_length=1, max_length=40), AfterValidator(clean_text)] = (
-        "regular"
-    )
+    category: Annotated[
+        str, Field(min_length=1, max_length=40), AfterValidator(no_bad_characters)
+    ] = "regular"
     status: ClientStatus = "active"
     source: Text(80) = ""
     birthday: date | None = None
@@ -171,16 +161,16 @@ class ClientUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    first_name: Text(120) | None = None
-    last_name: Text(120) | None = None
-    middle_name: Text(120) | None = None
-    org_name: Text(250) | None = None
+    first_name: name(120) | None = None
+    last_name: name(120) | None = None
+    middle_name: name(120) | None = None
+    org_name: name(250) | None = None
     job_title: Text(120) | None = None
     organization_id: DbInt | None = None
     owner_id: DbInt | None = None
     team_id: DbInt | None = None
     category: (
-        Annotated[str, Field(min_length=1, max_length=40), AfterValidator(clean_text)] | None
+        Annotated[str, Field(min_length=1, max_length=40), AfterValidator(no_bad_characters)] | None
     ) = None
     status: ClientStatus | None = None
     source: Text(80) | None = None

@@ -277,7 +277,8 @@ def update_client(
                 raise Invalid(name, "must not be null")
             setattr(client, name, value.strip() if isinstance(value, str) else value)
     _check_names(client.kind, client.first_name, client.last_name, client.org_name)
-    _check_refs(db, actor, client, fields)
+    with db.no_autoflush:  # a missing team or owner is a 422, not a foreign-key error on flush
+        _check_refs(db, actor, client, fields)
     custom = None
     if data.custom is not None:
         custom = customfields.validate_values(db, ENTITY, data.custom, partial=True)

@@ -15,6 +15,7 @@ from sqlalchemy import Select
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 
+from crm_core.apitypes import ERROR_RESPONSES, ValidationErrorOut
 from crm_core.auth.deps import managers
 from crm_core.auth.principal import Principal
 from crm_core.clients.filters import list_query
@@ -25,7 +26,7 @@ from crm_core.errors import Invalid, TooLarge
 from crm_core.exchange import export, service
 from crm_core.exchange.mapping import TARGETS
 
-router = APIRouter(tags=["import/export"])
+router = APIRouter(tags=["import/export"], responses=ERROR_RESPONSES)
 
 
 class RowErrorOut(BaseModel):
@@ -60,7 +61,13 @@ async def _read_limited(upload: UploadFile) -> bytes:
 @router.post(
     "/import/clients",
     response_model=ImportReportOut,
-    responses={422: {"model": ImportReportOut, "description": "rejected: nothing was imported"}},
+    responses={
+        422: {
+            "model": ImportReportOut | ValidationErrorOut,
+            "description": "the file was rejected (nothing was imported: the report lists each "
+            "row's errors), or a field of the request was refused",
+        }
+    },
     summary="Import clients from a CSV or XLSX file (dry run for a preview)",
     description=(
         "Multipart form: `file` (CSV with , ; or tab, or XLSX; first row = column names), "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
-from crm_core.apitypes import QueryId, RowId
+from crm_core.apitypes import ERROR_RESPONSES, QueryId, RowId
 from crm_core.auth.deps import staff
 from crm_core.auth.principal import Principal
 from crm_core.customfields import service as customfields
@@ -14,7 +14,7 @@ from crm_core.tasks import service
 from crm_core.tasks.models import Task
 from crm_core.tasks.schemas import Assign, Kind, Status, TaskCreate, TaskOut, TaskPage, TaskUpdate
 
-router = APIRouter(prefix="/tasks", tags=["tasks"])
+router = APIRouter(prefix="/tasks", tags=["tasks"], responses=ERROR_RESPONSES)
 
 
 def render(db: Session, rows: list[Task]) -> list[TaskOut]:

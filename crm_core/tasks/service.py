@@ -105,9 +105,13 @@ def _check_assignee(db: Session, user_id: int | None) -> User | None:
     return user
 
 
-def _check_team(db: Session, team_id: int | None) -> None:
+def _check_team(db: Session, actor: Principal, team_id: int | None) -> None:
+    """The team must exist, and an operator may only put tasks in their own team (row rights
+    on writes as on reads)."""
     if team_id is not None and db.get(Team, team_id) is None:
         raise Invalid("team_id", f"no team {team_id}")
+    if actor.role == "operator" and team_id not in (None, actor.team_id):
+        raise Invalid("team_id", "operators may only assign their own team")
 
 
 def _check(db: Session, actor: Principal, task: Task) -> None:
@@ -171,7 +175,7 @@ def create_task(
     (or, for a task without client, the assignee's or the actor's)."""
     _check_client(db, actor, client_id)
     assignee = _check_assignee(db, assignee_id)
-    _check_team(db, team_id)
+    _check_team(db, actor, team_id)
     if team_id is None:
         team_id = _client_team(db, client_id)
     if team_id is None and client_id is None:
@@ -226,8 +230,8 @@ def update_task(db: Session, actor: Principal, task_id: int, changes: dict[str, 
                 task.team_id = _client_team(db, value)
         if name == "assignee_id" and value != task.assignee_id:
             _check_assignee(db, value)
-        if name == "team_id":
-            _check_team(db, value)
+        if name == "team_id" and value != task.team_id:
+            _check_team(db, actor, value)
         setattr(task, name, value)
     if "remind_at" in changes and changes["remind_at"] != before["remind_at"]:
         task.reminded_at = None  # a new reminder time is a new reminder

@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from crm_core.apitypes import BodyId, text
+from crm_core.apitypes import name as name_text
 
 Role = Literal["admin", "manager", "operator"]
 Language = Literal["en", "ro", "ru"]
@@ -69,12 +70,12 @@ class TeamOut(BaseModel):
 class TeamCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: text(120, 1)
+    name: name_text(120, 1)
     manager_id: BodyId | None = None
 
 
 class TeamUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: text(120, 1) | None = None
+    name: name_text(120, 1) | None = None
     manager_id: BodyId | None = Field(None, description="null removes the manager")

@@ -7,9 +7,11 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from crm_core.apitypes import clean_name
 from crm_core.audit.service import record, snapshot
 from crm_core.auth import service as auth
 from crm_core.auth.models import ROLES, AuthSession, Team, User
+from crm_core.auth.passwords import check_password
 from crm_core.auth.principal import Principal
 from crm_core.auth.rights import require
 from crm_core.auth.security import hash_password
@@ -106,8 +108,9 @@ def update_user(db: Session, actor: Principal, user_id: int, changes: dict[str, 
             ):
                 raise Conflict(f"extension {value} is already bound to another user")
         elif name == "password":
-            if value is None or len(value) < auth.MIN_PASSWORD:
-                raise Invalid("password", f"must be at least {auth.MIN_PASSWORD} characters")
+            if value is None:
+                raise Invalid("password", "must not be empty")
+            check_password(value, user.username)
             user.password_hash = hash_password(value)
             db.execute(delete(AuthSession).where(AuthSession.user_id == user.id))
             continue
@@ -164,13 +167,10 @@ def _check_manager(db: Session, manager_id: int | None) -> None:
 
 
 def _check_team_name(db: Session, name: str, team_id: int | None = None) -> str:
-    name = (name or "").strip()
+    name = clean_name(name or "")
     if not name:
         raise Invalid("name", "must not be empty")
-    query = select(Team.id).where(func.lower(Team.name) == name.lower())
-    if team_id is not None:
-        query = query.where(Team.id != team_id)
-    if db.scalar(query):
+    if auth.team_named(db, name, other_than=team_id) is not None:
         raise Conflict(f"team {name!r} exists already")
     return name
 

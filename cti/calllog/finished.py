@@ -57,6 +57,10 @@ class FinishedCall:
     talk_s: float = 0.0
     transfers: list[dict[str, Any]] = field(default_factory=list)
     recording: str = ""
+    forwarded_to: str = ""  # answered at this outside number, not by an operator
+    voicemail_left: bool = False
+    voicemail_s: float | None = None
+    voicemail_file: str = ""
     client_id: int | None = None  # when the popup already looked the caller up
     client_looked_up: bool = False
 
@@ -165,6 +169,10 @@ def _call_row(
         transfers=list(facts.transfers),
         disposition=facts.disposition,
         recording=(facts.recording or "")[:255],
+        forwarded_to=(facts.forwarded_to or "")[:32],
+        voicemail_left=facts.voicemail_left,
+        voicemail_s=facts.voicemail_s,
+        voicemail_file=(facts.voicemail_file or "")[:255],
         client_id=client_id,
         note=note_text,
     )
@@ -231,7 +239,16 @@ def _subject(facts: FinishedCall) -> str:
         text += f" (queue {facts.queue})"
     if who:
         text += f", ext {who}"
-    return f"{text}: {facts.disposition}"[:250]
+    return f"{text}: {facts.disposition}{_outcome(facts)}"[:250]
+
+
+def _outcome(facts: FinishedCall) -> str:
+    """Where an unanswered call went: ``, forwarded to +40744333444``, ``, left voicemail``."""
+    if facts.forwarded_to:
+        return f", forwarded to {facts.forwarded_to}"
+    if facts.voicemail_left:
+        return ", left voicemail"
+    return ""
 
 
 def _note_applies(db: Session, note: CallNote, users: Iterable[User | None]) -> bool:
@@ -268,6 +285,7 @@ def _create_callback_task(db: Session, call: Call) -> int | None:
             f"{call.disposition.capitalize()} call at {call.started_at:%Y-%m-%d %H:%M} UTC"
             + (f" (queue {call.queue})" if call.queue else "")
             + (f", rang {', '.join(call.rang)}" if call.rang else "")
+            + (", left voicemail" if call.voicemail_left else "")
         ),
         client_id=call.client_id,
         assignee_id=owner_id,

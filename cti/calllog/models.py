@@ -49,6 +49,12 @@ class Call(Base):
     transfers: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     disposition: Mapped[str] = mapped_column(String(12), index=True)
     recording: Mapped[str] = mapped_column(String(255), default="")
+    # the outside number the PBX forwarded the call to (then answered there, not by an operator)
+    forwarded_to: Mapped[str] = mapped_column(String(32), default="")
+    # the caller left a message in voicemail: its duration and file where Asterisk reports them
+    voicemail_left: Mapped[bool] = mapped_column(Boolean, default=False)
+    voicemail_s: Mapped[float | None] = mapped_column(Float)
+    voicemail_file: Mapped[str] = mapped_column(String(255), default="")
     client_id: Mapped[int | None] = mapped_column(
         ForeignKey("clients.id", ondelete="SET NULL"), index=True
     )

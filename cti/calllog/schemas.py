@@ -33,6 +33,10 @@ class CallOut(BaseModel):
     transfers: list[dict[str, Any]]
     disposition: str
     recording: str
+    forwarded_to: str
+    voicemail_left: bool
+    voicemail_s: float | None
+    voicemail_file: str
     client_id: int | None
     callback_task_id: int | None
     note: str
@@ -65,6 +69,8 @@ class CallToReturn(BaseModel):
     client_name: str | None
     queue: str
     disposition: str
+    voicemail_left: bool
+    voicemail_s: float | None
     at: datetime
     attempts: int
     assignee_id: int | None

@@ -115,34 +115,58 @@ def list_calls(
 # --- notes -----------------------------------------------------------------------------
 
 
+def _may_write_note(actor: Principal, call: Call | None, note: CallNote | None) -> bool:
+    """Managers write any call's note; an operator only the note of a call they were on.
+
+    A logged call names its operators (the one who answered, the extensions that rang). A call
+    still going on is not logged yet: an operator with an extension may start its note, and from
+    then on only that author (and managers) may change it."""
+    if actor.sees_all_clients:
+        return True
+    if actor.role != "operator" or actor.id is None:
+        return False
+    if call is not None:
+        return call.answered_user_id == actor.id or any(
+            leg.user_id == actor.id for leg in call.legs
+        )
+    if note is not None:
+        return note.author_id == actor.id
+    return bool(actor.extension)
+
+
+def _keep_note(db: Session, actor: Principal, linkedid: str, note: CallNote | None, body: str):
+    """Store the note aside (``call_notes``); two first writers at once: the second updates."""
+    if note is not None:
+        note.body, note.author_id, note.updated_at = body, actor.id, utcnow()
+        return
+    note = CallNote(linkedid=linkedid, author_id=actor.id, body=body, updated_at=utcnow())
+    try:
+        with db.begin_nested():
+            db.add(note)
+            db.flush()
+    except IntegrityError:
+        raced = db.scalar(select(CallNote).where(CallNote.linkedid == linkedid))
+        if raced is None or not _may_write_note(actor, None, raced):
+            raise NotFound(f"call {linkedid} not found") from None
+        raced.body, raced.author_id = body, actor.id
+
+
 def save_note(db: Session, actor: Principal, linkedid: str, body: str) -> dict[str, Any]:
     """The operator's note for a call, written while talking; lands on the call's history entry.
 
     Before the call is logged the note is kept aside (``call_notes``) and applied when it is.
+    Someone who may not write it gets 404, as for a call they may not see.
     """
     linkedid = (linkedid or "").strip()
     if not linkedid or len(linkedid) > 64:
         raise Invalid("call_id", "must be 1 to 64 characters")
     if len(body) > NOTE_LIMIT:
         raise Invalid("body", f"must be at most {NOTE_LIMIT} characters")
-    call = db.scalar(select(Call).where(Call.linkedid == linkedid))
-    if (
-        call is not None
-        and db.scalar(select(Call.id).where(Call.id == call.id, visible_calls(actor))) is None
-    ):
-        raise NotFound(f"call {linkedid} not found")
+    call = db.scalar(select(Call).where(Call.linkedid == linkedid).options(selectinload(Call.legs)))
     note = db.scalar(select(CallNote).where(CallNote.linkedid == linkedid))
-    if note is None:
-        note = CallNote(linkedid=linkedid, author_id=actor.id, body=body, updated_at=utcnow())
-        try:
-            with db.begin_nested():
-                db.add(note)
-                db.flush()
-        except IntegrityError:
-            note = db.scalar(select(CallNote).where(CallNote.linkedid == linkedid))
-            note.body, note.author_id = body, actor.id
-    else:
-        note.body, note.author_id, note.updated_at = body, actor.id, utcnow()
+    if not _may_write_note(actor, call, note):
+        raise NotFound(f"call {linkedid} not found")
+    _keep_note(db, actor, linkedid, note, body)
     if call is not None:
         call.note = body
         if call.interaction_id is not None:
@@ -200,6 +224,8 @@ def calls_to_return(db: Session, actor: Principal, limit: int = 100) -> list[dic
                 "client_name": client.display_name if client else None,
                 "queue": call.queue,
                 "disposition": call.disposition,
+                "voicemail_left": call.voicemail_left,
+                "voicemail_s": call.voicemail_s,
                 "at": call.started_at,
                 "attempts": attempts,
                 "assignee_id": task.assignee_id,

@@ -4,16 +4,18 @@ what each one changes in the live calls."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import datetime
 
 from cti.tracker.channels import (
     PRES_PROHIBITED,
     CallState,
     dialed_number,
     digits_only,
+    e164,
     known,
     presentation_restricted,
 )
-from cti.tracker.live import LiveCalls
+from cti.tracker.voicemail import VOICEMAIL_VARIABLES, VoicemailEvents
 
 #: dialplan variables that carry the caller-ID presentation (AMI has no field for it)
 PRESENTATION_VARIABLES = {"caller_pres", "callerpres", "cid_pres", "callerid_pres"}
@@ -23,7 +25,7 @@ RECORDING_VARIABLES = {"mixmonitor_filename", "callfilename", "recording_file", 
 EventHandler = Callable[[Mapping[str, str]], None]
 
 
-class CallEventHandlers(LiveCalls):
+class CallEventHandlers(VoicemailEvents):
     """One method per AMI call event; :meth:`call_handlers` maps event names to them."""
 
     def call_handlers(self) -> dict[str, EventHandler]:
@@ -41,11 +43,13 @@ class CallEventHandlers(LiveCalls):
             "agentringnoanswer": self._agentringnoanswer,
             "queuecallerjoin": self._queuejoin,
             "queuecallerabandon": self._queueabandon,
+            "pickup": self._pickup,
             "blindtransfer": self._blindtransfer,
             "attendedtransfer": self._attendedtransfer,
             "bridgeenter": self._bridgeenter,
             "hangup": self._hangup,
             "mixmonitorstart": self._mixmonitor,
+            **self.voicemail_handlers(),
         }
 
     # ------------------------------------------------------------------ call events
@@ -78,11 +82,26 @@ class CallEventHandlers(LiveCalls):
         chan = self._channels.get(event.get("uniqueid", ""))
         if chan is None:
             return
+        state = self._states.get(chan.linkedid)
         if event.get("channelstatedesc", "").lower() == "up" or event.get("channelstate") == "6":
             chan.up = True
-        state = self._states.get(chan.linkedid)
+            if state is not None and chan.external:
+                self._pbx_answered(state)
         if state is not None:
             self._update_caller(state, chan, event)
+
+    def _pbx_answered(self, state: CallState) -> None:
+        """An outside channel went up: after the phones of an unanswered inbound call stopped
+        ringing, the PBX took the caller itself (voicemail, an announcement)."""
+        call = state.call
+        if (
+            call.direction == "inbound"
+            and call.answered_at is None
+            and call.rang
+            and not call.ringing
+            and call.pbx_answered_at is None
+        ):
+            call.pbx_answered_at = self._time()
 
     def _varset(self, event: Mapping[str, str]) -> None:
         variable = event.get("variable", "").lstrip("_").lower()
@@ -95,6 +114,8 @@ class CallEventHandlers(LiveCalls):
             value = known(event.get("value"))
             if state is not None and value:
                 state.call.recording = value
+        elif variable in VOICEMAIL_VARIABLES:
+            self.voicemail_variable(event, variable)
 
     def _mixmonitor(self, event: Mapping[str, str]) -> None:
         state = self._state_for(event)
@@ -103,9 +124,11 @@ class CallEventHandlers(LiveCalls):
             state.call.recording = value
 
     def _dial_target(self, event: Mapping[str, str]) -> tuple[CallState | None, str | None, str]:
+        """The call a dial belongs to (the dialling channel's: a picked-up call's DialEnd names
+        the picker's channel, which has a Linkedid of its own), the dialed extension, its leg."""
         dest_uid = event.get("destuniqueid", "")
         dest_chan = self._channels.get(dest_uid)
-        linkedid = event.get("destlinkedid") or event.get("linkedid")
+        linkedid = event.get("linkedid") or event.get("destlinkedid")
         state = self._states.get(linkedid) if linkedid else None
         if state is None and dest_chan is not None:
             state = self._states.get(dest_chan.linkedid)
@@ -129,6 +152,11 @@ class CallEventHandlers(LiveCalls):
             if call.direction == "outbound":
                 number = dialed_number(event, source)
                 self._set_remote(call, number)
+            elif call.direction == "inbound" and call.answered_at is None and source is not None:
+                # nobody answered yet and the caller's leg dials out again: a forward
+                number = dialed_number(event, source)
+                if number:
+                    call.forwarded_to = e164(number, self.region) or number
             return
         state.legs[dest_uid] = ext
         if call.answered_by is not None and ext != call.answered_by:
@@ -152,12 +180,7 @@ class CallEventHandlers(LiveCalls):
         status = event.get("dialstatus", "").upper()
         now = self._time()
         if ext is None:
-            if call.direction == "outbound":
-                call.remote_dial_status = status
-                if status == "ANSWER" and call.remote_answered_at is None:
-                    call.remote_answered_at = now
-                    if call.answered_by is None and call.origin_extension:
-                        self._answer(state, call.origin_extension, now)
+            self._outside_dial_ended(state, status, now)
             return
         if status:
             call.dial_statuses[ext] = status
@@ -165,9 +188,46 @@ class CallEventHandlers(LiveCalls):
             if ext in state.consult:
                 self._stop_ring(state, ext)
                 return
+            dest_chan = self._channels.get(dest_uid)
+            if dest_chan is not None:
+                # a call pickup: the picker's channel (its own Linkedid) now carries this call
+                self._move_channel(dest_chan, state)
             self._answer(state, ext, now)
+        elif status == "CANCEL" and call.answered_at is None and dest_uid in state.legs:
+            self._ring_ends_with_the_outcome(state, ext)
         else:
             self._stop_ring(state, ext)
+            self._outcome_without_answer(state)
+
+    def _outside_dial_ended(self, state: CallState, status: str, now: datetime) -> None:
+        """The dial of an outside number ended: the far end of an outbound call, or the
+        destination of a forwarded inbound call, answered (or not)."""
+        call = state.call
+        if call.direction == "outbound":
+            call.remote_dial_status = status
+            if status == "ANSWER" and call.remote_answered_at is None:
+                call.remote_answered_at = now
+                if call.answered_by is None and call.origin_extension:
+                    self._answer(state, call.origin_extension, now)
+        elif call.forwarded_to is not None and call.answered_at is None:
+            if status == "ANSWER":
+                # answered by the forward destination, not by an operator
+                call.remote_answered_at = call.answered_at = now
+            else:
+                call.dial_statuses[call.forwarded_to] = status
+
+    def _pickup(self, event: Mapping[str, str]) -> None:
+        """``Pickup`` (an AMI user without event filters gets it before the DialEnd): the
+        picker's channel takes over the call ringing at the target channel."""
+        picker = self._channels.get(event.get("uniqueid", ""))
+        state = self._states.get(event.get("targetlinkedid", ""))
+        if state is None:
+            target = self._channels.get(event.get("targetuniqueid", ""))
+            state = self._states.get(target.linkedid) if target is not None else None
+        if picker is None or state is None or picker.extension is None:
+            return
+        self._move_channel(picker, state)
+        self._answer(state, picker.extension, self._time())
 
     def _agent_ext(self, event: Mapping[str, str]) -> str | None:
         chan = self._channels.get(event.get("destuniqueid", ""))
@@ -245,6 +305,11 @@ class CallEventHandlers(LiveCalls):
             target = consults[-1] if consults else None
         now = self._time()
         self._transfer(state, source, target, "attended", now)
+        target_chan = self._channels.get(event.get("transfertargetuniqueid", ""))
+        if target_chan is not None:
+            # the consulted operator's channel joins the caller's call; the consultation call
+            # ends with its last channel (the transferer's second leg hangs up right away)
+            self._move_channel(target_chan, state)
         if target is not None:
             state.consult.discard(target)
             self._answer(state, target, now)

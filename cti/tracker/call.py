@@ -13,6 +13,26 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass
+class Voicemail:
+    """The caller reached a mailbox (the ``VoiceMail`` application ran on the call)."""
+
+    at: datetime  # when the call reached it (first evidence seen)
+    mailbox: str | None = None  # ``101@default``
+    left_message: bool = False  # Asterisk saved a message (VM_MESSAGEFILE, MessageWaiting)
+    file: str | None = None  # the message file, from ``VM_MESSAGEFILE``
+    message_started_at: datetime | None = None  # the beep: VM_MESSAGEFILE is set then
+    reported_s: float | None = None  # the message's duration, where Asterisk reports it
+
+    def message_s(self, ended_at: datetime | None) -> float | None:
+        """The message's duration: as reported, else from the beep to the caller's hangup."""
+        if self.reported_s is not None:
+            return self.reported_s
+        if not self.left_message or self.message_started_at is None or ended_at is None:
+            return None
+        return round(max((ended_at - self.message_started_at).total_seconds(), 0.0), 3)
+
+
 @dataclass(eq=False)
 class TrackedCall:
     """What the CTI knows about one call; ``call_id`` is the Asterisk Linkedid."""
@@ -40,33 +60,53 @@ class TrackedCall:
     origin_extension: str | None = None  # the extension that placed an outbound/internal call
     first_ring_at: datetime | None = None
     queue_joined_at: datetime | None = None
-    remote_answered_at: datetime | None = None  # outbound: when the far end picked up
+    remote_answered_at: datetime | None = None  # when an outside party picked up (see below)
+    forwarded_to: str | None = None  # inbound: the outside number the PBX forwarded it to
+    ring_ended_at: datetime | None = None  # unanswered: when the last phone stopped ringing
+    voicemail: Voicemail | None = None  # the caller reached voicemail
+    # unanswered: the PBX answered the caller itself after the phones stopped ringing
+    # (voicemail, an announcement); with the sample event filter the only sign of voicemail
+    pbx_answered_at: datetime | None = None
     abandoned: bool = False  # QueueCallerAbandon seen
     dial_statuses: dict[str, str] = field(default_factory=dict)  # extension -> last DialStatus
     remote_dial_status: str | None = None  # outbound: DialStatus of the external leg
     caller_channel: str | None = None
 
     @property
+    def _waiting_ended_at(self) -> datetime | None:
+        """When the caller stopped waiting for an operator: the answer; for a call that went
+        to voicemail (or that the PBX answered itself once the phones stopped ringing), when
+        the phones stopped ringing; else the end."""
+        if self.answered_at is not None:
+            return self.answered_at
+        if self.voicemail is not None or self.pbx_answered_at is not None:
+            took_over = self.voicemail.at if self.voicemail is not None else self.pbx_answered_at
+            return self.ring_ended_at or took_over
+        return self.ended_at
+
+    @property
     def wait_s(self) -> float | None:
         """Seconds the caller waited before someone answered (or until the end)."""
-        end = self.answered_at or self.ended_at
+        end = self._waiting_ended_at
         return None if end is None else round((end - self.started_at).total_seconds(), 3)
 
     @property
     def ring_s(self) -> float | None:
-        """Seconds from the first ring to the answer (or the end)."""
+        """Seconds from the first ring to the answer (or the end; voicemail time excluded)."""
         if self.first_ring_at is None:
             return None
-        end = self.answered_at or self.ended_at
+        end = self._waiting_ended_at
         return None if end is None else round((end - self.first_ring_at).total_seconds(), 3)
 
     @property
     def talk_s(self) -> float | None:
-        """Seconds of conversation (outbound: from the far end's answer)."""
-        start = self.remote_answered_at if self.direction == "outbound" else self.answered_at
-        if start is None or self.ended_at is None:
+        """Seconds from ``answered_at`` to the end, so the two always add up. An outbound
+        call whose far end never answered has no talk time (the operator only dialled)."""
+        if self.answered_at is None or self.ended_at is None:
             return None
-        return round((self.ended_at - start).total_seconds(), 3)
+        if self.direction == "outbound" and self.remote_answered_at is None:
+            return None
+        return round((self.ended_at - self.answered_at).total_seconds(), 3)
 
     @property
     def ended(self) -> bool:
@@ -102,8 +142,25 @@ class TrackedCall:
                 for t in self.transfers
             ],
             "disposition": self.disposition,
+            "remote_answered_at": (
+                self.remote_answered_at.isoformat() if self.remote_answered_at else None
+            ),
+            "forwarded_to": self.forwarded_to,
+            "voicemail": self.voicemail_summary(),
             "recording": self.recording,
             "partial": self.partial,
+        }
+
+    def voicemail_summary(self) -> dict[str, Any] | None:
+        """What the call log keeps about the voicemail, JSON-able."""
+        vm = self.voicemail
+        if vm is None:
+            return None
+        return {
+            "mailbox": vm.mailbox,
+            "left_message": vm.left_message,
+            "file": vm.file,
+            "message_s": vm.message_s(self.ended_at),
         }
 
     def final_disposition(self) -> str:

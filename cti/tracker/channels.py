@@ -41,7 +41,7 @@ class Channel:
 
 
 class CallState:
-    __slots__ = ("call", "channels", "legs", "pending_transfer", "consult")
+    __slots__ = ("call", "channels", "legs", "pending_transfer", "consult", "ring_ending")
 
     def __init__(self, call: TrackedCall):
         self.call = call
@@ -49,6 +49,11 @@ class CallState:
         self.legs: dict[str, str] = {}  # dialed channel Uniqueid -> extension
         self.pending_transfer: dict[str, Any] | None = None
         self.consult: set[str] = set()  # extensions rung for a consultation (attended transfer)
+        # extensions whose ringing ends with the call's next outcome, not at once: a ring
+        # group's losers get their CANCEL just before the winner's ANSWER, and a picked-up
+        # phone's leg hangs up just before the pickup's ANSWER; told at the answer, they learn
+        # it was answered elsewhere (see LiveCalls._ring_ends_with_the_outcome)
+        self.ring_ending: set[str] = set()
 
 
 class ExtensionMatcher:

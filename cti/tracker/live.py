@@ -148,11 +148,13 @@ class LiveCalls:
 
     def _ring(self, state: CallState, ext: str, now: datetime) -> None:
         call = state.call
+        state.ring_ending.discard(ext)  # a new leg rings it again
         if ext in call.ringing:
             return
         if ext not in call.rang:
             call.rang.append(ext)
         call.ringing.add(ext)
+        call.ring_ended_at = None
         if call.first_ring_at is None:
             call.first_ring_at = now
         self._emit("ringing", call, ext)
@@ -161,6 +163,9 @@ class LiveCalls:
         call = state.call
         if ext in call.ringing:
             call.ringing.discard(ext)
+            state.ring_ending.discard(ext)
+            if not call.ringing and call.answered_at is None:
+                call.ring_ended_at = self._time()
             self._emit("ring_stopped", call, ext)
 
     def _answer(self, state: CallState, ext: str, now: datetime) -> None:
@@ -179,6 +184,19 @@ class LiveCalls:
         if call.answered_at is None:
             call.answered_at = now
         self._emit("answered", call, ext)
+        for other in sorted(state.ring_ending):
+            self._stop_ring(state, other)
+
+    def _ring_ends_with_the_outcome(self, state: CallState, ext: str) -> None:
+        """``ext`` stops ringing at the call's next answer or dial, or when its leg hangs up
+        after a CANCEL, or at the end: whichever comes first (see ``CallState.ring_ending``)."""
+        if ext in state.call.ringing:
+            state.ring_ending.add(ext)
+
+    def _outcome_without_answer(self, state: CallState) -> None:
+        """Another dial began or ended without an answer: pending ring stops are due."""
+        for ext in sorted(state.ring_ending):
+            self._stop_ring(state, ext)
 
     def _transfer(
         self, state: CallState, source: str | None, target: str | None, kind: str, now: datetime
@@ -188,6 +206,30 @@ class LiveCalls:
         call.transfers.append(record)
         state.pending_transfer = record
         self._emit("transferred", call, target)
+
+    def _move_channel(self, chan: Channel, into: CallState) -> None:
+        """A channel created for one call joins another (call pickup: the picker's channel;
+        attended transfer: the consulted operator's). What it was dialed as moves with it. A
+        call left with nothing to report (the picker's own ``*8`` call) vanishes unreported,
+        its other channels joining too."""
+        source = self._states.get(chan.linkedid)
+        if source is None or source is into:
+            return
+        moving = [chan]
+        old = source.call
+        vanishes = not old.rang and old.answered_by is None and old.direction == "internal"
+        if vanishes:
+            moving = list(source.channels.values())
+            self._states.pop(old.call_id, None)
+            self.calls.pop(old.call_id, None)
+            self._ended[old.call_id] = None
+        for moved in moving:
+            moved.linkedid = into.call.call_id
+            source.channels.pop(moved.uniqueid, None)
+            into.channels[moved.uniqueid] = moved
+            ext = source.legs.pop(moved.uniqueid, None)
+            if ext is not None:
+                into.legs[moved.uniqueid] = ext
 
     def _end(self, state: CallState, now: datetime) -> None:
         call = state.call
@@ -216,7 +258,14 @@ class LiveCalls:
         state.channels.pop(uid, None)
         ext = state.legs.pop(uid, None)
         if ext is not None and ext in state.call.ringing and ext not in state.legs.values():
-            # the leg went away without a DialEnd (events lost, device unreachable)
-            self._stop_ring(state, ext)
+            pickup_possible = (
+                end_call and state.call.answered_at is None and ext not in state.ring_ending
+            )
+            if pickup_possible and any(c.external for c in state.channels.values()):
+                # without a DialEnd: picked up by a colleague (the pickup's ANSWER follows),
+                # the device became unreachable or events were lost
+                self._ring_ends_with_the_outcome(state, ext)
+            else:
+                self._stop_ring(state, ext)
         if end_call and not state.channels:
             self._end(state, self._time())

@@ -19,12 +19,18 @@ Rules that come from real recordings (../shared/ami-traces, see docs/cti.md):
 * ``DialEnd`` comes twice for ringall losers, ``DialBegin``/``DialEnd`` of an Originate have no
   ``Channel``: everything here is idempotent;
 * a Redirect transfer emits no event: a new ``DialBegin`` from the caller's channel to another
-  extension after the answer *is* the transfer.
+  extension after the answer *is* the transfer;
+* a dial belongs to the dialling channel's Linkedid: a call pickup's ``DialEnd`` names the
+  picker's channel, created with a Linkedid of its own, which then joins the caller's call; an
+  attended transfer moves the consulted operator's channel into the caller's call.
+
+docs/cti.md has the table of call shapes and the events each is read from.
 
 The package: :mod:`~cti.tracker.call` (the tracked call), :mod:`~cti.tracker.channels` (channel
 names to extensions and trunks), :mod:`~cti.tracker.live` (state transitions),
 :mod:`~cti.tracker.ami_events` (the AMI call event handlers), :mod:`~cti.tracker.resync` (the
-snapshot after a login) and :mod:`~cti.tracker.presence` (device states).
+snapshot after a login), :mod:`~cti.tracker.voicemail` (callers who reached voicemail) and
+:mod:`~cti.tracker.presence` (device states).
 """
 
 from __future__ import annotations
@@ -62,6 +68,9 @@ _CAMEL_EVENT_NAMES = (
     "BridgeEnter",
     "Hangup",
     "MixMonitorStart",
+    "Newexten",
+    "MessageWaiting",
+    "Pickup",
     "DeviceStateChange",
     "QueueMemberStatus",
     "QueueMemberAdded",

@@ -2,7 +2,9 @@
    Self-hosted, no framework, no build step. */
 (function () {
   "use strict";
-  const I18N = window.CALLCARD_I18N || {};
+  // the page's translations: a JSON block the server fills (no inline script: see the CSP)
+  const i18nBlock = document.getElementById("callcard-i18n");
+  const I18N = i18nBlock ? JSON.parse(i18nBlock.textContent) : {};
   const t = (key) => I18N[key] || key;
   const body = document.body;
   const csrf = body.dataset.csrf || "";
@@ -196,7 +198,8 @@
     const interactions = (card && (card.interactions || card.last_interactions)) || [];
     const tasks = (card && (card.open_tasks || card.tasks)) || [];
 
-    const node = el("section", { class: "popup" + (isVip ? " vip" : "") + (card ? "" : " unknown"), "data-call-id": msg.call_id, role: "dialog", "aria-label": t("incoming_call") });
+    // a labelled region, not a dialog: it never takes the focus from what the operator types
+    const node = el("section", { class: "popup" + (isVip ? " vip" : "") + (card ? "" : " unknown"), "data-call-id": msg.call_id, "aria-label": `${t("incoming_call")}: ${name}` });
     const status = el("div", { class: "popup-status", text: t("incoming_call") + (msg.queue ? ` · ${t("queue")} ${msg.queue}` : "") });
     const head = el("div", { class: "popup-head" },
       el("div", { class: "popup-who" },
@@ -256,7 +259,41 @@
 
   function removePopup(callId) {
     const p = popups.get(callId);
-    if (p) { p.node.classList.add("leaving"); setTimeout(() => p.node.remove(), 200); popups.delete(callId); }
+    if (!p) return;
+    const hadFocus = p.node.contains(document.activeElement);
+    p.node.classList.add("leaving");
+    setTimeout(() => p.node.remove(), 200);
+    popups.delete(callId);
+    popupsChanged();
+    if (hadFocus) document.getElementById("popups").focus();  // not lost to the page's top
+  }
+  // a popup drawn again (the hub replays a ringing call) keeps the note being typed, and its focus
+  function keepNote(oldNode, newNode) {
+    const before = oldNode.querySelector(".popup-note"), after = newNode.querySelector(".popup-note");
+    if (!before || !after) return;
+    after.value = before.value;
+    if (document.activeElement === before) {
+      const [start, end] = [before.selectionStart, before.selectionEnd];
+      queueMicrotask(() => { after.focus(); after.setSelectionRange(start, end); });
+    }
+  }
+  // the skip link to the popups is offered while there is one
+  function popupsChanged() {
+    document.querySelectorAll("[data-popup-skip]").forEach((a) => { a.hidden = popups.size === 0; });
+  }
+  // screen readers hear who is calling; the focus stays in the note being typed
+  function announce(text) {
+    const region = document.getElementById("call-announcer");
+    if (!region) return;
+    region.textContent = "";
+    setTimeout(() => { region.textContent = text; }, 50);  // a change, even for the same words
+  }
+  function announcement(msg) {
+    const card = msg.card;
+    const name = card ? cardField(card, "display_name", "name") : (msg.name || t("unknown_number"));
+    const number = msg.withheld ? t("withheld_number") : (msg.number || msg.e164 || "");
+    const vip = card && (card.is_vip === true || String(card.category || "").toLowerCase() === "vip");
+    return [t("incoming_call"), [vip ? "VIP" : null, name, number].filter(Boolean).join(", ")].join(": ");
   }
   Callcard.popups = popups;
 
@@ -265,8 +302,11 @@
     if (!box) return;
     const existing = popups.get(msg.call_id);
     const node = renderPopup(msg);
+    if (existing) keepNote(existing.node, node);
     if (existing) existing.node.replaceWith(node); else box.prepend(node);
     popups.set(msg.call_id, { node, msg });
+    popupsChanged();
+    if (!existing) announce(announcement(msg));
   });
   Callcard.on("call.answered", (msg) => {
     const p = popups.get(msg.call_id);
@@ -274,6 +314,7 @@
     if (!msg.by_me) { removePopup(msg.call_id); return; }
     p.node.classList.add("incall");
     p.node.querySelector(".popup-status").textContent = t("in_call");
+    announce(t("in_call"));
   });
   Callcard.on("call.dismissed", (msg) => removePopup(msg.call_id));
   Callcard.on("call.ended", (msg) => {
@@ -464,6 +505,22 @@
       toast(t("error"), e.message, "error");
       btn.disabled = false;
     }
+  });
+
+  // skip links: the focus goes to the target itself (a region, a popup), not only the view
+  document.addEventListener("click", (ev) => {
+    const link = ev.target.closest(".skip-links a");
+    const target = link && document.querySelector(link.getAttribute("href"));
+    if (!target) return;
+    ev.preventDefault();
+    target.focus();
+    target.scrollIntoView({ block: "nearest" });
+  });
+
+  // pickers that apply at once (the language of the user menu): <select data-submit-on-change>
+  document.addEventListener("change", (ev) => {
+    const select = ev.target.closest("[data-submit-on-change]");
+    if (select && select.form) select.form.submit();
   });
 
   // repeated groups (phones, e-mails, addresses): <template data-row-for="phones">

@@ -58,7 +58,7 @@
     recent.replaceChildren(...items.map((c) => C.el("li", {},
       C.el("button", { type: "button", class: "link", "data-number": c.number, onclick: () => { input.value = c.number; pick.requestSubmit(); } },
         C.el("strong", { text: c.name || c.number }), c.name ? C.el("span", { class: "muted", text: " " + c.number }) : null),
-      C.el("small", { class: "muted", style: "display:block", text: `${C.fmtDateTime(c.at)} · ${c.body}` }))));
+      C.el("small", { class: "muted block", text: `${C.fmtDateTime(c.at)} · ${c.body}` }))));
   }
   loadRecent();
   setInterval(loadRecent, 10000);

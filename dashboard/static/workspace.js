@@ -14,6 +14,7 @@
       C.el("span", {},
         row.client_id ? C.el("a", { href: `/clients/${row.client_id}`, text: row.client_name || row.number }) : C.el("strong", { text: row.number || "—" }),
         " ", C.el("span", { class: "badge " + (row.disposition === "abandoned" ? "warn" : "bad"), text: t("disposition_" + row.disposition) }),
+        row.voicemail_left ? [" ", C.el("span", { class: "badge", text: t("left_voicemail") + (row.voicemail_s ? ` · ${Math.round(row.voicemail_s)} s` : "") })] : null,
         C.el("br"),
         C.el("small", { class: "muted", text: [C.fmtDateTime(row.at), row.client_id ? row.number : null, row.queue ? `${t("queue")} ${row.queue}` : null, row.attempts ? `× ${row.attempts}` : null].filter(Boolean).join(" · ") })),
       C.el("span", { class: "row" },

@@ -9,15 +9,16 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from crm_core.apitypes import RowId
 from crm_core.auth import service
-from crm_core.auth.api import client_address, set_session_cookie
-from crm_core.auth.deps import SESSION_COOKIE
+from crm_core.auth.api import client_address, open_session_for, set_session_cookie
+from crm_core.auth.deps import CSRF_HEADER, SESSION_COOKIE
 from crm_core.auth.models import User
 from crm_core.auth.principal import Principal
 from crm_core.auth.security import csrf_matches
 from crm_core.config import get_settings, secret_key
 from crm_core.database import request_session
-from crm_core.errors import TooManyRequests
+from crm_core.errors import NotFound, TooManyRequests
 from dashboard import i18n
 from dashboard.i18n import _
 from dashboard.views.common import (
@@ -74,7 +75,13 @@ def _login_page(
         status_code=status,
     )
     response.set_cookie(
-        LOGIN_CSRF_COOKIE, token, max_age=3600, httponly=True, samesite="strict", path="/login"
+        LOGIN_CSRF_COOKIE,
+        token,
+        max_age=3600,
+        httponly=True,
+        samesite="strict",
+        secure=get_settings().secure_cookies,
+        path="/login",
     )
     return response
 
@@ -134,7 +141,7 @@ def login_submit(
             status=401,
             lang=lang,
         )
-    token = service.open_session(db, user, "cookie", label="browser")
+    token = open_session_for(db, request, user, "cookie", "browser")
     response = RedirectResponse(safe_next(next), status_code=303)
     set_session_cookie(response, token)
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
@@ -150,14 +157,80 @@ def _check_form_csrf(request: Request, presented: str) -> bool:
 def logout(
     request: Request,
     csrf_token: str = Form("", max_length=100),
+    user: Principal | None = Depends(optional_user),
     db: Session = request_session,
 ) -> Response:
+    """Sign out: the session ends on the server and its cookie goes, together. Without the
+    page's CSRF token neither happens (another site cannot sign the user out)."""
     cookie = session_cookie(request)
-    if cookie and _check_form_csrf(request, csrf_token):
+    if user is not None and cookie:
+        if not _check_form_csrf(request, csrf_token):
+            return _csrf_refused(request, user)
         service.close_session(db, cookie)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
+
+
+def _csrf_refused(request: Request, user: Principal) -> Response:
+    i18n.set_language(user.language)  # the texts below are translated before render()
+    return render(
+        request,
+        "message.html",
+        {"title": _("Not allowed"), "message": _("CSRF token missing or wrong; reload the page")},
+        user=user,
+        status_code=403,
+    )
+
+
+@router.get("/settings")
+def settings_page(
+    request: Request,
+    user: Principal = Depends(page_user),
+    db: Session = request_session,
+) -> Response:
+    """The user's own settings: where they are signed in (browser sessions and API tokens)."""
+    return render(
+        request,
+        "settings.html",
+        {
+            "title": _("Settings"),
+            "sessions": service.sessions_of(db, user.id or 0),
+            "current_session": service.session_id_of(db, session_cookie(request)),
+        },
+        user=user,
+    )
+
+
+@router.post("/settings/sessions/{session_id}/revoke")
+def revoke_session(
+    request: Request,
+    session_id: RowId,
+    csrf_token: str = Form("", max_length=100),
+    user: Principal = Depends(page_user),
+    db: Session = request_session,
+) -> Response:
+    """Revoke one of the user's sessions or tokens; revoking this one signs out. The CSRF
+    token comes in the form, or in the header the API takes it in."""
+    if not _check_form_csrf(request, csrf_token or request.headers.get(CSRF_HEADER, "")):
+        return _csrf_refused(request, user)
+    current = service.session_id_of(db, session_cookie(request))
+    try:
+        service.revoke_session(db, user.id or 0, session_id)
+    except NotFound:
+        i18n.set_language(user.language)
+        return render(
+            request,
+            "message.html",
+            {"title": _("Not found"), "message": _("This session has ended already.")},
+            user=user,
+            status_code=404,
+        )
+    if session_id == current:
+        response = RedirectResponse("/login", status_code=303)
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+    return RedirectResponse("/settings", status_code=303)
 
 
 @router.post("/settings/language")

@@ -146,6 +146,7 @@ JS_MESSAGES = {
     "disposition_busy": lazy("Busy"),
     "disposition_failed": lazy("Failed"),
     "nothing_to_return": lazy("No calls to return."),
+    "left_voicemail": lazy("Left a voicemail"),
     "error": lazy("Something went wrong; try again."),
     "queue": lazy("Queue"),
     "kind_call": lazy("Call"),

@@ -28,7 +28,7 @@ TWIML_EMPTY = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 )
 def unknown_inbox(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     _: Principal = Depends(managers),
     db: Session = request_session,
 ) -> UnknownInbox:

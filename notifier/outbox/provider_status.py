@@ -76,6 +76,8 @@ def apply_provider_status(
     now = utcnow()
     code = (error_code or "").strip()
     detail = DELIVERY_ERRORS.get(code, f"provider error {code}" if code else "")
+    if _already_recorded(db, row.id, status, code[:20], source):
+        return row  # a replay: nothing new to record or apply
     db.add(
         OutboxStatusChange(
             message_id=row.id,
@@ -93,29 +95,64 @@ def apply_provider_status(
     return row
 
 
+#: a send went out but its answer (and so the provider's id) never came back
+UNANSWERED_SENDS = ("sending", "unknown", "reconciling")
+
+
+def _already_recorded(db: Session, message_id: int, status: str, code: str, source: str) -> bool:
+    """The same report (status, error code, source) is in the message's history already."""
+    return (
+        db.scalar(
+            select(OutboxStatusChange.id)
+            .where(
+                OutboxStatusChange.message_id == message_id,
+                OutboxStatusChange.status == status,
+                OutboxStatusChange.error_code == code,
+                OutboxStatusChange.source == source,
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
 def _message_reported_on(
     db: Session, provider_id: str, outbox_id: int | None
 ) -> OutboxMessage | None:
     """The row (locked) by our id from the callback URL, else by the provider's id.
 
-    A row already sent under another provider id is not the one reported on (None)."""
+    A callback is about a message only under the provider id it was sent with. Our id alone
+    adopts a provider id only for a send that went out unanswered (``UNANSWERED_SENDS``) and
+    only an id no other message has: a message never sent is never reported delivered."""
+    if not provider_id:
+        return None
     if outbox_id is not None:
         row = db.get(OutboxMessage, outbox_id, with_for_update=True)
-        if row is not None and row.provider_id and row.provider_id != provider_id:
+        if (
+            row is not None
+            and row.provider_id != provider_id
+            and not _adoptable(db, row, provider_id)
+        ):
             log.warning(
-                "callback for %s names outbox #%s, which was sent as %s: ignored",
+                "callback for %s names outbox #%s (%s, sent as %r): ignored",
                 provider_id,
                 outbox_id,
+                row.status,
                 row.provider_id,
             )
             return None
         if row is not None:
             return row
-    if not provider_id:
-        return None
     return db.scalar(
         select(OutboxMessage).where(OutboxMessage.provider_id == provider_id).with_for_update()
     )
+
+
+def _adoptable(db: Session, row: OutboxMessage, provider_id: str) -> bool:
+    if row.provider_id or row.status not in UNANSWERED_SENDS:
+        return False
+    taken = db.scalar(select(OutboxMessage.id).where(OutboxMessage.provider_id == provider_id))
+    return taken is None
 
 
 def _move_forward(

@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jinja2
 from jinja2.runtime import new_context
-from jinja2.sandbox import SandboxedEnvironment
 from jinja2.utils import concat
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,18 +25,15 @@ from crm_core.errors import Invalid, NotFound
 from notifier.config import get_settings
 from notifier.sms_segments.service import count_segments, transliterate_romanian
 from notifier.templates.models import MessageTemplate
+from notifier.templates.sandbox import BoundedSandbox, render_bounded
 from notifier.templates.schemas import SegmentsOut, TemplateOut
 
 log = logging.getLogger("callcard.notifier.templates")
 
 LANGUAGES = ("en", "ro", "ru")
 
-_sms_env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
-_html_env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=True)
-# Templates get our plain values and nothing else: no range/cycler/namespace/lipsum globals
-# (less to reach from a template, and a context is built 200,000 times in a bulk run).
-_sms_env.globals.clear()
-_html_env.globals.clear()
+_sms_env = BoundedSandbox(undefined=jinja2.StrictUndefined, autoescape=False)
+_html_env = BoundedSandbox(undefined=jinja2.StrictUndefined, autoescape=True)
 
 #: (key, language) -> (subject, body). Keys: reminder.<event_type>.<channel>, survey.*, task.*
 DEFAULTS: dict[tuple[str, str], tuple[str, str]] = {
@@ -116,9 +112,11 @@ def render(source: str, context: dict[str, Any], *, html: bool = False) -> str:
 
 
 def validate(source: str, context: dict[str, Any], *, field: str, html: bool = False) -> str:
-    """Render against sample values; a syntax error, unknown field or sandbox breach -> 422."""
+    """Render against sample values; a syntax error, unknown field, sandbox breach, or a text
+    too long or too slow to make (:mod:`notifier.templates.sandbox`) -> 422."""
+    env = _html_env if html else _sms_env
     try:
-        return render(source, context, html=html)
+        return render_bounded(env.from_string(source), context)
     except jinja2.TemplateSyntaxError as exc:
         raise Invalid(field, f"template syntax error on line {exc.lineno}: {exc.message}") from None
     except jinja2.UndefinedError as exc:

@@ -1,24 +1,40 @@
 """Property-based API testing: schemathesis drives every operation of the OpenAPI schema.
 
 Signed in as an admin (bearer token) and as an operator, no generated request may produce a
-server error. Examples per operation are bounded so that the run stays well under two minutes;
-SQLite only (the subject is input handling, not the backend).
+server error. The fuzzing admin cannot lock itself out: requests that would change its own
+account (password, role, deactivation) or end its own sign-in are not sent, so every route is
+still exercised as an admin to the end. For the operations whose routers document their errors
+(:data:`crm_core.apitypes.ERROR_RESPONSES`), every answer must also have a documented status
+code and match the documented schema. Examples per operation are bounded so that the run stays
+well under two minutes; SQLite only (the subject is input handling, not the backend).
 """
 
 from __future__ import annotations
 
 import os
 import traceback
+import warnings
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 EXAMPLES = {"admin": int(os.environ.get("CALLCARD_FUZZ_EXAMPLES", "8")), "operator": 3}
-#: operations whose side effects leave the process (none may run against real providers here)
+#: operations whose side effects would end the run's own sign-in
 SKIP = {
-    ("POST", "/api/auth/logout"),  # would end the session the run is using
+    ("POST", "/api/auth/logout"),
 }
+#: operations with a known server error whose fix is outside this test's change; their failures
+#: are shown as warnings. Pinned by tests/crm_core/test_input_errors.py (strict xfail): when that
+#: test passes, remove the entry here.
+AWAITING_FIX: dict[str, str] = {}
+#: routers (by OpenAPI tag) whose every status code and body is documented
+CONFORMING_TAGS = {"clients", "tasks", "import/export", "calls"}
 
 
 @pytest.fixture
@@ -32,11 +48,42 @@ def fuzz_app(sqlite_database, monkeypatch, tmp_path):
         yield app
 
 
-def _check_operation(operation, headers: dict[str, str], examples: int, failures: list[str]):
-    """Run ``examples`` generated requests against one operation; record server errors."""
-    name = f"{operation.method.upper()} {operation.path}"
+def _sent(operation) -> bool:
+    """Writes under /api/auth/ other than signing in (logout, token revocation, password
+    changes) would act on the fuzzing user's own sign-in: not sent."""
+    method, path = operation.method.upper(), operation.path
+    if (method, path) in SKIP:
+        return False
+    signing_in = path in ("/api/auth/login", "/api/auth/token")
+    return not (path.startswith("/api/auth/") and method != "GET" and not signing_in)
 
-    @given(case=operation.as_strategy())
+
+def _spares(fuzzer_id: int):
+    """A case that does not touch the fuzzing user's own account."""
+
+    def spares(case) -> bool:
+        return not (
+            case.operation.path.startswith("/api/users/{user_id}")
+            and case.operation.method.upper() != "GET"
+            and (case.path_parameters or {}).get("user_id") == fuzzer_id
+        )
+
+    return spares
+
+
+def _checks_for(operation) -> list:
+    if CONFORMING_TAGS.intersection(operation.definition.raw.get("tags", ())):
+        return [not_a_server_error, status_code_conformance, response_schema_conformance]
+    return [not_a_server_error]
+
+
+def _check_operation(operation, fuzzer, examples: int, failures: list[str]):
+    """Run ``examples`` generated requests against one operation; record what failed."""
+    name = f"{operation.method.upper()} {operation.path}"
+    headers, fuzzer_id = fuzzer
+    checks = _checks_for(operation)
+
+    @given(case=operation.as_strategy().filter(_spares(fuzzer_id)))
     @settings(
         max_examples=examples,
         deadline=None,
@@ -52,21 +99,23 @@ def _check_operation(operation, headers: dict[str, str], examples: int, failures
         except Exception:
             failures.append(f"{name}: exception {traceback.format_exc(limit=-3)}\n{request}"[:1500])
             return
-        if response.status_code >= 500:
+        try:
+            case.validate_response(response, checks=checks)
+        except Exception as exc:  # schemathesis groups the failed checks in one exception
             failures.append(
-                f"{name}: {response.status_code} {response.text[:200]}\n{request}"[:1500]
+                f"{name}: {response.status_code} {exc}\n{response.text[:200]}\n{request}"[:1500]
             )
 
     run()
 
 
-def _failures_for(app, headers: dict[str, str], examples: int) -> list[str]:
+def _failures_for(app, fuzzer, examples: int) -> list[str]:
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     failures: list[str] = []
     for result in schema.get_all_operations():
         operation = result.ok()
-        if (operation.method.upper(), operation.path) not in SKIP:
-            _check_operation(operation, headers, examples, failures)
+        if _sent(operation):
+            _check_operation(operation, fuzzer, examples, failures)
     return failures
 
 
@@ -75,11 +124,19 @@ def test_no_input_produces_a_server_error(fuzz_app, role):
     from tests.conftest import Users
 
     users = Users()  # not the ``users`` fixture: that one runs on both backends
-    users.add(f"fuzz-{role}", role=role, team="Sales")
+    user = users.add(f"fuzz-{role}", role=role, team="Sales")
     headers = {"Authorization": f"Bearer {users.token(f'fuzz-{role}')}"}
-    failures = _failures_for(fuzz_app, headers, EXAMPLES[role])
+    failures = _failures_for(fuzz_app, (headers, user.id), EXAMPLES[role])
+    # the fuzzing user is still signed in, with its role: the whole run was made as that user
+    from fastapi.testclient import TestClient
+
+    me = TestClient(fuzz_app).get("/api/auth/me", headers=headers)
+    assert me.status_code == 200 and me.json()["role"] == role, me.text
     # one line per distinct operation keeps the report readable
     seen: dict[str, str] = {}
     for failure in failures:
         seen.setdefault(failure.split(":", 1)[0], failure)
-    assert not seen, f"{len(failures)} server errors:\n" + "\n".join(seen.values())
+    for name, why in AWAITING_FIX.items():
+        if seen.pop(name, None):
+            warnings.warn(f"{name}: known server error, awaiting its fix: {why}", stacklevel=1)
+    assert not seen, f"{len(failures)} failures:\n" + "\n".join(seen.values())

@@ -62,6 +62,9 @@ RULES: list[tuple[str, str, dict[str, str] | None]] = [
     ("POST", r"/logout", rule(ANY, ANY, ANY, ANY, ANY)),  # always ends at the login page
     ("POST", r"/api/auth/logout|/settings/language", STAFF),
     ("GET", r"/api/auth/me", STAFF),
+    ("GET|DELETE", r"/api/auth/tokens(/\{token_id\})?", STAFF),
+    ("GET", r"/settings", STAFF),
+    ("POST", r"/settings/sessions/\{session_id\}/revoke", STAFF),
     # users and teams: everyone lists colleagues, admins manage
     ("GET", r"/api/(users|teams)", STAFF),
     ("POST|GET|PATCH|DELETE", r"/api/users.*|/api/teams.*", ADMINS),

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from callcard.settings import Settings
-from crm_core.phones import is_withheld
+from crm_core.phones import is_withheld, try_e164
 from cti.listener import AmiListener
 from cti.simulator.server import AmiReplayServer
 from cti.simulator.transcripts import load_scenario
@@ -31,6 +31,8 @@ from cti.tracker.call import TrackedCall
 from tests.conftest import AMI_TRACES, SHARED_AMI_TRACES
 
 TRACES = AMI_TRACES
+#: the region the recordings' national numbers belong to (the PBXs were set up in Romania)
+DEFAULT_REGION = "RO"
 
 
 def _recordings(pattern: str) -> list[Path]:
@@ -165,6 +167,10 @@ class ExpectedCall:
     transfers: list[dict[str, str | None]]  # kind, to
     ring_to_answer_s: float | None
     answer_to_end_s: float | None
+    forwarded_to: str | None = None  # E.164 of an outside number the call was forwarded to
+    ring_s: float | None = None  # ground truth from the phones (the newer layout)
+    talk_s: float | None = None
+    wait_s: float | None = None
 
 
 _EXT = re.compile(r"^\d{2,6}$")
@@ -239,18 +245,16 @@ def _facts_by_linkedid(meta: dict) -> dict[str, dict]:
     return merged
 
 
-def truth_only_from_the_phones(json_path: str | Path) -> bool:
-    """The recording lists calls in its ground truth but has no capture-driver observations of
-    them (the live PBX recordings, whose truth comes from the SIP phones): the expectations below
-    are built from those observations, so such a recording cannot be checked by them yet."""
-    meta = json.loads(Path(json_path).read_text())
-    return bool(meta.get("ground_truth", {}).get("calls")) and not _facts_by_linkedid(meta)
-
-
 def expected_calls(json_path: str | Path) -> list[ExpectedCall]:
-    """The calls a correct CTI reports for this scenario, from its JSON."""
+    """The calls a correct CTI reports for this scenario, from its JSON.
+
+    Two layouts: the newer one (live PBX recordings) names each call's Linkedid in
+    ``ground_truth.calls`` with what the phones and the carrier did; the older one pairs the
+    intended ground truth with the capture driver's per-Linkedid ``facts``."""
     meta = json.loads(Path(json_path).read_text())
     truth = meta.get("ground_truth", {}).get("calls", [])
+    if truth and all(call.get("linkedid") for call in truth):
+        return [_expected_from_the_phones(call) for call in truth]
     facts = _facts_by_linkedid(meta)
     reference_seen = any(c.get("label") == "reference" for c in meta.get("connections", []))
     out = []
@@ -293,30 +297,6 @@ def expected_calls(json_path: str | Path) -> list[ExpectedCall]:
         if number in (None, "<unknown>") or withheld:
             number = None
         queue = f.get("queue") or {}
-        statuses = {str(d.get("status", "")).upper() for d in f.get("dial_results", []) or []}
-        if not f.get("missed"):
-            disposition = "answered"
-        elif queue:
-            disposition = "abandoned"
-        elif statuses and statuses <= {"BUSY"}:
-            disposition = "busy"
-        else:
-            disposition = "missed"
-        transfers: list[dict[str, str | None]] = []
-        kind = _transfer_kind(gt.get("transfer_method"))
-        ftransfer = f.get("transfer") or {}
-        if not isinstance(ftransfer, dict):
-            ftransfer = {"kind": str(ftransfer)}
-        if not kind and ftransfer:
-            kind = _transfer_kind(ftransfer.get("kind") or ftransfer.get("type") or "blind")
-        if kind:
-            target = (
-                _extension(str(gt.get("transfer_target", "")).split("@")[0])
-                or _extension(str(ftransfer.get("to") or ftransfer.get("target") or ""))
-                or (answered[-1] if len(answered) > 1 else None)
-                or (rang[-1] if len(rang) > 1 else None)
-            )
-            transfers.append({"kind": kind, "to": target})
         out.append(
             ExpectedCall(
                 call_id=lid,
@@ -325,12 +305,93 @@ def expected_calls(json_path: str | Path) -> list[ExpectedCall]:
                 withheld=withheld,
                 rang=rang,
                 answered=answered,
-                disposition=disposition,
+                disposition=_driver_disposition(f),
                 did=f.get("did"),
                 queue=queue.get("queue") if queue else None,
-                transfers=transfers,
+                transfers=_driver_transfers(gt, f, rang, answered),
                 ring_to_answer_s=f.get("ring_to_answer_s"),
                 answer_to_end_s=f.get("answer_to_end_s"),
             )
         )
     return out
+
+
+def _driver_disposition(f: dict) -> str:
+    """The disposition the capture driver's facts mean (older layout)."""
+    statuses = {str(d.get("status", "")).upper() for d in f.get("dial_results", []) or []}
+    if not f.get("missed"):
+        return "answered"
+    if f.get("queue"):
+        return "abandoned"
+    if statuses and statuses <= {"BUSY"}:
+        return "busy"
+    return "missed"
+
+
+def _driver_transfers(
+    gt: dict, f: dict, rang: list[str], answered: list[str]
+) -> list[dict[str, str | None]]:
+    """The transfer the intended ground truth or the driver's facts name (older layout)."""
+    kind = _transfer_kind(gt.get("transfer_method"))
+    ftransfer = f.get("transfer") or {}
+    if not isinstance(ftransfer, dict):
+        ftransfer = {"kind": str(ftransfer)}
+    if not kind and ftransfer:
+        kind = _transfer_kind(ftransfer.get("kind") or ftransfer.get("type") or "blind")
+    if not kind:
+        return []
+    target = (
+        _extension(str(gt.get("transfer_target", "")).split("@")[0])
+        or _extension(str(ftransfer.get("to") or ftransfer.get("target") or ""))
+        or (answered[-1] if len(answered) > 1 else None)
+        or (rang[-1] if len(rang) > 1 else None)
+    )
+    return [{"kind": kind, "to": target}]
+
+
+def _first_word(value: Any, default: str) -> str:
+    """``"answered (by the forward destination)"`` -> ``"answered"``."""
+    words = str(value or "").split()
+    return words[0] if words else default
+
+
+def _expected_from_the_phones(gt: dict) -> ExpectedCall:
+    """One call of the newer layout: the ground truth names everything the CTI must report."""
+    direction = _first_word(gt.get("direction"), "inbound")
+    withheld = _says_withheld(gt)
+    if direction == "inbound":
+        number = gt.get("caller_number_as_sent") or gt.get("caller_number_as_dialed")
+    elif direction == "outbound":
+        number = gt.get("called_number_as_dialed") or gt.get("called_number")
+    else:
+        number = None
+    if withheld or (number is not None and is_withheld(number)):
+        number = None
+    forward = gt.get("forwarded_to") or {}
+    forwarded_to = None
+    if forward.get("number"):
+        forwarded_to = try_e164(str(forward["number"]), DEFAULT_REGION)
+    queue = gt.get("queue")
+    return ExpectedCall(
+        call_id=gt["linkedid"],
+        direction=direction,
+        remote_number=number,
+        withheld=withheld,
+        rang=[e for e in (_extension(x) for x in gt.get("rang", [])) if e],
+        answered=[e for e in (_extension(x) for x in gt.get("answered", [])) if e],
+        disposition=_first_word(
+            gt.get("expected_disposition"), "missed" if gt.get("missed") else "answered"
+        ),
+        did=gt.get("did"),
+        queue=(queue.get("queue") if isinstance(queue, dict) else queue) or None,
+        transfers=[
+            {"kind": _transfer_kind(t.get("kind")), "to": _extension(t.get("to", ""))}
+            for t in gt.get("transfers", [])
+        ],
+        ring_to_answer_s=None,
+        answer_to_end_s=None,
+        forwarded_to=forwarded_to,
+        ring_s=gt.get("ring_s"),
+        talk_s=gt.get("talk_s"),
+        wait_s=gt.get("wait_s"),
+    )

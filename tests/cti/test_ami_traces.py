@@ -21,24 +21,12 @@ from tests.cti.ami_harness import (
     expected_presence,
     run_trace,
     trace_files,
-    truth_only_from_the_phones,
 )
 
 TRACE_FILES = trace_files()
-#: the live PBX's recordings (pickup, forwarding, consultation calls) are the acceptance data of
-#: the open issue "Telephony truth on a live Asterisk"; they are replayed and reported, not yet held
-PHONES_ONLY = pytest.mark.xfail(
-    reason="ground truth from the phones only: the harness does not read it yet, and pickup, "
-    "forwarding and consultation calls are tracked wrong (open issue: telephony truth on a live "
-    "Asterisk)",
-    strict=False,
-)
-TRACE_PARAMS = [
-    pytest.param(
-        path, id=path.name, marks=[PHONES_ONLY] if truth_only_from_the_phones(path) else []
-    )
-    for path in TRACE_FILES
-]
+TRACE_PARAMS = [pytest.param(path, id=path.name) for path in TRACE_FILES]
+#: how far a timing may be from what the phones and the carrier did (the newer layout)
+PHONES_TOLERANCE_S = 0.5
 
 
 def test_recordings_are_there():
@@ -70,6 +58,7 @@ def _check_run(path: Path, run: TraceRun) -> None:
         assert [(t["kind"], t["to"]) for t in call.transfers] == [
             (t["kind"], t["to"]) for t in exp.transfers
         ], label
+        assert call.forwarded_to == exp.forwarded_to, label
         # popups: every operator whose phone rang is told it rang, and told when it stopped
         mine = [(kind, ext) for kind, cid, ext in run.events if cid == exp.call_id]
         for ext in exp.rang:
@@ -81,8 +70,21 @@ def _check_run(path: Path, run: TraceRun) -> None:
             elif kind in ("ring_stopped", "answered"):
                 ringing_now.discard(ext)
         assert not ringing_now, f"{label}: popups never closed for {ringing_now}"
+        for ext in exp.answered:
+            assert ("answered", ext) in mine, f"{label}: no answered event for {ext}"
         assert mine[-1] == ("ended", None), label
+        if call.answered_at is not None and call.talk_s is not None:
+            # the two add up: talk runs from the answer to the end
+            talk = (call.ended_at - call.answered_at).total_seconds()
+            assert call.talk_s == pytest.approx(talk, abs=0.001), label
         if run.complete:
+            for truth, got_s in (
+                (exp.ring_s, call.ring_s),
+                (exp.wait_s, call.wait_s),
+                (exp.talk_s, call.talk_s),
+            ):
+                if truth is not None:
+                    assert got_s == pytest.approx(truth, abs=PHONES_TOLERANCE_S), label
             # the recorded times travel in Timestamp headers: timings are the real ones
             if exp.ring_to_answer_s is not None:
                 assert call.ring_s == pytest.approx(exp.ring_to_answer_s, abs=0.25), label
