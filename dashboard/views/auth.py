@@ -20,9 +20,10 @@ from crm_core.config import get_settings, secret_key
 from crm_core.database import request_session
 from crm_core.errors import NotFound, TooManyRequests
 from dashboard import i18n
-from dashboard.i18n import _
+from dashboard.i18n import _, lazy
 from dashboard.views.common import (
     LOGIN_CSRF_COOKIE,
+    message_page,
     new_login_csrf,
     optional_user,
     page_user,
@@ -173,12 +174,11 @@ def logout(
 
 
 def _csrf_refused(request: Request, user: Principal) -> Response:
-    i18n.set_language(user.language)  # the texts below are translated before render()
-    return render(
+    return message_page(
         request,
-        "message.html",
-        {"title": _("Not allowed"), "message": _("CSRF token missing or wrong; reload the page")},
-        user=user,
+        user,
+        lazy("Not allowed"),
+        lazy("CSRF token missing or wrong; reload the page"),
         status_code=403,
     )
 
@@ -218,12 +218,11 @@ def revoke_session(
     try:
         service.revoke_session(db, user.id or 0, session_id)
     except NotFound:
-        i18n.set_language(user.language)
-        return render(
+        return message_page(
             request,
-            "message.html",
-            {"title": _("Not found"), "message": _("This session has ended already.")},
-            user=user,
+            user,
+            lazy("Not found"),
+            lazy("This session has ended already."),
             status_code=404,
         )
     if session_id == current:

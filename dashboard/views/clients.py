@@ -25,9 +25,9 @@ from crm_core.history import choices
 from crm_core.history import service as history
 from crm_core.tasks import service as tasks
 from crm_core.users import service as users
-from dashboard import i18n, saved_filters
-from dashboard.i18n import _
-from dashboard.views.common import page_user, render
+from dashboard import saved_filters
+from dashboard.i18n import lazy
+from dashboard.views.common import message_page, page_user, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -63,15 +63,11 @@ def _lookups(db: Session, actor: Principal, *, sources: bool = True) -> dict:
 
 
 def _not_found(request: Request, user: Principal):
-    i18n.set_language(user.language)  # the texts below are translated before render()
-    return render(
+    return message_page(
         request,
-        "message.html",
-        {
-            "title": _("Client not found"),
-            "message": _("This client does not exist or is not visible to you."),
-        },
-        user=user,
+        user,
+        lazy("Client not found"),
+        lazy("This client does not exist or is not visible to you."),
         status_code=404,
     )
 

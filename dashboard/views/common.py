@@ -91,13 +91,28 @@ def page_user(request: Request, principal: Principal | None = Depends(optional_u
     return principal
 
 
-def forbidden_page(request: Request, user: Principal) -> HTMLResponse:
-    i18n.set_language(user.language)  # the texts below are translated before render()
+def message_page(
+    request: Request, user: Principal, title: str, message: str, *, status_code: int
+) -> HTMLResponse:
+    """A page that says one thing (not allowed, not found), in the user's language: ``title``
+    and ``message`` are English texts marked with :func:`~dashboard.i18n.lazy`, translated
+    here once the user's language is set."""
+    i18n.set_language(user.language)
     return render(
         request,
         "message.html",
-        {"title": _("Not allowed"), "message": _("Your role may not open this page.")},
+        {"title": _(title), "message": _(message)},
         user=user,
+        status_code=status_code,
+    )
+
+
+def forbidden_page(request: Request, user: Principal) -> HTMLResponse:
+    return message_page(
+        request,
+        user,
+        lazy("Not allowed"),
+        lazy("Your role may not open this page."),
         status_code=403,
     )
 
