@@ -170,7 +170,7 @@
 
   // the client categories as the admin named them (code -> label), read once per page
   const categoryLabels = {};
-  if (document.getElementById("popups")) {
+  if (document.getElementById("popups") && document.body.dataset.userId) {  // signed in only
     api("GET", "/api/choices/client_category")
       .then((items) => { for (const item of items || []) categoryLabels[item.code] = item.label; })
       .catch(() => {}); // the code stands in for its label
