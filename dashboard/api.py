@@ -5,11 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse
 
-from dashboard.views import auth, clients, notifier_pages, tasks, wall, workspace
+from dashboard.views import admin_hub, auth, clients, notifier_pages, tasks, wall, workspace
 from dashboard.views.common import STATIC_DIR
 
 router = APIRouter()
-for _module in (auth, workspace, clients, tasks, wall, notifier_pages):
+for _module in (auth, workspace, clients, tasks, wall, notifier_pages, admin_hub):
     router.include_router(_module.router)
 
 _STATIC_TYPES = {

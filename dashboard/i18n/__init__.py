@@ -45,10 +45,17 @@ def from_accept_language(header: str | None) -> str | None:
 
 @lru_cache
 def translations(language: str) -> NullTranslations:
+    """The language's catalogs: ``messages`` plus one catalog per business area (``sales.po``,
+    ``admin.po``...) beside it, merged; English texts are the message ids themselves."""
     language = normalize(language)
     if language == "en":
         return NullTranslations()
-    return Translations.load(str(LOCALE_DIR), [language], DOMAIN)
+    merged = Translations.load(str(LOCALE_DIR), [language], DOMAIN)
+    folder = LOCALE_DIR / language / "LC_MESSAGES"
+    for mo in sorted(folder.glob("*.mo")):
+        if mo.stem != DOMAIN:
+            merged.merge(Translations.load(str(LOCALE_DIR), [language], mo.stem))
+    return merged
 
 
 def set_language(language: str | None) -> str:
@@ -68,6 +75,18 @@ def gettext(message: str, **params: object) -> str:
 
 def ngettext(singular: str, plural: str, n: int, **params: object) -> str:
     text = translations(_current.get()).ngettext(singular, plural, n)
+    params.setdefault("num", n)
+    return text % params
+
+
+def pgettext(context: str, message: str, **params: object) -> str:
+    """A message whose English text means different things (the noun "Call", the verb "Call")."""
+    text = translations(_current.get()).pgettext(context, message)
+    return text % params if params else text
+
+
+def npgettext(context: str, singular: str, plural: str, n: int, **params: object) -> str:
+    text = translations(_current.get()).npgettext(context, singular, plural, n)
     params.setdefault("num", n)
     return text % params
 

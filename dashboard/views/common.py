@@ -47,6 +47,10 @@ def _build_env() -> Environment:
         lambda s: i18n.translations(i18n.current_language()).gettext(s),
         lambda s, p, n: i18n.translations(i18n.current_language()).ngettext(s, p, n),
         newstyle=True,
+        pgettext=lambda c, s: i18n.translations(i18n.current_language()).pgettext(c, s),
+        npgettext=lambda c, s, p, n: i18n.translations(i18n.current_language()).npgettext(
+            c, s, p, n
+        ),
     )
     env.filters.update(
         datetime=i18n.format_datetime,

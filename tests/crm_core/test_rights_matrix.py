@@ -107,6 +107,24 @@ RULES: list[tuple[str, str, dict[str, str] | None]] = [
     ("GET|POST|DELETE", r"/api/saved-filters.*", STAFF),
     ("GET", r"/outbox", ADMINS),
     ("GET", r"/|/clients.*|/tasks|/handset", STAFF),
+    ("GET", r"/admin", MANAGERS),
+    # --- round three: each area keeps its rows inside its own block ---
+    # [sales: catalog, price lists, orders]
+    # [/sales: catalog, price lists, orders]
+    # [sales: contracts, invoices, payments]
+    # [/sales: contracts, invoices, payments]
+    # [sales: print forms, company, sales reports]
+    # [/sales: print forms, company, sales reports]
+    # [admin: users, teams, wall tokens, audit, call log]
+    # [/admin: users, teams, wall tokens, audit, call log]
+    # [admin: fields, choices, labels, templates, reminder rules, quiet hours]
+    # [/admin: fields, choices, labels, templates, reminder rules, quiet hours]
+    # [reports and newsletters]
+    # [/reports and newsletters]
+    # [data in and out: import, export, vCard, iCalendar]
+    # [/data in and out: import, export, vCard, iCalendar]
+    # [backups]
+    # [/backups]
 ]
 
 #: path parameter values for the "own team" pass; names not listed get 999999

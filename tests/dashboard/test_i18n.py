@@ -10,14 +10,14 @@ from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
 from dashboard import i18n
-from dashboard.i18n.tool import extract, po_path
+from dashboard.i18n.tool import all_messages, area_po_paths, extract, po_path
 
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
 def catalog(language: str):
-    with po_path(language).open("rb") as fh:
-        return read_po(fh, locale=language)
+    """Every message of the language: messages.po and the business areas' catalogs."""
+    return all_messages(language)
 
 
 def test_every_string_of_the_pages_is_in_the_catalogs():
@@ -43,13 +43,16 @@ def test_every_string_is_translated_with_the_same_placeholders(language):
 
 @pytest.mark.parametrize("language", ["ro", "ru"])
 def test_compiled_catalogs_match_the_sources(language):
-    with po_path(language).with_suffix(".mo").open("rb") as fh:
-        compiled = {_key(m.id): _key(m.string) for m in read_mo(fh) if m.id}
-    for message in catalog(language):
-        if message.id:
-            assert compiled.get(_key(message.id)) == _key(message.string), (
-                "run `callcard i18n compile`"
-            )
+    for path in [po_path(language), *area_po_paths(language)]:
+        with path.with_suffix(".mo").open("rb") as fh:
+            compiled = {(m.context, _key(m.id)): _key(m.string) for m in read_mo(fh) if m.id}
+        with path.open("rb") as fh:
+            for message in read_po(fh, locale=language):
+                if message.id:
+                    key = (message.context, _key(message.id))
+                    assert compiled.get(key) == _key(message.string), (
+                        f"{path.name}: run `callcard i18n compile`"
+                    )
 
 
 def _spaces(text: str) -> str:
