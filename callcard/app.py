@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from callcard.api_docs import mount_api_docs
 from callcard.parts import ROUTERS, connect_parts, embedded_services
@@ -19,6 +20,7 @@ from crm_core.bus import get_bus
 from crm_core.database import database_reachable, get_engine
 from crm_core.errors import ServiceError
 from crm_core.services import BackgroundService, prefer_latency, started_up
+from dashboard.error_pages import http_error
 from dashboard.hub import hub
 from dashboard.security_headers import SecurityHeaders
 
@@ -51,6 +53,15 @@ async def lifespan(app: FastAPI):
         await bus.stop()
 
 
+def plain_message(error: dict) -> str:
+    """A validation message as a person reads it: pydantic's "Value error, " prefix removed."""
+    message = str(error.get("msg", ""))
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if message.startswith(prefix):
+            return message[len(prefix) :]
+    return message
+
+
 def create_app() -> FastAPI:
     connect_parts()
     app = FastAPI(
@@ -72,10 +83,12 @@ def create_app() -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
-            {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")), "type": e.get("type", "")}
+            {"loc": list(e.get("loc", ())), "msg": plain_message(e), "type": e.get("type", "")}
             for e in exc.errors()
         ]
         return JSONResponse({"detail": errors}, status_code=422)
+
+    app.add_exception_handler(StarletteHTTPException, http_error)  # type: ignore[arg-type]
 
     @app.get("/healthz", tags=["system"], summary="Liveness and database reachability")
     def healthz() -> JSONResponse:
