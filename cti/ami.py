@@ -82,6 +82,8 @@ class FrameParser:
         self.max_line_chars = max_line_chars
         self.max_message_chars = max_message_chars
         self.version: str | None = None
+        #: monotonic time since which an unfinished message waits for its blank line
+        self.partial_since: float | None = None
         self.stats = ParseStats()
         self._last_warning = 0.0
         self._suppressed = 0
@@ -96,11 +98,13 @@ class FrameParser:
             line, sep, rest = buffer.partition("\r\n")
             if not sep:
                 self._buffer = buffer
+                self._note_partial(finished_some=False)
                 return []
             self.version = line[len(BANNER_PREFIX) :].strip()
             buffer = rest
         blocks = buffer.split("\r\n\r\n")
         self._buffer = blocks.pop()
+        self._note_partial(finished_some=bool(blocks))
         if len(self._buffer) > self.max_message_chars:
             self._warn("AMI message over %d characters dropped", self.max_message_chars)
             self.stats.oversized += 1
@@ -114,6 +118,18 @@ class FrameParser:
                 continue
             self._parse_block(block, out)
         return out
+
+    def _note_partial(self, finished_some: bool) -> None:
+        if not self._buffer:
+            self.partial_since = None
+        elif finished_some or self.partial_since is None:
+            self.partial_since = time.monotonic()
+
+    def partial_age(self, now: float | None = None) -> float:
+        """Seconds the current unfinished message has waited for its end (0 when none)."""
+        if self.partial_since is None:
+            return 0.0
+        return (time.monotonic() if now is None else now) - self.partial_since
 
     def _parse_block(self, block: str, out: list[AmiMessage]) -> None:
         if not block:

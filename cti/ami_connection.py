@@ -25,6 +25,7 @@ from cti.ami import AmiMessage, FrameParser
 
 #: panoramisk logs every re-queued action at INFO over several lines; keep its warnings only
 panoramisk_log = logging.getLogger("callcard.cti.panoramisk")
+log = logging.getLogger("callcard.cti.listener")
 if panoramisk_log.level == logging.NOTSET:
     panoramisk_log.setLevel(logging.WARNING)
 
@@ -38,6 +39,7 @@ class ConnectionOwner(Protocol):
     """What the connection reports to (the :class:`cti.listener.AmiListener`)."""
 
     connect_timeout: float
+    message_stall_timeout: float
 
     def on_connect_failed(self, exc: BaseException) -> None: ...
 
@@ -62,6 +64,12 @@ class ListenerProtocol(AMIProtocol):
         self.draining = False
         self.reading_paused = False
         self.sync_handlers: dict[str, Callable[[list[Message]], None]] = {}
+        self.stall_timer: asyncio.TimerHandle | None = None
+
+    def connection_lost(self, exc):
+        if self.stall_timer is not None:
+            self.stall_timer.cancel()
+        return super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:  # type: ignore[override]
         try:
@@ -69,6 +77,8 @@ class ListenerProtocol(AMIProtocol):
         except Exception:  # the parser is defensive; this is the last line of defence
             self.log.exception("AMI parser failed; input skipped")
             return
+        if self.parser.partial_since is not None and self.stall_timer is None:
+            self._watch_stall()
         if self.version is None and self.parser.version:
             self.version = self.parser.version
         if not messages:
@@ -76,6 +86,38 @@ class ListenerProtocol(AMIProtocol):
         self.backlog.extend(messages)
         if not self.draining:
             self._drain()
+
+    def _stall_timeout(self) -> float:
+        owner = getattr(self.factory, "listener", None) if self.factory is not None else None
+        return float(getattr(owner, "message_stall_timeout", 3.0))
+
+    def _watch_stall(self) -> None:
+        loop = asyncio.get_running_loop()
+        remaining = self._stall_timeout() - self.parser.partial_age()
+        self.stall_timer = loop.call_later(max(remaining, 0.05), self._check_stall)
+
+    def _check_stall(self) -> None:
+        """An unfinished message that has waited longer than ``message_stall_timeout``.
+
+        Asterisk writes each message whole, so one whose blank line has not come within a few
+        seconds means a broken stream (a message that never ends also hides the Pong, so the
+        Ping watchdog would only notice after its interval and timeout). The transport is
+        closed: the listener reconnects and resynchronises the live calls.
+        """
+        self.stall_timer = None
+        if self.parser.partial_since is None or self.transport is None:
+            return
+        if self.reading_paused or self.parser.partial_age() < self._stall_timeout():
+            self._watch_stall()  # our backlog, not the PBX, holds the rest: look again later
+            return
+        log.warning(
+            "AMI message never ended (%d characters without the blank line for %.1f s): "
+            "reconnecting",
+            len(self.parser._buffer),
+            self.parser.partial_age(),
+        )
+        with contextlib.suppress(Exception):
+            self.transport.abort()
 
     def _drain(self) -> None:
         """Handle the received messages in order, in slices of at most ``SLICE_SECONDS``.

@@ -16,6 +16,8 @@ class CtiSettings(CoreSettings):
     ami_secret: SecretStr = SecretStr("")
     ami_ping_interval: float = 10.0
     ami_ping_timeout: float = 5.0
+    #: seconds an AMI message may wait for its end before the stream is taken as broken
+    ami_message_stall_timeout: float = 3.0
     extension_pattern: str = r"^(?:PJSIP|SIP|IAX2|DAHDI)/(\d+)-|^Local/(\d+)@(?!from-pstn)[^-;]*"
     trunk_contexts: list[str] = ["from-pstn", "from-trunk", "from-external"]
     trunk_prefixes: list[str] = ["PJSIP/trunk", "SIP/trunk"]

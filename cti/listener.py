@@ -87,6 +87,7 @@ class AmiListener:
         self.reconnect_max = reconnect_max
         self.ping_interval = ping_interval or settings.ami_ping_interval
         self.ping_timeout = ping_timeout or settings.ami_ping_timeout
+        self.message_stall_timeout = settings.ami_message_stall_timeout
         self.on_raw_event = on_raw_event
         self.manager: ListenerManager | None = None
         self.logged_in = asyncio.Event()

@@ -155,6 +155,22 @@ class AmiReplayServer:
         for session in self.sessions:
             session.muted = True
 
+    def send_unending_event(self, every_s: float = 0.2) -> None:
+        """Current connections get an event that never ends: its lines keep coming, its blank
+        line never does, and nothing else is answered (a stuck writer on the PBX side)."""
+
+        async def trickle(session: ClientSession) -> None:
+            session.send(b"Event: VarSet\r\nChannel: PJSIP/101-00000001\r\n")
+            session.muted = True
+            n = 0
+            while not session.closed and not session.writer.is_closing():
+                n += 1
+                session.send_raw(f"Variable: STUCK_{n}\r\n".encode())
+                await asyncio.sleep(every_s)
+
+        for session in list(self.sessions):
+            self._spawn(trickle(session))
+
     # ------------------------------------------------------------------ sending events
     def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task:
         task = asyncio.ensure_future(coro)
@@ -236,7 +252,7 @@ class AmiReplayServer:
         parser = ActionParser()
         try:
             writer.write(f"{BANNER}\r\n".encode())
-            while not session.closed:
+            while not session.closed and not session.writer.is_closing():
                 data = await reader.read(65536)
                 if not data:
                     break

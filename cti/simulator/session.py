@@ -31,6 +31,11 @@ class ClientSession:
             return
         self.writer.write(data)
 
+    def send_raw(self, data: bytes) -> None:
+        """Write even while muted (a fault hook that keeps some bytes coming)."""
+        if not self.closed and not self.writer.is_closing():
+            self.writer.write(data)
+
     def abort(self) -> None:
         """Cut the connection (no FIN handshake), like a network failure."""
         self.closed = True

@@ -121,6 +121,33 @@ async def test_pbx_stops_answering_ping(caplog):
     assert set(calls.ended_counts().values()) == {1}
 
 
+async def test_an_event_that_never_ends_is_caught_before_the_ping_watchdog(caplog):
+    """Lines keep coming but the blank line never does: the Pong is hidden behind the stuck
+    message, so only the Ping watchdog (interval + timeout = 15 s by default) would notice."""
+    caplog.set_level(logging.WARNING, logger="callcard.cti.listener")
+    calls = Calls()
+    async with AmiReplayServer(seed=8) as server:
+        listener = make_listener(server.port, calls)  # the default Ping: every 10 s, 5 s timeout
+        assert listener.ping_interval + listener.ping_timeout >= 15
+        await listener.start()
+        await listener.wait_logged_in()
+        a = server.start_call("direct_answered", extension="101", ring_s=0.1, talk_s=3.0)
+        await until(lambda: ("answered", a, "101") in calls.events, what="A answered")
+        loop = asyncio.get_running_loop()
+        stuck_at = loop.time()
+        server.send_unending_event()
+        await until(lambda: listener.status()["logins"] == 2, timeout=8, what="reconnect")
+        caught_after = loop.time() - stuck_at
+        assert "AMI message never ended" in caplog.text
+        assert caught_after < listener.message_stall_timeout + 2 < 15
+        await until(lambda: a in calls.ended, what="A ended")
+        b = server.start_call("direct_missed", extension="102", ring_s=0.2)
+        await until(lambda: b in calls.ended, what="B ended")
+        await listener.stop()
+    assert calls.ended[a].disposition == "answered"
+    assert set(calls.ended_counts().values()) == {1}
+
+
 async def test_garbage_between_events():
     calls = Calls()
     async with AmiReplayServer(seed=4, garbage=0.3) as server:
