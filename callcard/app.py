@@ -22,6 +22,11 @@ from crm_core.errors import ServiceError
 from crm_core.services import BackgroundService, prefer_latency, started_up
 from dashboard.error_pages import http_error
 from dashboard.hub import hub
+from dashboard.i18n.server_messages import (
+    request_language,
+    service_error_body,
+    validation_message,
+)
 from dashboard.security_headers import SecurityHeaders
 
 log = logging.getLogger("callcard")
@@ -53,15 +58,6 @@ async def lifespan(app: FastAPI):
         await bus.stop()
 
 
-def plain_message(error: dict) -> str:
-    """A validation message as a person reads it: pydantic's "Value error, " prefix removed."""
-    message = str(error.get("msg", ""))
-    for prefix in ("Value error, ", "Assertion failed, "):
-        if message.startswith(prefix):
-            return message[len(prefix) :]
-    return message
-
-
 def create_app() -> FastAPI:
     connect_parts()
     app = FastAPI(
@@ -77,13 +73,19 @@ def create_app() -> FastAPI:
     app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(ServiceError)
-    async def _service_error(_: Request, exc: ServiceError) -> JSONResponse:
-        return JSONResponse(exc.body(), status_code=exc.status_code)
+    async def _service_error(request: Request, exc: ServiceError) -> JSONResponse:
+        body = service_error_body(exc, request_language(request.headers))
+        return JSONResponse(body, status_code=exc.status_code)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        language = request_language(request.headers)
         errors = [
-            {"loc": list(e.get("loc", ())), "msg": plain_message(e), "type": e.get("type", "")}
+            {
+                "loc": list(e.get("loc", ())),
+                "msg": validation_message(e, language),
+                "type": e.get("type", ""),
+            }
             for e in exc.errors()
         ]
         return JSONResponse({"detail": errors}, status_code=422)

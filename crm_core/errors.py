@@ -1,17 +1,30 @@
-"""Business errors raised by services; the API turns them into clear HTTP answers."""
+"""Business errors raised by services; the API turns them into clear HTTP answers.
+
+A message a person reads is an English text marked with :func:`said`, its variable parts passed
+as ``params`` (``Conflict(said("Extension %(extension)s is busy"), params={...})``): the parts
+above translate the marked text into the reader's language (``callcard i18n extract`` collects
+every ``said(...)`` of every part) and fill in the params.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 
+def said(text: str) -> str:
+    """Mark an English message for translation where it is shown (it is returned as is)."""
+    return text
+
+
 class ServiceError(Exception):
     status_code = 400
     code = "error"
 
-    def __init__(self, message: str, **extra: Any) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, *, params: dict[str, Any] | None = None, **extra: Any):
+        self.template = message
+        self.params = params or {}
+        self.message = message % self.params if self.params else message
+        super().__init__(self.message)
         self.extra = extra
 
     def body(self) -> dict[str, Any]:
@@ -56,9 +69,17 @@ class Invalid(ServiceError):
     status_code = 422
     code = "invalid"
 
-    def __init__(self, field: str | list[str | int], message: str) -> None:
+    def __init__(
+        self,
+        field: str | list[str | int],
+        message: str,
+        *,
+        params: dict[str, Any] | None = None,
+    ) -> None:
         loc = [field] if isinstance(field, str) else list(field)
-        super().__init__(f"{'.'.join(map(str, loc))}: {message}")
+        filled = message % params if params else message
+        super().__init__(f"{'.'.join(map(str, loc))}: {filled}")
+        self.template, self.params = message, params or {}  # the field's message alone
         self.loc = loc
 
     def body(self) -> dict[str, Any]:

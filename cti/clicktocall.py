@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from crm_core.auth.principal import Principal
 from crm_core.auth.rights import get_visible_client
 from crm_core.clients.models import Phone
-from crm_core.errors import Conflict, Invalid, NotFound, ServiceError, Unavailable
+from crm_core.errors import Conflict, Invalid, NotFound, ServiceError, Unavailable, said
 from crm_core.events import CallOriginate, user_audience
 from crm_core.phones import InvalidPhone, to_e164
 from cti.config import CtiSettings, get_settings
@@ -116,11 +116,14 @@ class Originator:
     async def originate(self, request: OriginateRequest) -> dict[str, Any]:
         if not self.ami.connected:
             raise Unavailable(
-                "The phone system (PBX) is unreachable: the CTI has no AMI connection right now."
+                said(
+                    "The phone system (PBX) is unreachable: the CTI has no AMI connection right now."
+                )
             )
         if self.busy is not None and self.busy(request.extension):
             raise Conflict(
-                f"Extension {request.extension} is busy (ringing or in a call); try again after it."
+                said("Extension %(extension)s is busy (ringing or in a call); try again after it."),
+                params={"extension": request.extension},
             )
         s = self.settings
         action_id = f"c2c-{uuid.uuid4().hex[:16]}"
@@ -142,16 +145,22 @@ class Originator:
         try:
             response = await asyncio.wait_for(self.ami.send_action(action), 5)
         except TimeoutError:
-            raise Unavailable("The PBX did not answer the Originate request within 5 s.") from None
+            raise Unavailable(
+                said("The PBX did not answer the Originate request within 5 s.")
+            ) from None
         except (ConnectionError, OSError) as exc:
-            raise Unavailable(f"The PBX connection failed while originating: {exc}") from None
+            raise Unavailable(
+                said("The PBX connection failed while originating: %(error)s"),
+                params={"error": str(exc)},
+            ) from None
         answer = _first(response)
         ok = getattr(answer, "success", None)
         if ok is None:
             ok = str(_get(answer, "Response") or "success").lower() == "success"
         if not ok:
             raise Unavailable(
-                f"The PBX refused the call: {_get(answer, 'Message') or 'no reason given'}"
+                said("The PBX refused the call: %(reason)s"),
+                params={"reason": _get(answer, "Message") or "no reason given"},
             )
         log.info("originate %s -> %s (%s)", request.extension, request.e164, action_id)
         if self.publish is not None and request.user_id is not None:

@@ -29,7 +29,7 @@ from crm_core.auth.rights import (
     visible_tasks,
 )
 from crm_core.config import get_settings
-from crm_core.errors import Forbidden, Invalid, NotFound, TooLarge
+from crm_core.errors import Forbidden, Invalid, NotFound, TooLarge, said
 from crm_core.history.models import Interaction
 from crm_core.tasks.models import Task
 
@@ -101,7 +101,11 @@ def owner_client_id(db: Session, actor: Principal, owner_type: str, owner_id: in
     if owner_type == "client":
         return get_visible_client(db, actor, owner_id).id
     if owner_type not in RECORD_OWNERS:
-        raise Invalid("owner_type", f"must be one of {', '.join(OWNER_TYPES)}")
+        raise Invalid(
+            "owner_type",
+            said("must be one of %(choices)s"),
+            params={"choices": ", ".join(OWNER_TYPES)},
+        )
     model, visible = RECORD_OWNERS[owner_type]
     found = db.execute(
         select(model.client_id).where(model.id == owner_id, visible(actor))
@@ -125,7 +129,7 @@ def attach(
     try:
         client_id = owner_client_id(db, actor, owner_type, owner_id)
         if sink.size == 0:
-            raise Invalid("file", "is empty")
+            raise Invalid("file", said("is empty"))
         sink.close()
         key = f"{sink.sha256[:2]}/{uuid.uuid4().hex}"
         target = store_root() / key
@@ -187,7 +191,7 @@ def delete_attachment(db: Session, actor: Principal, attachment_id: int) -> Path
     """Remove the row; returns the file to unlink once the transaction has committed."""
     item = get_attachment(db, actor, attachment_id)
     if not (actor.can_delete or (actor.id is not None and item.uploaded_by_id == actor.id)):
-        raise Forbidden("Only the uploader or a manager may delete this file")
+        raise Forbidden(said("Only the uploader or a manager may delete this file"))
     path = path_of(item)
     before = snapshot(item)
     db.delete(item)

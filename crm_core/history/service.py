@@ -21,7 +21,7 @@ from crm_core.auth.rights import get_visible_client, visible_interactions
 from crm_core.clients.models import Client
 from crm_core.customfields import service as customfields
 from crm_core.database import utcnow
-from crm_core.errors import Forbidden, Invalid, NotFound
+from crm_core.errors import Forbidden, Invalid, NotFound, said
 from crm_core.history import choices
 from crm_core.history.models import INTERACTION_KINDS, Interaction
 
@@ -32,13 +32,13 @@ EDITABLE = ("subject", "body", "type_code", "result_code", "occurred_at", "durat
 def _text(value: str | None, loc: str, limit: int) -> str:
     value = value or ""
     if len(value) > limit:
-        raise Invalid(loc, f"must be at most {limit} characters")
+        raise Invalid(loc, said("must be at most %(limit)s characters"), params={"limit": limit})
     return value
 
 
 def _when(value: datetime | None, loc: str) -> datetime | None:
     if value is not None and value.tzinfo is None:
-        raise Invalid(loc, "must include a timezone, e.g. 2024-05-01T10:00:00Z")
+        raise Invalid(loc, said("must include a timezone, e.g. 2024-05-01T10:00:00Z"))
     return value
 
 
@@ -63,18 +63,22 @@ def add_interaction(
     """Add one history entry and tell the other parts (``signals.interaction_added``)."""
     if client_id is None:
         if actor.role != "system":
-            raise Invalid("client_id", "is required")
+            raise Invalid("client_id", said("is required"))
     elif actor.role == "system":
         if db.scalar(select(Client.id).where(Client.id == client_id)) is None:
             raise NotFound(f"client {client_id} not found")
     else:
         get_visible_client(db, actor, client_id)
     if kind not in INTERACTION_KINDS:
-        raise Invalid("kind", f"must be one of {', '.join(INTERACTION_KINDS)}")
+        raise Invalid(
+            "kind",
+            said("must be one of %(choices)s"),
+            params={"choices": ", ".join(INTERACTION_KINDS)},
+        )
     if direction not in DIRECTIONS:
-        raise Invalid("direction", "must be inbound, outbound or empty")
+        raise Invalid("direction", said("must be inbound, outbound or empty"))
     if duration_s is not None and not 0 <= duration_s <= 7 * 86400:
-        raise Invalid("duration_s", "must be between 0 and 604800 seconds")
+        raise Invalid("duration_s", said("must be between 0 and 604800 seconds"))
     # entries the system writes (the call log, inbound SMS) cannot fill in fields an admin made
     # required; a person completes them when editing the entry
     values = customfields.validate_values(db, "interaction", custom, partial=actor.role == "system")
@@ -125,7 +129,11 @@ def list_for_client(
     query = select(Interaction).where(Interaction.client_id == client_id)
     if kind:
         if kind not in INTERACTION_KINDS:
-            raise Invalid("kind", f"must be one of {', '.join(INTERACTION_KINDS)}")
+            raise Invalid(
+                "kind",
+                said("must be one of %(choices)s"),
+                params={"choices": ", ".join(INTERACTION_KINDS)},
+            )
         query = query.where(Interaction.kind == kind)
     total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = db.scalars(
@@ -145,25 +153,25 @@ def update_interaction(
 ) -> Interaction:
     item = get_interaction(db, actor, interaction_id)
     if not _may_edit(actor, item):
-        raise Forbidden("Only the author or a manager may edit this entry")
+        raise Forbidden(said("Only the author or a manager may edit this entry"))
     before = snapshot(item)
     for name, value in changes.items():
         if name == "custom":
             continue
         if name not in EDITABLE:
-            raise Invalid(name, "cannot be changed")
+            raise Invalid(name, said("cannot be changed"))
         if name == "type_code":
             value = choices.check_code(db, "interaction_type", value, "type_code", actor)
         elif name == "result_code":
             value = choices.check_code(db, "interaction_result", value, "result_code", actor)
         elif name == "occurred_at":
             if value is None:
-                raise Invalid("occurred_at", "must not be empty")
+                raise Invalid("occurred_at", said("must not be empty"))
             _when(value, "occurred_at")
         elif name == "direction" and value not in DIRECTIONS:
-            raise Invalid("direction", "must be inbound, outbound or empty")
+            raise Invalid("direction", said("must be inbound, outbound or empty"))
         elif name == "duration_s" and value is not None and not 0 <= value <= 7 * 86400:
-            raise Invalid("duration_s", "must be between 0 and 604800 seconds")
+            raise Invalid("duration_s", said("must be between 0 and 604800 seconds"))
         elif name == "subject":
             value = _text(value, "subject", 250)
         elif name == "body":
@@ -181,7 +189,7 @@ def delete_interaction(db: Session, actor: Principal, interaction_id: int) -> No
     item = get_interaction(db, actor, interaction_id)
     own_note = item.kind == "note" and actor.id is not None and item.author_id == actor.id
     if not (actor.can_delete or own_note):
-        raise Forbidden("Only managers may delete history entries (authors: their own notes)")
+        raise Forbidden(said("Only managers may delete history entries (authors: their own notes)"))
     before = snapshot(item)
     customfields.delete_values(db, "interaction", item.id)
     attachments.rehome(db, "interaction", item.id, item.client_id)

@@ -25,7 +25,7 @@ from crm_core.auth.rights import get_visible_client, visible_tasks
 from crm_core.clients.models import Client
 from crm_core.customfields import service as customfields
 from crm_core.database import utcnow
-from crm_core.errors import Forbidden, Invalid, NotFound
+from crm_core.errors import Forbidden, Invalid, NotFound, said
 from crm_core.tasks.models import PRIORITIES, TASK_KINDS, TASK_STATUSES, Task
 
 OPEN_STATUSES = ("open", "in_progress")
@@ -78,7 +78,7 @@ def get_task(db: Session, actor: Principal, task_id: int) -> Task:
 
 def _aware(value: datetime | None, loc: str) -> datetime | None:
     if value is not None and value.tzinfo is None:
-        raise Invalid(loc, "must include a timezone, e.g. 2024-05-01T10:00:00Z")
+        raise Invalid(loc, said("must include a timezone, e.g. 2024-05-01T10:00:00Z"))
     return value
 
 
@@ -111,34 +111,44 @@ def _check_team(db: Session, actor: Principal, team_id: int | None) -> None:
     if team_id is not None and db.get(Team, team_id) is None:
         raise Invalid("team_id", f"no team {team_id}")
     if actor.role == "operator" and team_id not in (None, actor.team_id):
-        raise Invalid("team_id", "operators may only assign their own team")
+        raise Invalid("team_id", said("operators may only assign their own team"))
 
 
 def _check(db: Session, actor: Principal, task: Task) -> None:
     """Validate a task's fields as they are about to be stored."""
     title = (task.title or "").strip()
     if not title:
-        raise Invalid("title", "must not be empty")
+        raise Invalid("title", said("must not be empty"))
     if len(title) > 250:
-        raise Invalid("title", "must be at most 250 characters")
+        raise Invalid("title", said("must be at most 250 characters"))
     task.title = title
     if task.kind not in TASK_KINDS:
-        raise Invalid("kind", f"must be one of {', '.join(TASK_KINDS)}")
+        raise Invalid(
+            "kind", said("must be one of %(choices)s"), params={"choices": ", ".join(TASK_KINDS)}
+        )
     if task.priority not in PRIORITIES:
-        raise Invalid("priority", f"must be one of {', '.join(PRIORITIES)}")
+        raise Invalid(
+            "priority",
+            said("must be one of %(choices)s"),
+            params={"choices": ", ".join(PRIORITIES)},
+        )
     if task.status not in TASK_STATUSES:
-        raise Invalid("status", f"must be one of {', '.join(TASK_STATUSES)}")
+        raise Invalid(
+            "status",
+            said("must be one of %(choices)s"),
+            params={"choices": ", ".join(TASK_STATUSES)},
+        )
     for name, limit in (("event_type", 40), ("location", 250), ("source", 40)):
         if len(getattr(task, name) or "") > limit:
             raise Invalid(name, f"must be at most {limit} characters")
     if len(task.description or "") > 100_000:
-        raise Invalid("description", "must be at most 100000 characters")
+        raise Invalid("description", said("must be at most 100000 characters"))
     for name in ("due_at", "remind_at", "starts_at", "ends_at"):
         _aware(getattr(task, name), name)
     if task.kind == "event" and task.starts_at is None:
-        raise Invalid("starts_at", "an event needs a start time")
+        raise Invalid("starts_at", said("an event needs a start time"))
     if task.starts_at and task.ends_at and task.ends_at < task.starts_at:
-        raise Invalid("ends_at", "must not be before starts_at")
+        raise Invalid("ends_at", said("must not be before starts_at"))
     if task.kind == "event" and task.due_at is None:
         task.due_at = task.starts_at
 
@@ -202,7 +212,7 @@ def create_task(
     )
     _check(db, actor, task)
     if call_id is not None and len(call_id) > 64:
-        raise Invalid("call_id", "must be at most 64 characters")
+        raise Invalid("call_id", said("must be at most 64 characters"))
     values = customfields.validate_values(db, "task", custom, partial=actor.role == "system")
     db.add(task)
     db.flush()
@@ -219,9 +229,9 @@ def update_task(db: Session, actor: Principal, task_id: int, changes: dict[str, 
         if name == "custom":
             continue
         if name not in EDITABLE:
-            raise Invalid(name, "cannot be changed")
+            raise Invalid(name, said("cannot be changed"))
         if name in ("title", "kind", "priority", "status") and value is None:
-            raise Invalid(name, "must not be empty")
+            raise Invalid(name, said("must not be empty"))
         if name in ("description", "event_type", "location") and value is None:
             value = ""
         if name == "client_id" and value != task.client_id:
@@ -264,7 +274,7 @@ def cancel_task(db: Session, actor: Principal, task_id: int) -> Task:
 def delete_task(db: Session, actor: Principal, task_id: int) -> None:
     task = get_task(db, actor, task_id)
     if not actor.can_delete:
-        raise Forbidden("Your role may not delete tasks; cancel the task instead")
+        raise Forbidden(said("Your role may not delete tasks; cancel the task instead"))
     before = snapshot(task)
     signals.task_deleted.send(db, task=task, actor=actor)
     customfields.delete_values(db, "task", task.id)
@@ -311,11 +321,19 @@ def list_tasks(
     if status:
         for value in status:
             if value not in TASK_STATUSES:
-                raise Invalid("status", f"must be one of {', '.join(TASK_STATUSES)}")
+                raise Invalid(
+                    "status",
+                    said("must be one of %(choices)s"),
+                    params={"choices": ", ".join(TASK_STATUSES)},
+                )
         query = query.where(Task.status.in_(status))
     if kind:
         if kind not in TASK_KINDS:
-            raise Invalid("kind", f"must be one of {', '.join(TASK_KINDS)}")
+            raise Invalid(
+                "kind",
+                said("must be one of %(choices)s"),
+                params={"choices": ", ".join(TASK_KINDS)},
+            )
         query = query.where(Task.kind == kind)
     total = db.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = db.scalars(

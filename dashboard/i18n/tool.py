@@ -19,6 +19,10 @@ from babel.messages.pofile import read_po, write_po
 from dashboard.i18n import DOMAIN, LANGUAGES, LOCALE_DIR
 
 SOURCE_DIR = LOCALE_DIR.parent
+#: the parts below the dashboard: only their messages marked with ``said(...)`` (crm_core.errors)
+#: are shown to people, translated by the dashboard
+LOWER_PARTS = ("crm_core", "cti", "notifier", "voicebots")
+LOWER_KEYWORDS = {"said": None}
 METHOD_MAP = [
     ("i18n/tool.py", "ignore"),
     ("**.py", "python"),
@@ -62,8 +66,12 @@ def read_catalog(path: Path, language: str) -> Catalog:
 
 def all_messages(language: str) -> list:
     """Every message of the language, from ``messages.po`` and the area catalogs."""
-    return [m for path in [po_path(language), *area_po_paths(language)]
-            for m in read_catalog(path, language) if m.id]
+    return [
+        m
+        for path in [po_path(language), *area_po_paths(language)]
+        for m in read_catalog(path, language)
+        if m.id
+    ]
 
 
 def extract(write: bool = True) -> Catalog:
@@ -73,6 +81,17 @@ def extract(write: bool = True) -> Catalog:
         str(SOURCE_DIR), METHOD_MAP, OPTIONS, KEYWORDS, strip_comment_tags=True
     ):
         catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
+    for part in LOWER_PARTS:
+        for filename, lineno, message, comments, context in extract_from_dir(
+            str(SOURCE_DIR.parent / part), [("**.py", "python")], {}, LOWER_KEYWORDS
+        ):
+            catalog.add(
+                message,
+                None,
+                [(f"../{part}/{filename}", lineno)],
+                auto_comments=comments,
+                context=context,
+            )
     if not write:
         return catalog
     template_path().parent.mkdir(parents=True, exist_ok=True)
