@@ -39,7 +39,8 @@
   Callcard.el = el;
 
   async function api(method, url, data) {
-    const opts = { method, headers: { Accept: "application/json" }, credentials: "same-origin" };
+    // the user's language, so that the server's error messages come back in it
+    const opts = { method, headers: { Accept: "application/json", "Accept-Language": lang }, credentials: "same-origin" };
     if (method !== "GET") opts.headers["X-CSRF-Token"] = csrf;
     if (data !== undefined) {
       opts.headers["Content-Type"] = "application/json";
@@ -66,8 +67,13 @@
     return h ? `${h}:${String(m).padStart(2, "0")}:${String(s).padStart(2, "0")}` : `${m}:${String(s).padStart(2, "0")}`;
   }
   Callcard.fmtDuration = fmtDuration;
-  const timeFmt = new Intl.DateTimeFormat(lang, { hour: "2-digit", minute: "2-digit" });
-  const dateTimeFmt = new Intl.DateTimeFormat(lang, { dateStyle: "short", timeStyle: "short" });
+  // times in the user's zone (body data-tz, from their settings), not the browser's
+  const timeZone = ((tz) => {
+    try { return tz ? new Intl.DateTimeFormat(lang, { timeZone: tz }).resolvedOptions().timeZone : undefined; } catch (e) { return undefined; }
+  })(body.dataset.tz);
+  Callcard.timeZone = timeZone;
+  const timeFmt = new Intl.DateTimeFormat(lang, { hour: "2-digit", minute: "2-digit", timeZone });
+  const dateTimeFmt = new Intl.DateTimeFormat(lang, { dateStyle: "short", timeStyle: "short", timeZone });
   Callcard.fmtTime = (iso) => (iso ? timeFmt.format(new Date(iso)) : "");
   Callcard.fmtDateTime = (iso) => (iso ? dateTimeFmt.format(new Date(iso)) : "");
 
@@ -359,7 +365,13 @@
       if (q.length < 2) { close(); return; }
       const mine = ++seq;
       let data;
-      try { data = await api("GET", "/api/search?limit=8&q=" + encodeURIComponent(q)); } catch (e) { return; }
+      try { data = await api("GET", "/api/search?limit=8&q=" + encodeURIComponent(q)); } catch (e) {
+        if (mine !== seq) return;
+        // say so instead of showing nothing: the operator would think the client is unknown
+        box.replaceChildren(el("div", { class: "qr-empty", role: "status", text: t("search_failed") }));
+        box.hidden = false;
+        return;
+      }
       if (mine !== seq) return;
       const items = Array.isArray(data) ? data : (data.items || data.results || []);
       box.replaceChildren();
@@ -515,6 +527,31 @@
     ev.preventDefault();
     target.focus();
     target.scrollIntoView({ block: "nearest" });
+  });
+
+  // the user menu (a <details>) closes when the click lands elsewhere
+  document.addEventListener("click", (ev) => {
+    document.querySelectorAll("details.usermenu[open]").forEach((menu) => {
+      if (!menu.contains(ev.target)) menu.open = false;
+    });
+  });
+
+  // the top menu's button on narrow screens: opens and closes the menu, Escape closes it
+  document.addEventListener("click", (ev) => {
+    const toggle = ev.target.closest(".menu-toggle");
+    if (!toggle) return;
+    const nav = document.getElementById(toggle.getAttribute("aria-controls"));
+    const open = toggle.getAttribute("aria-expanded") !== "true";
+    toggle.setAttribute("aria-expanded", String(open));
+    nav.classList.toggle("open", open);
+    if (open) nav.querySelector("a")?.focus();
+  });
+  document.addEventListener("keydown", (ev) => {
+    const toggle = document.querySelector(".menu-toggle[aria-expanded=true]");
+    if (ev.key !== "Escape" || !toggle) return;
+    toggle.setAttribute("aria-expanded", "false");
+    document.getElementById(toggle.getAttribute("aria-controls")).classList.remove("open");
+    toggle.focus();
   });
 
   // pickers that apply at once (the language of the user menu): <select data-submit-on-change>

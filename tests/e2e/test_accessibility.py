@@ -138,7 +138,7 @@ def test_every_page_of_the_menu_passes_axe_in_every_language(browser, site, peop
         # quick search with its results open
         open_page(page, site.url + "/clients")
         page.fill("#quick-search", "turcanu")
-        page.wait_for_selector(".qr-item", timeout=5000)
+        page.wait_for_selector(".qr-item", timeout=15_000)
         found += violations(page, f"{role} {lang} quick search")
     switch_language(page, "en")
     page.context.close()
