@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
@@ -187,8 +188,35 @@ def search_reindex(
     )
 
 
+def backup(
+    ctx: typer.Context,
+    to: Path = typer.Option(None, "--to", help="Directory for the archive (default: backup_dir)"),
+    verify: bool = typer.Option(
+        None, "--verify/--no-verify", help="Restore it into a scratch database and compare"
+    ),
+) -> None:
+    """Write one archive of the database and every attachment; prints its path last."""
+    from crm_core.backups.cli import run_backup_command
+
+    require_schema(ctx)
+    run_backup_command(to, verify)
+
+
+def restore(
+    ctx: typer.Context,
+    archive: Path = typer.Argument(..., help="The archive `callcard backup` wrote"),
+    yes: bool = typer.Option(False, "--yes", help="Replace the database and the files"),
+) -> None:
+    """Bring the database and the files back from an archive (checked before anything changes)."""
+    from crm_core.backups.cli import run_restore_command
+
+    run_restore_command(archive, yes, schema(ctx).migrate)
+
+
 def register(app: typer.Typer) -> None:
     app.command()(init)
+    app.command()(backup)
+    app.command()(restore)
     app.command()(seed)
     app.add_typer(user_app, name="user")
     app.add_typer(search_app, name="search")

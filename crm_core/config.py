@@ -59,6 +59,30 @@ class CoreSettings(BaseSettings):
     # event bus: empty = in-process (embedded default); redis://... = Redis pub/sub
     bus_url: str = ""
     redis_url: str = "redis://127.0.0.1:6379/0"
+    # sales: HMAC-SHA256 secret of POST /api/sales/payments/webhook (empty: webhook refused)
+    payment_webhook_secret: SecretStr = SecretStr("")
+    # backups (crm_core.backups, docs/backups.md)
+    backup_dir: Path | None = Field(
+        None,
+        description="where archives go (any directory: a mounted NAS); "
+        "empty: callcard-backups beside the attachments folder",
+    )
+    backup_schedule: str = Field(
+        "03:00", description="daily backup time HH:MM in `timezone`; empty: no scheduled backup"
+    )
+    backup_keep_daily: int = Field(7, ge=0, description="newest archive of each of N last days")
+    backup_keep_weekly: int = Field(4, ge=0, description="newest archive of each of N last weeks")
+    backup_keep_monthly: int = Field(12, ge=0, description="newest of each of N last months")
+    backup_encryption_key: SecretStr = Field(
+        SecretStr(""), description="passphrase encrypting archives (AES-GCM); empty: plain"
+    )
+    backup_compress: bool = True
+    backup_verify: bool = Field(True, description="restore each archive into a scratch database")
+    # reports: answered within this many seconds counts toward the service level (then rebuild)
+    service_level_seconds: int = Field(20, ge=1, le=3600)
+    # call log: the folder holding the PBX's recordings (MixMonitor files, e.g. a mount of
+    # /var/spool/asterisk/monitor); empty: no player. Only files inside it are ever served.
+    recordings_dir: str = ""
 
     @field_validator("default_region")
     @classmethod

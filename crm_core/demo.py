@@ -26,6 +26,8 @@ from crm_core.clients.schemas import ClientIn
 from crm_core.clients.service import create_client
 from crm_core.database import utcnow
 from crm_core.history.models import Interaction
+from crm_core.invoices.demo import load_invoices_demo
+from crm_core.orders.demo import load_sales_demo
 from crm_core.seed import CLIENT_COLUMNS, EMAIL_COLUMNS, PHONE_COLUMNS
 from crm_core.synthetic import generate
 from crm_core.tasks.models import Task
@@ -231,7 +233,12 @@ SUBJECTS = {
 }
 
 
-TASK_TITLES = ["Call back", "Send the offer", "Confirm delivery", "Ask for feedback"]
+#: what a colleague would type, in the assignee's own language
+TASK_TITLES = {
+    "en": ["Call back", "Send the offer", "Confirm delivery", "Ask for feedback"],
+    "ro": ["De sunat înapoi", "Trimite oferta", "Confirmă livrarea", "Cere părerea clientului"],
+    "ru": ["Перезвонить", "Отправить предложение", "Подтвердить доставку", "Спросить отзыв"],
+}
 
 
 def _history(db: Session, users: dict[str, User], featured: dict[str, Client], ids: list[int]):
@@ -272,7 +279,7 @@ def _task(rng: random.Random, now, operators: list[User], manager_id: int, clien
     due = now + timedelta(hours=rng.randint(-72, 240))
     return Task(
         client_id=client_id,
-        title=rng.choice(TASK_TITLES),
+        title=rng.choice(TASK_TITLES.get(assignee.language, TASK_TITLES["en"])),
         assignee_id=assignee.id,
         team_id=assignee.team_id,
         creator_id=manager_id,
@@ -288,7 +295,9 @@ def _fleet_review(now, users: dict[str, User], dacia_id: int) -> Task:
     return Task(
         kind="event",
         event_type="meeting",
-        title="Fleet contract review",
+        title={"ro": "Revizuirea contractului de flotă", "ru": "Обзор договора на автопарк"}.get(
+            users["ana"].language, "Fleet contract review"
+        ),
         client_id=dacia_id,
         assignee_id=users["ana"].id,
         team_id=users["ana"].team_id,
@@ -312,6 +321,8 @@ def load_demo(db: Session) -> dict[str, int] | None:
     db.flush()
     interactions, tasks = _history(db, users, featured, ids)
     db.flush()
+    load_sales_demo(db)  # catalog, price lists and orders
+    load_invoices_demo(db)  # contracts, invoices and payments
     return {
         "clients": len(featured) + len(ids),
         "interactions": interactions,

@@ -28,5 +28,24 @@ class SearchRefreshService:
         await asyncio.to_thread(refresher(self.settings).stop)
 
 
+class ImportResumeService:
+    """Goes on with the import jobs a stopped process left unfinished (embedded default; in
+    production the worker calls ``crm_core.exchange.jobs.resume_unfinished`` when it starts)."""
+
+    name = "import jobs"
+
+    async def start(self) -> None:
+        from crm_core.exchange.jobs import resume_unfinished
+
+        await asyncio.to_thread(resume_unfinished)
+
+    async def stop(self) -> None:
+        return None
+
+
 def embedded_services(settings: CoreSettings) -> list[BackgroundService]:
-    return [SearchRefreshService(settings)]
+    from crm_core.backups.scheduler import BackupScheduler
+
+    backups = [BackupScheduler(settings)] if settings.is_embedded else []
+    imports = [ImportResumeService()] if settings.is_embedded else []
+    return [SearchRefreshService(settings), *backups, *imports]

@@ -5,11 +5,49 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse
 
-from dashboard.views import admin_hub, auth, clients, notifier_pages, tasks, wall, workspace
+from dashboard.views import (
+    admin_backups,
+    admin_fields,
+    admin_hub,
+    admin_logs,
+    admin_messages,
+    admin_people,
+    auth,
+    clients,
+    data_pages,
+    newsletters,
+    notifier_pages,
+    reports,
+    sales_documents,
+    sales_invoices,
+    sales_orders,
+    tasks,
+    wall,
+    workspace,
+)
 from dashboard.views.common import STATIC_DIR
 
 router = APIRouter()
-for _module in (auth, workspace, clients, tasks, wall, notifier_pages, admin_hub):
+for _module in (
+    auth,
+    workspace,
+    clients,
+    tasks,
+    wall,
+    notifier_pages,
+    admin_hub,
+    admin_backups,
+    admin_people,
+    admin_logs,
+    admin_fields,
+    admin_messages,
+    reports,
+    newsletters,
+    sales_orders,
+    sales_invoices,
+    sales_documents,
+    data_pages,
+):
     router.include_router(_module.router)
 
 _STATIC_TYPES = {

@@ -58,3 +58,6 @@ def i18n_compile() -> None:
 def register(app: typer.Typer) -> None:
     app.command("wall-token")(wall_token)
     app.add_typer(i18n_app, name="i18n")
+    from dashboard.reports.cli import register as register_reports
+
+    register_reports(app)

@@ -23,4 +23,6 @@ class SavedFilter(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-__all__ = ["SavedFilter"]
+from dashboard.reports.models import ReportSubscription  # noqa: E402
+
+__all__ = ["ReportSubscription", "SavedFilter"]

@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from notifier.inbound.api import router as inbound_router
 from notifier.newsletters.api import router as newsletters_router
 from notifier.outbox.api import router as outbox_router
+from notifier.quiet_hours.api import router as quiet_hours_router
 from notifier.reminders.api import router as reminders_router
 from notifier.simulator.handset_api import router as handset_router
 from notifier.sms_segments.api import router as sms_segments_router
@@ -26,5 +27,6 @@ for domain_router in (
     inbound_router,
     handset_router,
     newsletters_router,
+    quiet_hours_router,
 ):
     router.include_router(domain_router)

@@ -53,6 +53,8 @@ app.conf.update(
             "schedule": max(1.0, settings.engagement_interval_seconds),
             "options": {"expires": max(1.0, settings.engagement_interval_seconds) * 2},
         },
+        # the daily backup (crm_core.backups): runs when its time has come, once per time
+        "backup-due": {"task": "notifier.backup_due", "schedule": 60.0, "options": {"expires": 90}},
     },
 )
 
@@ -154,3 +156,11 @@ def engagement_jobs() -> dict[str, int]:
     from notifier.jobs import run_all
 
     return run_all(get_settings())
+
+
+@app.task(name="notifier.backup_due", acks_late=False)
+def backup_due() -> int | None:
+    """Run the scheduled backup when due (``crm_core.backups.service.run_if_due``)."""
+    from crm_core.backups.scheduler import run_if_due
+
+    return run_if_due(get_settings())

@@ -52,6 +52,10 @@ class NotifierSettings(CtiSettings):
     ]  # completed events of these types: survey
     survey_reply_hours: int = 72  # how long a survey accepts a reply
     engagement_interval_seconds: float = 30.0  # periodic jobs: due task reminders, call surveys
+    # sales: invoice reminders to the client (0 turns one off), channel sms | email
+    invoice_remind_days_before: int = 3
+    invoice_remind_days_after: int = 7
+    invoice_remind_channel: str = "sms"
 
 
 get_settings = SettingsOf(NotifierSettings)

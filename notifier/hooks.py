@@ -32,3 +32,30 @@ signals.task_saved.connect(_task_saved)
 signals.client_deleted.connect(_client_deleted)
 signals.client_saved.connect(_client_saved)
 signals.task_deleted.connect(_task_deleted)
+
+
+def _backup_failed(db, *, run, stage) -> None:
+    """E-mail every active admin with an address that a backup or its verification failed."""
+    from crm_core.auth.models import User
+    from notifier.outbox.service import enqueue
+
+    what = "verification of the backup" if stage == "verification" else "backup"
+    detail = run.verification_detail if stage == "verification" else run.error
+    admins = db.query(User).filter(User.role == "admin", User.is_active.is_(True)).all()
+    for admin in (a for a in admins if a.email):
+        enqueue(
+            db,
+            channel="email",
+            recipient=admin.email,
+            subject=f"Callcard: the {what} #{run.id} failed",
+            body=f"The {what} #{run.id} ({run.path}) failed:\n\n{detail}\n\nSee /admin/backups.",
+            idempotency_key=f"backup-failed:{run.id}:{stage}:{admin.id}",
+            purpose="backup",
+        )
+
+
+from crm_core.backups.events import backup_failed as _backup_failed_signal  # noqa: E402
+
+_backup_failed_signal.connect(_backup_failed)
+
+from notifier.order_sms import hooks as _order_sms_hooks  # noqa: E402, F401 - connects

@@ -24,6 +24,7 @@ log = logging.getLogger("callcard.notifier.engagement")
 
 def run_all(settings: NotifierSettings | None = None) -> dict[str, int]:
     """Run every periodic engagement job once; a failing job does not stop the others."""
+    from notifier.invoice_reminders.service import run_invoice_reminders
     from notifier.reminders.service import publish_due_task_reminders
     from notifier.surveys.service import expire_surveys, scan_calls
 
@@ -32,6 +33,7 @@ def run_all(settings: NotifierSettings | None = None) -> dict[str, int]:
         ("task_reminders", publish_due_task_reminders),
         ("call_surveys", scan_calls),
         ("expired_surveys", expire_surveys),
+        ("invoice_reminders", run_invoice_reminders),
     ):
         try:
             with session_scope(settings) as db:

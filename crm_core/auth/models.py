@@ -31,6 +31,8 @@ class User(Base):
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
     extension: Mapped[str | None] = mapped_column(String(32), unique=True)
     language: Mapped[str] = mapped_column(String(8), default="en")
+    # an IANA zone such as Europe/Bucharest; None: the company's (``CoreSettings.timezone``)
+    timezone: Mapped[str | None] = mapped_column(String(64))
     is_active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -14,6 +14,7 @@ class Principal:
     extension: str | None = None
     language: str = "en"
     full_name: str = ""
+    timezone: str = ""  # the user's IANA zone; empty: the company's
 
     @property
     def is_admin(self) -> bool:

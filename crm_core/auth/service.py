@@ -28,6 +28,7 @@ def principal_of(user: User) -> Principal:
         extension=user.extension,
         language=user.language,
         full_name=user.full_name,
+        timezone=user.timezone or "",
     )
 
 

@@ -37,6 +37,21 @@ def unindexed(column):
     return UnaryExpression(column, operator=custom_op("+"), type_=column.type)
 
 
+#: ``cf.balance=debtors`` (owes money in some currency) or ``cf.balance=credit``: read from
+#: ``client_balances`` (kept by crm_core.invoices) through its balance index
+BALANCE_FILTER = "balance"
+
+
+def _balance_clause(raw: str):
+    from crm_core.invoices.models import ClientBalance
+
+    value = raw.strip().lower()
+    if value not in ("debtors", "credit"):
+        raise Invalid(f"cf.{BALANCE_FILTER}", "must be debtors or credit")
+    owing = ClientBalance.balance > 0 if value == "debtors" else ClientBalance.balance < 0
+    return Client.id.in_(select(ClientBalance.client_id).where(owing))
+
+
 def list_query(
     db: Session, actor: Principal, f: ClientFilter, *, team_index: bool = True
 ) -> Select:
@@ -88,6 +103,9 @@ def list_query(
     if f.created_to is not None:
         conditions.append(Client.created_at < _as_utc(f.created_to, "created_to"))
     for key, raw in f.custom.items():
+        if key == BALANCE_FILTER:
+            conditions.append(_balance_clause(raw))
+            continue
         try:
             conditions.append(customfields.filter_clause(db, ENTITY, key, raw))
         except Invalid as exc:

@@ -15,6 +15,7 @@ import re
 import select
 import time
 from datetime import UTC, datetime
+from decimal import Decimal
 from functools import lru_cache
 from typing import Annotated, Any
 
@@ -66,6 +67,20 @@ class CardTask(BaseModel):
     overdue: bool = False
 
 
+class CardDebt(BaseModel):
+    currency: str
+    amount: Decimal = Field(description="What the client owes; negative: the client's credit")
+
+
+class CardOrder(BaseModel):
+    id: int
+    number: str
+    status: str
+    created_at: UtcDatetime
+    total: Decimal
+    currency: str
+
+
 class CallerCard(BaseModel):
     """What the popup shows. ``restricted``: the caller is a client the user may not open, so
     only the name and category are given (the person is on the line with them anyway)."""
@@ -84,6 +99,8 @@ class CallerCard(BaseModel):
     interactions: list[CardInteraction] = Field(description="Last 5, newest first")
     open_tasks: list[CardTask]
     last_rating: int | None
+    debts: list[CardDebt] = Field(default_factory=list, description="Per currency, non-zero")
+    last_order: CardOrder | None = None
     restricted: bool = False
     others: int = Field(0, description="Other live clients with the same number")
 
@@ -115,7 +132,7 @@ SELECT b.id, b.display_name, b.kind, b.category, b.team_id, b.visible, b.last_ra
        (SELECT json_group_array(json_array(id, title, due_at)) FROM (
           SELECT id, title, due_at FROM tasks
           WHERE client_id = b.id AND status IN ('open', 'in_progress')
-          ORDER BY due_at IS NULL, due_at, id LIMIT :max_tasks))
+          ORDER BY due_at IS NULL, due_at, id LIMIT :max_tasks)){sales}
 FROM best b
 LEFT JOIN clients o ON o.id = b.organization_id AND o.deleted_at IS NULL
 LEFT JOIN users u ON u.id = b.owner_id
@@ -141,12 +158,36 @@ SELECT b.id, b.display_name, b.kind, b.category, b.team_id, b.visible, b.last_ra
                            ORDER BY occurred_at DESC, id DESC LIMIT 5)),
        array_to_json(ARRAY(SELECT json_build_array(id, title, due_at) FROM tasks
                            WHERE client_id = b.id AND status IN ('open', 'in_progress')
-                           ORDER BY due_at IS NULL, due_at, id LIMIT :max_tasks))
+                           ORDER BY due_at IS NULL, due_at, id LIMIT :max_tasks)){sales}
 FROM best b
 LEFT JOIN clients o ON o.id = b.organization_id AND o.deleted_at IS NULL
 LEFT JOIN users u ON u.id = b.owner_id
 """,
 }
+
+
+#: the sales columns of the card: the client's non-zero balances (primary-key range of
+#: ``client_balances``, kept by crm_core.invoices) and the last order (index on
+#: ``orders(client_id, created_at)``); each one index probe (bench/invoices.py measures them)
+_SALES_SQL = {
+    "sqlite": """,
+       (SELECT json_group_array(json_array(currency, printf('%.2f', balance)))
+          FROM client_balances WHERE client_id = b.id AND balance <> 0),
+       (SELECT json_array(id, number, status, created_at, printf('%.2f', total), currency)
+          FROM orders WHERE client_id = b.id ORDER BY created_at DESC, id DESC LIMIT 1)""",
+    "postgresql": """,
+       array_to_json(ARRAY(SELECT json_build_array(currency, CAST(balance AS text))
+                           FROM client_balances WHERE client_id = b.id AND balance <> 0)),
+       (SELECT json_build_array(id, number, status, created_at, CAST(total AS text), currency)
+          FROM orders WHERE client_id = b.id ORDER BY created_at DESC, id DESC LIMIT 1)""",
+}
+#: the statement with the sales columns (the popup's) and without them (a bench baseline)
+CARD_SQL = {
+    True: {name: sql.replace("{sales}", _SALES_SQL[name]) for name, sql in _CARD_SQL.items()},
+    False: {name: sql.replace("{sales}", "") for name, sql in _CARD_SQL.items()},
+}
+#: bench/invoices.py turns this off to measure the card without the debt and last order
+SALES_IN_CARD = True
 
 
 def _json(value: Any) -> list:
@@ -162,11 +203,14 @@ def _connection(db: Session | Connection) -> Connection:
 #: the card statement's parameters on PostgreSQL, as $1..$4, and their type oids
 _PG_PARAMS = ("e164", "all_clients", "team", "max_tasks")
 _PG_TYPES = (25, 16, 23, 23)  # text, bool, int4, int4
-_PG_SQL = re.sub(
-    r":(\w+)", lambda m: f"${_PG_PARAMS.index(m[1]) + 1}", _CARD_SQL["postgresql"]
-).encode()
-_PG_NAME = b"callcard_card"
-_PG_PREPARED = "callcard_card_prepared"
+_PG_SQL = {
+    sales: re.sub(
+        r":(\w+)", lambda m: f"${_PG_PARAMS.index(m[1]) + 1}", CARD_SQL[sales]["postgresql"]
+    ).encode()
+    for sales in (True, False)
+}
+_PG_NAME = {True: b"callcard_card_sales", False: b"callcard_card"}
+_PG_PREPARED = {True: "callcard_card_sales_prepared", False: "callcard_card_prepared"}
 
 
 def _int(value: bytes | None) -> int | None:
@@ -201,6 +245,7 @@ def _pg_row(result, encoding: str) -> tuple:
         array(12),
         array(13),
         array(14),
+        *((array(15), array(16)) if result.nfields > 15 else ()),
     )
 
 
@@ -212,9 +257,9 @@ def _pg_row(result, encoding: str) -> tuple:
 POLL_NS = 1_000_000
 
 
-def _exec_polling(pgconn, values: list) -> Any:
+def _exec_polling(pgconn, values: list, name: bytes) -> Any:
     """``exec_prepared`` of the card statement, polling for the answer for up to ``POLL_NS``."""
-    pgconn.send_query_prepared(_PG_NAME, values)  # raises if it cannot be sent
+    pgconn.send_query_prepared(name, values)  # raises if it cannot be sent
     give_up = time.perf_counter_ns() + POLL_NS
     while True:
         pgconn.consume_input()
@@ -248,21 +293,23 @@ def _pg_fetch(connection: Connection, params: dict[str, Any]) -> tuple | None:
         None if params["team"] is None else str(params["team"]).encode(),
         str(params["max_tasks"]).encode(),
     ]
+    sales = SALES_IN_CARD
+    name, marker = _PG_NAME[sales], _PG_PREPARED[sales]
     with raw.lock:
         pgconn = raw.pgconn
         for attempt in (1, 2):
-            if not connection.info.get(_PG_PREPARED):
-                prepared = pgconn.prepare(_PG_NAME, _PG_SQL, _PG_TYPES)
+            if not connection.info.get(marker):
+                prepared = pgconn.prepare(name, _PG_SQL[sales], _PG_TYPES)
                 if prepared.status != pq.ExecStatus.COMMAND_OK:
                     raise errors.error_from_result(prepared, encoding)
-                connection.info[_PG_PREPARED] = True
-            result = _exec_polling(pgconn, values)
+                connection.info[marker] = True
+            result = _exec_polling(pgconn, values, name)
             if result.status == pq.ExecStatus.TUPLES_OK:
                 break
             if result.error_field(pq.DiagnosticField.SQLSTATE) == b"26000":
                 # deallocated behind our back (DEALLOCATE ALL, a pooler): prepare it again,
                 # now if no transaction was aborted by the failure, else in the next one
-                connection.info.pop(_PG_PREPARED, None)
+                connection.info.pop(marker, None)
                 if attempt == 1 and pgconn.transaction_status == pq.TransactionStatus.IDLE:
                     continue
             raise errors.error_from_result(result, encoding)
@@ -280,7 +327,7 @@ def _fetch(db: Session | Connection, e164: str, actor: Principal) -> tuple | Non
     if connection.dialect.name == "postgresql":
         return _pg_fetch(connection, params)
     raw = connection.connection.driver_connection
-    cur = raw.execute(_CARD_SQL["sqlite"], params)
+    cur = raw.execute(CARD_SQL[SALES_IN_CARD]["sqlite"], params)
     try:
         return cur.fetchone()
     finally:
@@ -334,8 +381,10 @@ RESTRICTED: dict[str, Any] = {
 def _card_details(row: tuple) -> dict[str, Any]:
     """What the popup shows of a client the user may open, from the lookup's row."""
     (_, _, kind, _, team_id, _, last_rating, org_id, org_name, owner_id, owner_name, _,
-     phones, interactions, tasks) = row  # fmt: skip
+     phones, interactions, tasks) = row[:15]  # fmt: skip
+    sales = _sales_details(row[15], row[16]) if len(row) > 15 else {}
     return {
+        **sales,
         "kind": kind,
         "organization": {"id": org_id, "name": org_name} if org_id else None,
         "owner": {"id": owner_id, "name": owner_name} if owner_id else None,
@@ -356,6 +405,16 @@ def _card_details(row: tuple) -> dict[str, Any]:
         "last_rating": last_rating,
         "restricted": False,
     }
+
+
+def _sales_details(debts: Any, order: Any) -> dict[str, Any]:
+    """The debt per currency and the last order, from the card's two sales columns."""
+    last = _json(order)
+    return {
+        "debts": [{"currency": c, "amount": amount} for c, amount in _json(debts)],
+        "last_order": dict(zip(("id", "number", "status", "created_at", "total", "currency"),
+                               last, strict=True)) if last else None,
+    }  # fmt: skip
 
 
 _SEPARATORS = re.compile(r"[\s\-.()/]")

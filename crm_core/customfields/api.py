@@ -26,12 +26,26 @@ from crm_core.customfields.schemas import (
     FieldUpdate,
     LabelOut,
     LabelSet,
+    Move,
 )
 from crm_core.database import request_session
 from crm_core.history import choices
 
 router = APIRouter(tags=["configuration"])
-ListName = Literal["interaction_type", "interaction_result", "client_category", "client_source"]
+ListName = Literal[
+    "interaction_type",
+    "interaction_result",
+    "client_category",
+    "client_source",
+    "event_type",
+    "call_disposition",
+]
+
+
+def _localized(db: Session, item, language: str) -> ChoiceOut:
+    labels = choices.labels_of(db, [item])[item.id]
+    out = ChoiceOut.model_validate(item)
+    return out.model_copy(update={"labels": labels, "label": labels.get(language, item.label)})
 
 
 @router.get("/custom-fields", response_model=list[FieldOut], summary="Custom field definitions")
@@ -60,6 +74,18 @@ def update_field(
     db: Session = request_session,
 ):
     return service.update_field(db, actor, field_id, **body.model_dump(exclude_unset=True))
+
+
+@router.post(
+    "/custom-fields/{field_id}/move", response_model=FieldOut, summary="Move a field up or down"
+)
+def move_field(
+    field_id: RowId,
+    body: Move,
+    actor: Principal = Depends(admins),
+    db: Session = request_session,
+):
+    return service.move_field(db, actor, field_id, body.direction)
 
 
 @router.delete(
@@ -105,10 +131,10 @@ def delete_label(
 def list_choices(
     list_name: ListName,
     include_inactive: bool = False,
-    _: Principal = Depends(staff),
+    actor: Principal = Depends(staff),
     db: Session = request_session,
 ):
-    return choices.items(db, list_name, include_inactive=include_inactive)
+    return choices.localized(db, list_name, actor.language, include_inactive=include_inactive)
 
 
 @router.post(
@@ -120,7 +146,9 @@ def add_choice(
     actor: Principal = Depends(admins),
     db: Session = request_session,
 ):
-    return choices.add_item(db, actor, list_name, **body.model_dump())
+    return _localized(
+        db, choices.add_item(db, actor, list_name, **body.model_dump()), actor.language
+    )
 
 
 @router.patch("/choices/items/{item_id}", response_model=ChoiceOut, summary="Change an item")
@@ -130,7 +158,20 @@ def update_choice(
     actor: Principal = Depends(admins),
     db: Session = request_session,
 ):
-    return choices.update_item(db, actor, item_id, **body.model_dump(exclude_unset=True))
+    item = choices.update_item(db, actor, item_id, **body.model_dump(exclude_unset=True))
+    return _localized(db, item, actor.language)
+
+
+@router.post(
+    "/choices/items/{item_id}/move", response_model=ChoiceOut, summary="Move an item up or down"
+)
+def move_choice(
+    item_id: RowId,
+    body: Move,
+    actor: Principal = Depends(admins),
+    db: Session = request_session,
+):
+    return _localized(db, choices.move_item(db, actor, item_id, body.direction), actor.language)
 
 
 @router.delete(

@@ -54,3 +54,16 @@ class FieldLabel(Base):
     field: Mapped[str] = mapped_column(String(60))
     language: Mapped[str] = mapped_column(String(8), default="")
     label: Mapped[str] = mapped_column(String(120))
+
+
+class ChoiceLabel(Base):
+    """The label of a choice list item in one UI language (en, ro, ru); the item's own
+    ``label`` stands in for a language without one."""
+
+    __tablename__ = "choice_labels"
+    __table_args__ = (UniqueConstraint("item_id", "language"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("choice_items.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(String(8))
+    label: Mapped[str] = mapped_column(String(120))

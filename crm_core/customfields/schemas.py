@@ -35,7 +35,7 @@ class FieldCreate(BaseModel):
     choices: list[text(120)] = Field(default_factory=list, max_length=200)
     required: bool = False
     searchable: bool = True
-    position: int = Field(0, ge=0, le=100_000)
+    position: int | None = Field(None, ge=0, le=100_000, description="omitted: last")
 
 
 class FieldUpdate(BaseModel):
@@ -67,15 +67,25 @@ class LabelSet(BaseModel):
     label: text(120, 1)
 
 
+ChoiceLabels = dict[Literal["en", "ro", "ru"], text(120)]
+
+
+class Move(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    direction: Literal["up", "down"]
+
+
 class ChoiceOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
     list_name: str
     code: str
-    label: str
+    label: str = Field(description="In the caller's language")
     position: int
     active: bool
+    labels: dict[str, str] = Field(default_factory=dict, description="Per language: en, ro, ru")
 
 
 class ChoiceCreate(BaseModel):
@@ -84,6 +94,7 @@ class ChoiceCreate(BaseModel):
     code: text(40, 1)
     label: text(120, 1)
     position: int | None = Field(None, ge=0, le=100_000)
+    labels: ChoiceLabels = Field(default_factory=dict, description="Per language: en, ro, ru")
 
 
 class ChoiceUpdate(BaseModel):
@@ -92,3 +103,4 @@ class ChoiceUpdate(BaseModel):
     label: text(120, 1) | None = None
     position: int | None = Field(None, ge=0, le=100_000)
     active: bool | None = None
+    labels: ChoiceLabels | None = None

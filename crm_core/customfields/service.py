@@ -81,8 +81,9 @@ def create_field(
     choices: list[str] | None = None,
     required: bool = False,
     searchable: bool = True,
-    position: int = 0,
+    position: int | None = None,
 ) -> CustomField:
+    """A new field; without ``position`` it comes last."""
     check_entity(entity)
     key = key.strip()
     if not KEY_RE.match(key):
@@ -94,6 +95,9 @@ def create_field(
         select(CustomField.id).where(CustomField.entity == entity, CustomField.key == key)
     ):
         raise Conflict(f"a {entity} field with key {key!r} exists already")
+    if position is None:
+        last = db.scalar(select(func.max(CustomField.position)).where(CustomField.entity == entity))
+        position = 0 if last is None else last + 1
     field = CustomField(
         entity=entity,
         key=key,
@@ -134,6 +138,24 @@ def update_field(db: Session, actor: Principal, field_id: int, **changes: Any) -
             "made_searchable" if field.searchable else "no_longer_searchable",
             field.label,
         )
+    return field
+
+
+def move_field(db: Session, actor: Principal, field_id: int, direction: str) -> CustomField:
+    """One place up or down among its entity's fields (positions renumbered 0, 1, 2, ...)."""
+    if direction not in ("up", "down"):
+        raise Invalid("direction", "must be up or down")
+    field = get_field(db, field_id)
+    ordered = fields_for(db, field.entity)
+    index = ordered.index(field)
+    other = index - 1 if direction == "up" else index + 1
+    if 0 <= other < len(ordered):
+        ordered[index], ordered[other] = ordered[other], ordered[index]
+    before = {"position": field.position}
+    for position, row in enumerate(ordered):
+        row.position = position
+    db.flush()
+    record(db, actor, "update", "custom_field", field.id, before, {"position": field.position})
     return field
 
 

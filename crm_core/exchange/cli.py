@@ -24,7 +24,9 @@ import_app = typer.Typer(help="Import data from files.", no_args_is_help=True)
 
 @import_app.command("clients")
 def import_clients(
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="CSV or XLSX file"),
+    file: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, help="CSV, XLSX, ODS, vCard, Google or Outlook CSV"
+    ),
     map_: list[str] = typer.Option(
         [], "--map", help="COLUMN=FIELD (repeatable), e.g. --map Telefon=phone --map Firma=org_name"
     ),
@@ -42,19 +44,18 @@ def import_clients(
     from crm_core.exchange.service import import_clients as run_import
 
     mapping = _mapping_of(map_, mapping_json)
-    data = file.read_bytes()
     try:
         with session_scope() as db, Progress(*PROGRESS_COLUMNS, console=console) as progress:
             actor = _author(db, as_user)
             task = progress.add_task(f"Importing {file.name}", total=None)
 
             def advance(done: int, total: int) -> None:
-                progress.update(task, completed=done, total=total)
+                progress.update(task, completed=done, total=total or None)
 
             report = run_import(
                 db,
                 actor,
-                data,
+                file,  # read as a stream: memory stays flat
                 filename=file.name,
                 mapping=mapping or None,
                 dry_run=dry_run,
@@ -123,3 +124,63 @@ def _print_report(report: ImportReport, dry_run: bool) -> None:
         f"[green]{report.total_rows} rows: {verb} {report.imported}, skipped {report.skipped}."
         "[/green]"
     )
+
+
+@import_app.command("job")
+def import_job(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="The file to import"),
+    duplicates: str = typer.Option("skip", help="error | skip | force"),
+    skip_invalid: bool = typer.Option(False, "--skip-invalid"),
+    as_user: str = typer.Option(None, "--as", help="Username recorded as the author (audit)"),
+) -> None:
+    """Import a large file as a resumable job (checked whole, then committed in batches)."""
+    from crm_core.database import session_scope
+    from crm_core.exchange import jobs
+
+    with session_scope() as db:
+        actor = _author(db, as_user)
+        job_id = jobs.create_job(
+            db, actor, file.resolve(), file.name, duplicates=duplicates, skip_invalid=skip_invalid
+        ).id
+    console.print(f"Import job {job_id} (resume it with `callcard import resume {job_id}`)")
+    _run_with_bar(job_id)
+
+
+@import_app.command("resume")
+def import_resume(job_id: int = typer.Argument(..., help="The job to go on with")) -> None:
+    """Go on with a job stopped by a crash or a restart, after its last committed row."""
+    _run_with_bar(job_id)
+
+
+def _run_with_bar(job_id: int) -> None:
+    import threading
+    import time
+
+    from crm_core.database import session_scope
+    from crm_core.exchange import jobs
+    from crm_core.exchange.models import ImportJob
+
+    outcome: list[str] = []
+    worker = threading.Thread(target=lambda: outcome.append(jobs.run_job(job_id, publish=False)))
+    with Progress(*PROGRESS_COLUMNS, console=console) as progress:
+        task = progress.add_task("Checking", total=None)
+        worker.start()
+        while worker.is_alive():
+            worker.join(0.5)
+            with session_scope() as db:
+                job = db.get(ImportJob, job_id)
+                label = "Importing" if job.state == "importing" else "Checking"
+                progress.update(
+                    task, description=label, completed=job.done_rows, total=job.total_rows or None
+                )
+            time.sleep(0)
+    with session_scope() as db:
+        job = db.get(ImportJob, job_id)
+        state, message = job.state, job.message
+        errors = job.report.get("errors", [])[:ERRORS_SHOWN]
+    for e in errors:
+        console.print(f"row {e['row']} {e['column']}: {e['message']}")
+    if state != "done":
+        console.print(f"[red]Job {job_id} {outcome[0] if outcome else state}: {message}[/red]")
+        raise typer.Exit(1)
+    console.print(f"[green]Job {job_id} done: {message}.[/green]")

@@ -74,6 +74,25 @@ ALIASES = {
     "etichete": "tags",
     "теги": "tags",
     "notes": "comment",
+    "birthday": "birthday",
+    "date_of_birth": "birthday",
+    "birth_date": "birthday",
+    "data_nașterii": "birthday",
+    "data_de_naștere": "birthday",
+    "zi_de_naștere": "birthday",
+    "дата_рождения": "birthday",
+    "день_рождения": "birthday",
+    "județ": "region",
+    "regiune": "region",
+    "регион": "region",
+    "область": "region",
+    "cod_poștal": "postal_code",
+    "индекс": "postal_code",
+    "țara": "country",
+    "страна": "country",
+    "функция": "job_title",
+    "должность": "job_title",
+    "funcție": "job_title",
     "note": "comment",
     "comentariu": "comment",
     "комментарий": "comment",
@@ -81,7 +100,10 @@ ALIASES = {
 
 
 def _norm(header: str) -> str:
-    return re.sub(r"[\s\-]+", "_", header.strip().lower())
+    """Lower case, spaces as ``_``, Romanian cedilla letters (ş ţ, as old code pages write
+    them) as the comma-below ones (ș ț)."""
+    key = re.sub(r"[\s\-]+", "_", header.strip().lower())
+    return key.replace("ş", "ș").replace("ţ", "ț")
 
 
 def guess_mapping(db: Session, headers: list[str]) -> dict[str, str]:

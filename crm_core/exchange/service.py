@@ -1,55 +1,45 @@
-"""Import clients from CSV/XLSX.
+"""Import clients from CSV, XLSX, ODS, vCard, Google Contacts and Outlook CSV files.
 
 Import never half-imports. Every row is checked the way the clients API checks a new client
-(names, phones normalised to E.164, e-mails, custom fields, duplicates against the base and
-within the file). Then either
+(names, phones normalised to E.164, e-mails, custom fields) and against duplicates: a phone
+or e-mail already in the base or on an earlier row, or, for a row with neither, the same
+name and city (see :mod:`crm_core.exchange.dedupe`). Similar names in the same city are
+reported as likely duplicates and imported: a person decides. Then either
 
 - strict (default): any row error rejects the whole file, nothing is written; or
-- ``skip_invalid``: all valid rows are written in ONE transaction and the report lists the
-  rows left out.
+- ``skip_invalid``: all valid rows are written and the report lists the rows left out.
 
-A dry run does the same work inside a transaction that is rolled back, so its preview is
-exactly what the import would do. Which column is which field: :mod:`crm_core.exchange.mapping`;
-the export: :mod:`crm_core.exchange.export`.
+``duplicates``: ``error`` (a row error), ``skip`` (left out and counted: importing the same
+file twice adds nobody) or ``force`` (imported anyway).
+
+Here a file is imported in one transaction (the API's uploads, the CLI's dry runs); large
+files run as background jobs committed batch by batch (:mod:`crm_core.exchange.jobs`), which
+use the same :class:`Importer`. Reading files: :mod:`crm_core.exchange.formats`.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import Any
+from itertools import islice
+from pathlib import Path
 
-from pydantic import ValidationError
-from sqlalchemy import select
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import Session
 
-from crm_core.auth.models import Team, User
 from crm_core.auth.principal import Principal
 from crm_core.auth.rights import require
-from crm_core.clients.models import Client
-from crm_core.clients.schemas import ClientIn
-from crm_core.clients.service import create_client, find_duplicate
-from crm_core.errors import Invalid, ServiceError
-from crm_core.exchange.mapping import (
-    ADDRESS_TARGETS,
-    PHONE_TARGETS,
-    SCALAR_TARGETS,
-    resolve_mapping,
-)
+from crm_core.errors import Invalid
+from crm_core.exchange import dedupe
+from crm_core.exchange.formats import Rows, Source, Table, open_table
+from crm_core.exchange.mapping import resolve_mapping
+from crm_core.exchange.records import Record, RecordMaker, RowError
+from crm_core.exchange.writer import BatchWriter
 
-MAX_ROWS = 100_000
-
-
-@dataclass
-class RowError:
-    row: int  # as the spreadsheet numbers it: the header is row 1
-    column: str  # the file's column header ("" when the error is about the whole row)
-    field: str  # the client field
-    message: str
+__all__ = ["ImportReport", "Importer", "RowError", "import_clients", "read_table"]
+BATCH = 2000
+ERRORS_KEPT = 1000
+CREATED_IDS_KEPT = 10_000
+DUPLICATE_POLICIES = ("error", "skip", "force")
 
 
 @dataclass
@@ -62,144 +52,165 @@ class ImportReport:
     mapping: dict[str, str] = field(default_factory=dict)
     errors: list[RowError] = field(default_factory=list)
     created_ids: list[int] = field(default_factory=list)
+    kind: str = "csv"
+    numbered_by: str = "row"
+    details: dict[str, str] = field(default_factory=dict)
+    error_count: int = 0
+    error_rows: int = 0
+    duplicates: int = 0
+    likely_duplicates: list[dedupe.LikelyDuplicate] = field(default_factory=list)
+    likely_checked: bool = True
+
+    def fail(self, error: RowError) -> None:
+        self.error_count += 1
+        if len(self.errors) < ERRORS_KEPT:
+            self.errors.append(error)
 
 
-# --- reading ----------------------------------------------------------------------------
+def read_table(data: Source, filename: str = "") -> tuple[list[str], list[list[str]]]:
+    """(headers, rows) of a small file: the preview of the import wizard."""
+    table = open_table(data, filename)
+    return table.headers, [cells for _, cells in table.rows]
 
 
-def _decode(data: bytes) -> str:
-    for encoding in ("utf-8-sig", "cp1250", "cp1251"):
+def batches(rows: Rows, size: int = BATCH) -> Iterator[list[tuple[int, list[str]]]]:
+    while chunk := list(islice(rows, size)):
+        yield chunk
+
+
+class Importer:
+    """Checks (and with ``write``, writes) the rows of one file, batch by batch."""
+
+    def __init__(
+        self,
+        db: Session,
+        actor: Principal,
+        table: Table,
+        mapping: dict[str, str],
+        report: ImportReport,
+        *,
+        duplicates: str = "error",
+        skip_invalid: bool = False,
+        write: bool = True,
+        likely: bool = True,
+    ) -> None:
+        if duplicates not in DUPLICATE_POLICIES:
+            raise Invalid("duplicates", "must be error, skip or force")
+        self.db, self.report, self.duplicates = db, report, duplicates
+        self.skip_invalid, self.write = skip_invalid, write
+        self.maker = RecordMaker(db, table.headers, mapping)
+        self.writer = BatchWriter(db, actor, source=f"import:{table.kind}")
+        self.seen = dedupe.SeenKeys()
+        self.likely = dedupe.LikelyFinder(db) if likely else None
+
+    def close(self) -> None:
+        self.seen.close()
+
+    def run(self, rows: Rows, progress: Callable[[int], None] | None = None) -> None:
         try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1")
+            for chunk in batches(rows):
+                self.batch(chunk)
+                if progress:
+                    progress(self.report.total_rows)
+        finally:
+            self.close()
+
+    def batch(self, chunk: list[tuple[int, list[str]]]) -> list[int]:
+        """Check one batch of rows; write the good ones unless the file is already lost."""
+        report = self.report
+        report.total_rows += len(chunk)
+        records: list[Record] = []
+        for number, cells in chunk:
+            made = self.maker.make(number, cells)
+            if isinstance(made, Record):
+                records.append(made)
+            else:
+                self._row_failed(made)
+        records = self._without_duplicates(records)
+        if self.likely is not None:
+            self._note_likely(records)
+        if self.skip_invalid is False and report.error_count:
+            self.write = False  # the file is rejected: no point writing more
+        ids = self.writer.write(records) if self.write else []
+        report.imported += len(records)  # or would be, in a check
+        room = CREATED_IDS_KEPT - len(report.created_ids)
+        report.created_ids.extend(ids[: max(room, 0)])
+        return ids
+
+    def _row_failed(self, errors: list[RowError]) -> None:
+        for error in errors:
+            self.report.fail(error)
+        self.report.error_rows += 1
+
+    def _without_duplicates(self, records: list[Record]) -> list[Record]:
+        keys = {r.number: dedupe.keys_of(r) for r in records}
+        earlier = self.seen.earlier(k for ks in keys.values() for k in ks)
+        base = dedupe.in_base(self.db, records) if self.duplicates != "force" else {}
+        kept = []
+        for r in records:
+            if self._is_duplicate(r, keys[r.number], earlier, base):
+                continue
+            earlier.update(dict.fromkeys(keys[r.number], r.number))
+            kept.append(r)
+        self.seen.add((k, r.number) for r in kept for k in keys[r.number])
+        return kept
+
+    def _is_duplicate(self, r: Record, keys: list[str], earlier: dict, base: dict) -> bool:
+        repeats = [(k, earlier[k]) for k in keys if k in earlier]
+        held = [(k, base[k]) for k in keys if k in base]
+        if not repeats and not held:
+            return False
+        self.report.duplicates += 1
+        if self.duplicates == "skip" or (self.duplicates == "force" and not repeats):
+            if self.duplicates == "skip":
+                self.report.skipped += 1
+                return True
+            return False
+        errors = [self._error(r, k, _repeat_message(k, row)) for k, row in repeats]
+        if not repeats:
+            errors = [self._error(r, k, _held_message(k, cid)) for k, cid in held]
+        self._row_failed(errors)
+        return True
+
+    def _error(self, r: Record, key: str, message: str) -> RowError:
+        kind, value = key.split(":", 1)
+        if kind == "p":
+            i = [e for _, _, e in r.phones].index(value)
+            target = r.where.get(f"phones.{i}", "phone")
+        elif kind == "e":
+            i = [a.lower() for _, a in r.emails].index(value)
+            target = r.where.get(f"emails.{i}", "email")
+        else:
+            target = "last_name" if r.fields.get("kind") != "organization" else "org_name"
+        return self.maker.error(r.number, target, message)
+
+    def _note_likely(self, records: list[Record]) -> None:
+        report = self.report
+        if report.total_rows > dedupe.LIKELY_MAX_ROWS:
+            report.likely_checked, self.likely = False, None
+            return
+        for r in records:
+            for found in self.likely.check(r):  # type: ignore[union-attr]
+                if len(report.likely_duplicates) < dedupe.LIKELY_SHOWN:
+                    report.likely_duplicates.append(found)
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return (
-            value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
-        )
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
+def _repeat_message(key: str, row: int) -> str:
+    if key.startswith("n:"):
+        return f"the same name and city as row {row}"
+    return f"{key.split(':', 1)[1]} is also on row {row}"
 
 
-def read_table(data: bytes, filename: str = "") -> tuple[list[str], list[list[str]]]:
-    """(headers, rows) of the first sheet of an XLSX file or of a CSV file (, ; or tab)."""
-    is_xlsx = filename.lower().endswith(".xlsx") or data[:2] == b"PK"
-    if is_xlsx:
-        from openpyxl import load_workbook
-
-        try:
-            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many kinds on broken files
-            raise Invalid("file", f"not a readable XLSX file ({exc.__class__.__name__})") from None
-        sheet = book.worksheets[0]
-        rows = [[_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-        book.close()
-    else:
-        text = _decode(data).replace("\x00", "")
-        header_line = text.split("\n", 1)[0]
-        delimiter = max(",;\t", key=header_line.count)  # the header names the columns
-        try:
-            reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-            rows = [[c.strip() for c in row] for row in reader]
-        except csv.Error as exc:
-            raise Invalid("file", f"not a readable CSV file: {exc}") from None
-    while rows and not any(rows[-1]):
-        rows.pop()
-    if not rows or not any(rows[0]):
-        raise Invalid("file", "is empty: the first row must name the columns")
-    headers = [h.strip() for h in rows[0]]
-    if len(rows) - 1 > MAX_ROWS:
-        raise Invalid("file", f"has more than {MAX_ROWS} rows; split it")
-    return headers, rows[1:]
-
-
-# --- one row -> ClientIn ------------------------------------------------------------------
-
-
-def _split(value: str) -> list[str]:
-    return [v.strip() for v in re.split(r"[;,|\n]", value) if v.strip()]
-
-
-def _row_payload(
-    row: dict[str, str], teams: dict[str, int], users: dict[str, int]
-) -> tuple[dict[str, Any], dict[str, str]]:
-    """(ClientIn data, {payload location: source target}) from {target: cell}."""
-    data: dict[str, Any] = {}
-    where: dict[str, str] = {}
-    for target in SCALAR_TARGETS:
-        value = row.get(target, "")
-        if value:
-            if target == "kind":
-                value = value.lower()
-            data[target] = value
-            where[target] = target
-    if data.get("org_name") and not (data.get("first_name") or data.get("last_name")):
-        data.setdefault("kind", "organization")
-    phones = []
-    for target in PHONE_TARGETS:
-        for number in _split(row.get(target, "")):
-            kind = target.split("_", 1)[1] if "_" in target else "mobile"
-            where[f"phones.{len(phones)}"] = target
-            phones.append({"kind": kind, "number": number})
-    if phones:
-        data["phones"] = phones
-    emails = []
-    for address in _split(row.get("email", "")):
-        where[f"emails.{len(emails)}"] = "email"
-        emails.append({"kind": "work", "address": address})
-    if emails:
-        data["emails"] = emails
-    address = {t: row[t] for t in ADDRESS_TARGETS if row.get(t)}
-    if address:
-        data["addresses"] = [address]
-        for t in address:
-            where[f"addresses.0.{t}"] = t
-    if row.get("tags"):
-        data["tags"] = _split(row["tags"])
-        where["tags"] = "tags"
-    custom = {t[3:]: v for t, v in row.items() if t.startswith("cf.") and v != ""}
-    if custom:
-        data["custom"] = custom
-        for key in custom:
-            where[f"custom.{key}"] = f"cf.{key}"
-    if row.get("team"):
-        name = row["team"].strip().lower()
-        if name not in teams:
-            raise Invalid("team", f"no team {row['team']!r}")
-        data["team_id"] = teams[name]
-    if row.get("owner"):
-        name = row["owner"].strip().lower()
-        if name not in users:
-            raise Invalid("owner", f"no active user {row['owner']!r}")
-        data["owner_id"] = users[name]
-    return data, where
-
-
-def _target_of(loc: tuple | list, where: dict[str, str]) -> str:
-    parts = [str(p) for p in loc]
-    for size in range(len(parts), 0, -1):
-        key = ".".join(parts[:size])
-        if key in where:
-            return where[key]
-    return parts[0] if parts else ""
-
-
-# --- the import ---------------------------------------------------------------------------
+def _held_message(key: str, client_id: int) -> str:
+    if key.startswith("n:"):
+        return f"a client with the same name and city exists: client {client_id}"
+    return f"already belongs to client {client_id}"
 
 
 def import_clients(
     db: Session,
     actor: Principal,
-    data: bytes,
+    data: bytes | Path,
     *,
     filename: str = "",
     mapping: dict[str, str] | None = None,
@@ -208,157 +219,57 @@ def import_clients(
     duplicates: str = "error",
     progress: Callable[[int, int], None] | None = None,
 ) -> ImportReport:
-    """Import client rows (see the module docstring). ``duplicates``: error | skip | force.
+    """Import client rows in one transaction (see the module docstring).
 
     The caller commits unless ``report.rejected`` or ``dry_run`` (then this function has
     already rolled back)."""
     require(actor.can_export, "import clients")
-    if duplicates not in ("error", "skip", "force"):
+    if duplicates not in DUPLICATE_POLICIES:
         raise Invalid("duplicates", "must be error, skip or force")
-    headers, rows = read_table(data, filename)
-    mapping = resolve_mapping(db, headers, mapping)
-    report = ImportReport(dry_run=dry_run, total_rows=len(rows), mapping=mapping)
-    importer = _RowImporter(db, actor, headers, report, duplicates)
+    table = open_table(data, filename)
+    report = new_report(db, table, mapping, dry_run=dry_run)
+    importer = Importer(
+        db, actor, table, report.mapping, report, duplicates=duplicates, skip_invalid=skip_invalid
+    )
     outer = db.begin_nested()  # everything below is one unit: kept, or rolled back whole
-    for number, cells in enumerate(rows, start=2):
-        if progress:
-            progress(number - 1, len(rows))
-        importer.import_row(number, cells)
-    report.imported = len(report.created_ids)
-    if skip_invalid:
-        report.skipped += len({e.row for e in report.errors})
+    try:
+        importer.run(table.rows, (lambda done: progress(done, 0)) if progress else None)
+    except Invalid:
+        outer.rollback()
+        raise
     if progress:
-        progress(len(rows), len(rows))
-    _keep_or_roll_back(report, outer, dry_run=dry_run, skip_invalid=skip_invalid)
+        progress(report.total_rows, report.total_rows)
+    finish(report, skip_invalid=skip_invalid)
+    if dry_run or report.rejected:
+        outer.rollback()
+        report.created_ids = []
+    else:
+        outer.commit()
     return report
 
 
-def _keep_or_roll_back(
-    report: ImportReport, outer: SessionTransaction, *, dry_run: bool, skip_invalid: bool
-) -> None:
-    """Keep the imported clients, or roll them back for a dry run or a rejected file."""
-    if not (dry_run or (report.errors and not skip_invalid)):
-        outer.commit()
-        return
-    outer.rollback()
-    report.rejected = bool(report.errors) and not skip_invalid
-    if report.rejected or dry_run:
-        report.created_ids = []
+def new_report(
+    db: Session, table: Table, mapping: dict[str, str] | None, *, dry_run: bool
+) -> ImportReport:
+    if table.preset:
+        mapping = {h: h for h in table.headers}
+    return ImportReport(
+        dry_run=dry_run,
+        mapping=resolve_mapping(db, table.headers, mapping),
+        kind=table.kind,
+        numbered_by=table.numbered_by,
+        details=table.details,
+    )
+
+
+def finish(report: ImportReport, *, skip_invalid: bool) -> None:
+    """The outcome: rejected (strict and any error), or the rows left out counted."""
+    report.rejected = bool(report.error_count) and not skip_invalid
     if report.rejected:
         report.imported = 0
+    if skip_invalid:
+        report.skipped += report.error_rows
 
 
-class _RowImporter:
-    """Turns the file's rows into clients one by one, noting each row's errors in the report.
-
-    A row is refused when it does not make a valid client, repeats a phone or e-mail of an
-    earlier row, or (unless ``duplicates`` is force) holds one already in the base."""
-
-    def __init__(
-        self,
-        db: Session,
-        actor: Principal,
-        headers: list[str],
-        report: ImportReport,
-        duplicates: str,
-    ) -> None:
-        self.db, self.actor, self.report, self.duplicates = db, actor, report, duplicates
-        self.index = {h: i for i, h in enumerate(headers)}
-        self.column_of = {target: column for column, target in report.mapping.items()}
-        self.teams = {n.lower(): i for i, n in db.execute(select(Team.id, Team.name)).tuples()}
-        active = select(User.id, User.username).where(User.is_active.is_(True))
-        self.users = {n.lower(): i for i, n in db.execute(active).tuples()}
-        #: e-mails and numbers the file has given a client so far: the row that did
-        self.seen_phones: dict[str, int] = {}
-        self.seen_emails: dict[str, int] = {}
-
-    def fail(self, number: int, target: str, message: str) -> None:
-        self.report.errors.append(RowError(number, self.column_of.get(target, ""), target, message))
-
-    def import_row(self, number: int, cells: list[str]) -> None:
-        if not any(cells):
-            self.report.total_rows -= 1
-            return
-        parsed = self._client_in(number, cells)
-        if parsed is None:
-            return
-        client_in, where = parsed
-        phones = [p.e164 for p in client_in.phones]
-        emails = [str(e.address).lower() for e in client_in.emails]
-        if self._repeats_earlier_row(number, where, phones, emails):
-            return
-        if self.duplicates != "force" and self._held_in_base(number, where, phones, emails):
-            return
-        client = self._create(number, where, client_in)
-        if client is None:
-            return
-        self.seen_phones.update(dict.fromkeys(phones, number))
-        self.seen_emails.update(dict.fromkeys(emails, number))
-        self.report.created_ids.append(client.id)
-
-    def _client_in(self, number: int, cells: list[str]) -> tuple[ClientIn, dict[str, str]] | None:
-        """The row as a new client and where each of its parts came from; None if invalid."""
-        row = {
-            target: (cells[self.index[column]] if self.index[column] < len(cells) else "")
-            for column, target in self.report.mapping.items()
-        }
-        where: dict[str, str] = {}
-        try:
-            payload, where = _row_payload(row, self.teams, self.users)
-            return ClientIn.model_validate(payload), where
-        except Invalid as exc:
-            self.fail(number, str(exc.loc[0]), exc.message.split(": ", 1)[-1])
-        except ValidationError as exc:
-            for err in exc.errors():
-                message = err["msg"].removeprefix("Value error, ")
-                self.fail(number, _target_of(err["loc"], where), message)
-        return None
-
-    def _repeats_earlier_row(
-        self, number: int, where: dict[str, str], phones: list[str], emails: list[str]
-    ) -> bool:
-        errors_before = len(self.report.errors)
-        for i, e164 in enumerate(phones):
-            if e164 in self.seen_phones:
-                target = where.get(f"phones.{i}", "phone")
-                self.fail(number, target, f"{e164} is also on row {self.seen_phones[e164]}")
-        for i, address in enumerate(emails):
-            if address in self.seen_emails:
-                target = where.get(f"emails.{i}", "email")
-                self.fail(number, target, f"{address} is also on row {self.seen_emails[address]}")
-        return len(self.report.errors) > errors_before
-
-    def _held_in_base(
-        self, number: int, where: dict[str, str], phones: list[str], emails: list[str]
-    ) -> bool:
-        """A number or e-mail of the row is a live client's: skipped or an error."""
-        found = find_duplicate(self.db, phones, emails)
-        if found is None:
-            return False
-        existing, loc = found
-        if self.duplicates == "skip":
-            self.report.skipped += 1
-            return True
-        kind, i = loc.split("[")[0], int(loc.split("[")[1].rstrip("]"))
-        message = (
-            f"already belongs to client {existing.id}"
-            if self.actor.sees_all_clients
-            else "already belongs to another client"
-        )
-        self.fail(number, where.get(f"{kind}.{i}", kind.rstrip("s")), message)
-        return True
-
-    def _create(self, number: int, where: dict[str, str], client_in: ClientIn) -> Client | None:
-        """The client, in a savepoint of its own: a refused row leaves nothing behind."""
-        savepoint = self.db.begin_nested()
-        try:
-            client = create_client(self.db, self.actor, client_in, force=True)
-            savepoint.commit()
-            return client
-        except ServiceError as exc:
-            savepoint.rollback()
-            if isinstance(exc, Invalid):
-                self.fail(number, _target_of(exc.loc, where), exc.message.split(": ", 1)[-1])
-            else:
-                self.fail(number, "", exc.message)
-            return None
+def likely_rows(report: ImportReport) -> Iterable[int]:
+    return sorted({d.row for d in report.likely_duplicates})

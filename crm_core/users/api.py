@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from crm_core.apitypes import RowId
+from crm_core.apitypes import RowId, text
 from crm_core.auth.deps import admins, staff
 from crm_core.auth.principal import Principal
 from crm_core.database import request_session
@@ -67,6 +68,32 @@ def deactivate_user(
     db: Session = request_session,
 ):
     return service.deactivate_user(db, actor, user_id)
+
+
+class PasswordIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    password: text(200) | None = Field(None, description="null: generate one (returned once)")
+
+
+class PasswordOut(BaseModel):
+    user_id: int
+    password: str | None = Field(description="the generated password, shown this once")
+
+
+@router.post(
+    "/users/{user_id}/password",
+    response_model=PasswordOut,
+    summary="Set or generate a user's password; their sessions end (admin)",
+)
+def reset_password(
+    user_id: RowId,
+    body: PasswordIn,
+    actor: Principal = Depends(admins),
+    db: Session = request_session,
+):
+    user, password = service.reset_password(db, actor, user_id, body.password)
+    return PasswordOut(user_id=user.id, password=None if body.password else password)
 
 
 @router.get("/teams", response_model=list[TeamOut], summary="Teams")

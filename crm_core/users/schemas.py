@@ -30,6 +30,7 @@ class ColleagueOut(BaseModel):
 class UserOut(ColleagueOut):
     email: str | None
     language: str
+    timezone: str | None = Field(None, description="IANA zone; null: the company's")
     created_at: datetime
 
 
@@ -44,6 +45,7 @@ class UserCreate(BaseModel):
     full_name: text(200) = ""
     email: EmailStr | None = None
     language: Language = "en"
+    timezone: text(64) | None = Field(None, description="IANA zone, e.g. Europe/Bucharest")
 
 
 class UserUpdate(BaseModel):
@@ -57,6 +59,7 @@ class UserUpdate(BaseModel):
     language: Language | None = None
     is_active: bool | None = None
     password: text(200, 8) | None = None
+    timezone: text(64) | None = Field(None, description="null: the company's zone")
 
 
 class TeamOut(BaseModel):

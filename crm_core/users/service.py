@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import secrets
+from functools import cache
 from typing import Any
+from zoneinfo import available_timezones
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -19,6 +22,46 @@ from crm_core.clients.models import Client
 from crm_core.errors import Conflict, Invalid, NotFound
 
 LANGUAGES = ("en", "ro", "ru")
+
+
+class Taken(Conflict):
+    """A unique value already in use (an extension, a username): names the field and the user
+    holding it. ``template`` and ``params`` let a page say it in the reader's language."""
+
+    def __init__(self, field: str, template: str, **params: str) -> None:
+        super().__init__(template, params=params, field=field)
+        self.field = field
+
+
+@cache
+def time_zones() -> tuple[str, ...]:
+    """The IANA zone names this machine knows, sorted (Europe/Bucharest, UTC...)."""
+    return tuple(sorted(available_timezones()))
+
+
+def check_timezone(value: str | None) -> str | None:
+    """A known zone name, or None for "the company's" (an empty value)."""
+    value = (value or "").strip() or None
+    if value is not None and value not in time_zones():
+        raise Invalid("timezone", "unknown time zone; use a name like Europe/Bucharest")
+    return value
+
+
+def _check_extension(db: Session, value: str | None, user_id: int | None = None) -> str | None:
+    value = (value or "").strip() or None
+    if value is None:
+        return None
+    if not value.isdigit():
+        raise Invalid("extension", "must be digits, like 101")
+    holder = db.scalar(select(User).where(User.extension == value, User.id != (user_id or 0)))
+    if holder is not None:
+        raise Taken(
+            "extension",
+            "Extension %(extension)s is already taken by %(username)s",
+            extension=value,
+            username=holder.username,
+        )
+    return value
 
 
 def list_users(db: Session, actor: Principal, *, include_inactive: bool = False) -> list[User]:
@@ -57,13 +100,18 @@ def create_user(
     full_name: str = "",
     email: str | None = None,
     language: str = "en",
+    timezone: str | None = None,
 ) -> User:
     require(actor.is_admin, "manage users")
     _check_language(language)
     _check_team(db, team_id)
+    timezone = check_timezone(timezone)
     # auth.create_user compares lower-cased names; SQLite's lower() folds ASCII only
     if db.scalar(select(User.id).where(User.username == username.strip())):
-        raise Conflict(f"user {username.strip()!r} exists already")
+        raise Taken(
+            "username", "The username %(username)s is already taken", username=username.strip()
+        )
+    extension = _check_extension(db, extension)
     user = auth.create_user(
         db,
         username=username,
@@ -75,6 +123,7 @@ def create_user(
         language=language,
     )
     user.team_id = team_id
+    user.timezone = timezone
     db.flush()
     record(db, actor, "create", "user", user.id, None, snapshot(user))
     return user
@@ -100,13 +149,9 @@ def update_user(db: Session, actor: Principal, user_id: int, changes: dict[str, 
         elif name == "language":
             _check_language(value)
         elif name == "extension":
-            value = (value or "").strip() or None
-            if value and not value.isdigit():
-                raise Invalid("extension", "must be digits, like 101")
-            if value and db.scalar(
-                select(User.id).where(User.extension == value, User.id != user.id)
-            ):
-                raise Conflict(f"extension {value} is already bound to another user")
+            value = _check_extension(db, value, user.id)
+        elif name == "timezone":
+            value = check_timezone(value)
         elif name == "password":
             if value is None:
                 raise Invalid("password", "must not be empty")
@@ -134,6 +179,38 @@ def update_user(db: Session, actor: Principal, user_id: int, changes: dict[str, 
     db.flush()
     record(db, actor, "update", "user", user.id, before, snapshot(user))
     return user
+
+
+def reset_password(
+    db: Session, actor: Principal, user_id: int, password: str | None = None
+) -> tuple[User, str]:
+    """Set a user's password (``None``: a new random one, to be shown once to the admin).
+
+    The user's sessions and tokens end: whoever knew the old password is signed out."""
+    require(actor.is_admin, "manage users")
+    user = get_user(db, user_id)
+    password = password or generated_password()
+    check_password(password, user.username)
+    user.password_hash = hash_password(password)
+    db.execute(delete(AuthSession).where(AuthSession.user_id == user.id))
+    db.flush()
+    record(db, actor, "reset_password", "user", user.id)
+    return user, password
+
+
+def generated_password() -> str:
+    """Four groups of five letters and digits (about 100 bits), easy to read out and type."""
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+    return "-".join("".join(secrets.choice(alphabet) for _ in range(5)) for _ in range(4))
+
+
+def members_by_team(db: Session) -> dict[int | None, list[User]]:
+    """Every user (active first, then by name) under their team id (None: no team)."""
+    out: dict[int | None, list[User]] = {}
+    rows = db.scalars(select(User).order_by(User.is_active.desc(), User.full_name, User.username))
+    for user in rows:
+        out.setdefault(user.team_id, []).append(user)
+    return out
 
 
 def deactivate_user(db: Session, actor: Principal, user_id: int) -> User:
@@ -171,7 +248,7 @@ def _check_team_name(db: Session, name: str, team_id: int | None = None) -> str:
     if not name:
         raise Invalid("name", "must not be empty")
     if auth.team_named(db, name, other_than=team_id) is not None:
-        raise Conflict(f"team {name!r} exists already")
+        raise Taken("name", "The team %(name)s exists already", name=name)
     return name
 
 

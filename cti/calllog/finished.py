@@ -27,6 +27,7 @@ from crm_core.tasks import service as tasks
 from crm_core.tasks.models import Task
 from cti.calllog.models import DIRECTIONS, DISPOSITIONS, Call, CallLeg, CallNote
 from cti.config import get_settings
+from cti.daystats.service import record_call
 
 log = logging.getLogger("callcard.cti.calllog")
 
@@ -105,6 +106,7 @@ def log_call(db: Session, facts: FinishedCall) -> Call | None:
     call = _call_row(facts, _client_of(db, facts), users, note_text)
     if not _insert_once(db, call):
         return None
+    record_call(db, call)  # the reports' per-hour figures, in the same transaction
     if call.client_id is not None:
         call.interaction_id = _history_entry(db, facts, call)
     _follow_up(db, facts, call)

@@ -21,6 +21,7 @@ class Call(Base):
     __table_args__ = (
         Index("ix_calls_started_at", "started_at"),
         Index("ix_calls_client_started", "client_id", "started_at"),
+        Index("ix_calls_queue_started", "queue", "started_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -6,6 +6,10 @@
   const i18nBlock = document.getElementById("callcard-i18n");
   const I18N = i18nBlock ? JSON.parse(i18nBlock.textContent) : {};
   const t = (key) => I18N[key] || key;
+  // client fields as the admin renamed them (Administration > Field labels), else our words
+  const labelsBlock = document.getElementById("callcard-labels");
+  const LABELS = labelsBlock ? JSON.parse(labelsBlock.textContent) : {};
+  const fieldLabel = (field, key) => LABELS[field] || t(key);
   const body = document.body;
   const csrf = body.dataset.csrf || "";
   const lang = body.dataset.lang || "en";
@@ -18,6 +22,9 @@
     return typeof value === "number" ? numberFmt.format(value) : String(value ?? "");
   });
   Callcard.tf = tf;
+  // amounts come as decimal strings ("1234.50"): written the page's way, never through a float sum
+  const moneyFmt = new Intl.NumberFormat(lang, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  Callcard.fmtMoney = (value) => (value === null || value === undefined || value === "" ? "" : moneyFmt.format(Number(value)));
 
   // ---------------------------------------------------------------- helpers
   function el(tag, attrs, ...children) {
@@ -215,11 +222,20 @@
     const facts = el("dl", { class: "popup-facts" });
     const addFact = (label, value) => { if (value !== null && value !== undefined && value !== "") facts.append(el("dt", { text: label }), el("dd", { text: String(typeof value === "object" ? (value.display_name || value.name || value.full_name || "") : value) })); };
     if (card) {
-      addFact(t("organization"), org);
-      addFact(t("category"), category ? categoryLabel(category) : null);
-      addFact(t("owner"), owner);
+      addFact(fieldLabel("org_name", "organization"), org);
+      addFact(fieldLabel("category", "category"), category ? categoryLabel(category) : null);
+      addFact(fieldLabel("owner", "owner"), owner);
       addFact(t("last_rating"), rating ? stars(Number(rating)) : null);
       if (rating) facts.lastElementChild.classList.add("stars");
+      // what the caller owes (per currency) and their last order: said before "hello"
+      (card.debts || []).forEach((d) => {
+        addFact(t("debt"), `${Callcard.fmtMoney(d.amount)} ${d.currency}`);
+        facts.lastElementChild.classList.add("debt");
+      });
+      if (card.last_order) {
+        const o = card.last_order;
+        addFact(t("last_order"), [o.number, o.total ? `${Callcard.fmtMoney(o.total)} ${o.currency || ""}` : ""].filter(Boolean).join(" · "));
+      }
     }
     const lists = el("div", { class: "popup-lists" });
     if (interactions.length) {
@@ -344,6 +360,10 @@
   Callcard.on("task.due", (msg) => toast(t("reminder"), msg.title + (msg.due_at ? " · " + Callcard.fmtTime(msg.due_at) : ""), "sticky"));
   Callcard.on("sms.reply", (msg) => toast(t("sms_reply"), `${msg.number || ""}: ${msg.body || ""}`));
   Callcard.on("survey.low_rating", (msg) => toast(t("low_rating"), "★".repeat(msg.rating || 0), "error"));
+  // admins hear about a failed backup wherever they are (the backups page shows the details)
+  Callcard.on("backup.failed", (msg) => {
+    if (location.pathname !== "/admin/backups") toast(t("backup_failed"), msg.error || "", "sticky");
+  });
 
   // ---------------------------------------------------------------- quick search
   // results come with ``refresh`` while a custom field change is still being applied to the

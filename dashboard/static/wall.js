@@ -61,7 +61,44 @@
     const overdue = document.getElementById("wall-overdue");
     overdue.replaceChildren(...(snap.overdue || []).slice(0, 8).map((row) => C.el("li", {}, C.el("span", { text: row.name }), C.el("b", { text: num.format(row.count) }))));
     document.getElementById("wall-overdue-none").hidden = (snap.overdue || []).length > 0;
+    drawSales(snap.sales);
     tick();
+  }
+
+  /** Amounts per currency ({"RON": "12.50"}), largest first, as ["2.462 RON", "182 EUR"]. */
+  function amounts(values) {
+    const entries = Object.entries(values || {}).sort((a, b) => Number(b[1]) - Number(a[1]));
+    if (!entries.length) return [num.format(0)];
+    return entries.map(([cur, value]) => {
+      try { return new Intl.NumberFormat(lang, { style: "currency", currency: cur, maximumFractionDigits: 0 }).format(Number(value)); }
+      catch (e) { return num.format(Number(value)) + " " + cur; }
+    });
+  }
+  const money = (values) => amounts(values).join(" · ");
+
+  function drawSales(sales) {
+    const row = document.getElementById("wall-sales");
+    if (!row) return;
+    row.hidden = !sales;
+    if (!sales) return;
+    row.querySelectorAll("[data-money]").forEach((node) => {
+      const [first, ...rest] = amounts(sales[node.dataset.money]);
+      if (node.textContent !== first) { node.textContent = first; fit(node); }
+      const more = row.querySelector(`[data-money-rest="${node.dataset.money}"]`);
+      if (more) more.textContent = rest.join(" · ");
+    });
+    // "N payments" in the language's plural form (CLDR category -> the catalog's form)
+    const paid = document.getElementById("wall-payments-count");
+    if (paid) {
+      const forms = JSON.parse(paid.dataset.plural || "{}");
+      const n = sales.payments_today_count || 0;
+      const form = forms[new Intl.PluralRules(lang).select(n)] || forms.other || "{n}";
+      paid.textContent = form.replace("{n}", num.format(n));
+    }
+    const due = row.querySelector('[data-tile="orders_due"]');
+    due.classList.toggle("alert", sales.orders_overdue > 0);
+    document.getElementById("wall-sales-ops").replaceChildren(...(sales.per_operator || []).slice(0, 6).map((op) =>
+      C.el("li", {}, C.el("span", { text: op.name }), C.el("b", { text: money({ [op.currency]: op.total }) }))));
   }
 
   function tick() {

@@ -16,6 +16,7 @@ from crm_core.auth.deps import CSRF_HEADER, SESSION_COOKIE
 from crm_core.auth.models import User
 from crm_core.auth.principal import Principal
 from crm_core.auth.security import csrf_matches
+from crm_core.calendar_feed.service import feed_of
 from crm_core.config import get_settings, secret_key
 from crm_core.database import request_session
 from crm_core.errors import NotFound, TooManyRequests
@@ -197,6 +198,7 @@ def settings_page(
             "title": _("Settings"),
             "sessions": service.sessions_of(db, user.id or 0),
             "current_session": service.session_id_of(db, session_cookie(request)),
+            "calendar_feed": feed_of(db, user),
         },
         user=user,
     )

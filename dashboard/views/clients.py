@@ -27,6 +27,7 @@ from crm_core.tasks import service as tasks
 from crm_core.users import service as users
 from dashboard import saved_filters
 from dashboard.i18n import lazy
+from dashboard.views import admin_fields  # noqa: F401 - the field_label() template global
 from dashboard.views.common import message_page, page_user, render
 
 router = APIRouter(include_in_schema=False)
@@ -51,13 +52,13 @@ def _int(value: str | None) -> int | None:
 
 def _lookups(db: Session, actor: Principal, *, sources: bool = True) -> dict:
     """The lists the filters and forms offer (teams, colleagues, categories, ...)."""
-    categories = choices.items(db, "client_category")
+    categories = choices.localized(db, "client_category", actor.language)
     return {
         "teams": users.list_teams(db),
         "colleagues": users.list_users(db, actor),
         "categories": categories,
-        "category_labels": {c.code: c.label for c in categories},
-        "sources": choices.items(db, "client_source") if sources else [],
+        "category_labels": choices.label_map(db, "client_category", actor.language),
+        "sources": choices.localized(db, "client_source", actor.language) if sources else [],
         "custom_fields": customfields.fields_for(db, clients.ENTITY),
     }
 
@@ -254,8 +255,9 @@ def client_card(
             "overdue_ids": {t.id for t in open_tasks if tasks.is_overdue(t)},
             "field_labels": {f.key: f for f in fields},
             "colleagues": colleagues,
-            "category_labels": {c.code: c.label for c in choices.items(db, "client_category")},
-            "result_labels": {c.code: c.label for c in choices.items(db, "interaction_result")},
+            "category_labels": choices.label_map(db, "client_category", user.language),
+            "source_labels": choices.label_map(db, "client_source", user.language),
+            "result_labels": choices.label_map(db, "interaction_result", user.language),
         },
         user=user,
     )

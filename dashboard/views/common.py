@@ -192,6 +192,10 @@ JS_MESSAGES = {
     "search_refresh": lazy(
         "Search is being updated: %(done)s of %(total)s clients done; results may be incomplete."
     ),
+    "search_failed": lazy("The search did not answer; try again."),
+    "backup_failed": lazy("The backup failed"),
+    "debt": lazy("Owes"),
+    "last_order": lazy("Last order"),
     "search_refresh_failed": lazy(
         "Updating the search stopped with %(pending)s clients left; results may be incomplete "
         "until an administrator runs it again."
@@ -214,6 +218,7 @@ def render(
 ) -> HTMLResponse:
     """Render ``template`` in ``lang`` (default: the user's language)."""
     i18n.set_language(lang or (user.language if user else None))
+    zone = i18n.set_timezone(user.timezone if user else None)
     ctx: dict[str, Any] = {
         "request": request,
         "user": user,
@@ -222,6 +227,7 @@ def render(
         "nav": request.url.path,
         "js_messages": Markup(json.dumps(_js_messages(), ensure_ascii=False).replace("</", "<\\/")),
         "region": get_settings().default_region,
+        "tz": zone,
     }
     ctx.update(context or {})
     html = templates.get_template(template).render(ctx)

@@ -176,6 +176,7 @@ class WallCounters:
         self.ratings: dict[date, RatingSum] = {}
         self.operator_ratings: dict[int, dict[date, RatingSum]] = {}
         self.overdue: list[dict[str, Any]] = []
+        self.sales: dict[str, Any] | None = None  # dashboard.wall.sales; None: no ledger
         self.version = 0
 
     # --- time ---------------------------------------------------------------------------
@@ -323,6 +324,18 @@ class WallCounters:
         self.version += 1
         return True
 
+    def set_sales(self, figures: dict[str, Any] | None) -> bool:
+        if figures == self.sales:
+            return False
+        self.sales = figures
+        self.version += 1
+        return True
+
+    def day_end(self) -> datetime:
+        return datetime.combine(
+            self.day + timedelta(days=1), datetime.min.time(), self.tz
+        ).astimezone(UTC)
+
     def register_operator(
         self, extension: str, user_id: int | None, username: str, name: str
     ) -> OperatorTile:
@@ -399,6 +412,6 @@ class WallCounters:
                 "week": week.as_dict(),
             },
             overdue=self.overdue,
-            sales=None,  # no sales module yet: the wall shows no revenue tiles
+            sales=self.sales,  # None without the sales ledger: no revenue tiles
             events=events,
         )

@@ -110,10 +110,17 @@ def overdue_per_employee(db: Session) -> list[dict]:
     ]
 
 
+def load_sales(db: Session, counters: WallCounters) -> dict | None:
+    from dashboard.wall.sales import sales_figures
+
+    return sales_figures(db, counters.day, counters.day_start(), counters.day_end())
+
+
 def rebuild(db: Session, counters: WallCounters) -> None:
     load_operators(db, counters)
     load_presence(counters)
     calls = load_calls(db, counters)
     ratings = load_ratings(db, counters)
     counters.set_overdue(overdue_per_employee(db))
+    counters.set_sales(load_sales(db, counters))
     log.info("wall rebuilt: %d calls and %d ratings of today loaded", calls, ratings)

@@ -20,7 +20,7 @@ from crm_core.events import BusEvent, Message, OperatorState, WallCall
 from dashboard.hub import hub
 from dashboard.i18n import local_zone
 from dashboard.wall.counters import WallCounters, wall_event
-from dashboard.wall.rebuild import overdue_per_employee, rebuild
+from dashboard.wall.rebuild import load_sales, overdue_per_employee, rebuild
 
 log = logging.getLogger("callcard.wall")
 
@@ -111,8 +111,14 @@ class WallService:
                 rows = await run_in_threadpool(self._overdue)
                 if self.counters.set_overdue(rows):
                     self.schedule_push()
+                if self.counters.set_sales(await run_in_threadpool(self._sales)):
+                    self.schedule_push()
             except Exception:
                 log.exception("wall refresh failed")
+
+    def _sales(self) -> dict | None:
+        with session_scope(self.settings) as db:
+            return load_sales(db, self.counters)
 
     def _overdue(self) -> list[dict]:
         with session_scope(self.settings) as db:

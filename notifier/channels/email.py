@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import logging
 import smtplib
 import threading
 from email.message import EmailMessage
+from email.policy import SMTP
 from email.utils import formatdate
 
 from notifier.channels.base import OutgoingMessage, SendResult
@@ -73,6 +75,14 @@ class SMTPEmail:
         email.set_content(message.body)
         if meta.get("html"):
             email.add_alternative(meta["html"], subtype="html")
+        for item in meta.get("attachments") or ():  # [{filename, content_type, data (base64)}]
+            kind, _, sub = str(item.get("content_type") or "application/octet-stream").partition("/")
+            email.add_attachment(
+                base64.b64decode(item["data"]),
+                maintype=kind,
+                subtype=sub or "octet-stream",
+                filename=str(item.get("filename") or "attachment"),
+            )
         return email
 
     def send(self, message: OutgoingMessage) -> SendResult:
@@ -92,7 +102,9 @@ class SMTPEmail:
             self._drop()
             return SendResult.transient("smtp-connect", f"SMTP server unreachable: {exc}")
         try:
-            code, reply = conn.data(email.as_bytes())
+            # CRLF line ends (RFC 5321): bytes are sent as they are, and a server reads a
+            # message with bare LFs as one over-long line
+            code, reply = conn.data(email.as_bytes(policy=SMTP))
         except smtplib.SMTPDataError as exc:
             self._drop()
             return _refused(exc.smtp_code, exc.smtp_error, "message refused")

@@ -13,17 +13,20 @@ from crm_core.apitypes import RowId
 from crm_core.auth.deps import managers
 from crm_core.auth.principal import Principal
 from crm_core.database import request_session
-from notifier.newsletters import service
+from notifier.newsletters import service, stats
 from notifier.newsletters.schemas import (
+    DeliveryStatsOut,
     NewsletterIn,
     NewsletterOut,
     NewsletterUpdate,
+    RecipientCountIn,
     RecipientsOut,
     SavedSegmentIn,
     SavedSegmentOut,
     SendOut,
     TestSendIn,
     TestSendOut,
+    UnsubscribeOut,
 )
 
 router = APIRouter(prefix="/api/notifier", tags=["notifier engagement"])
@@ -59,6 +62,30 @@ def create_saved_segment(
 
 
 # --- newsletters ------------------------------------------------------------------------
+
+
+@router.post(
+    "/newsletters/count",
+    response_model=RecipientsOut,
+    summary="How many clients these filters reach (live count while composing)",
+)
+def count_recipients(
+    data: RecipientCountIn,
+    actor: Principal = Depends(managers),
+    db: Session = request_session,
+) -> RecipientsOut:
+    return stats.count_for(db, actor, filters=data.filters, segment_id=data.segment_id)
+
+
+@router.get(
+    "/newsletter-unsubscribes",
+    response_model=list[UnsubscribeOut],
+    summary="Addresses that unsubscribed, newest first",
+)
+def list_unsubscribes(
+    _: Principal = Depends(managers), db: Session = request_session
+) -> list[UnsubscribeOut]:
+    return [UnsubscribeOut(**row) for row in stats.unsubscribes(db)]
 
 
 @router.get("/newsletters", response_model=list[NewsletterOut], summary="Newsletters, newest first")
@@ -142,6 +169,19 @@ def send_newsletter(
     db: Session = request_session,
 ) -> SendOut:
     return service.send(db, actor, newsletter_id)
+
+
+@router.get(
+    "/newsletters/{newsletter_id}/stats",
+    response_model=DeliveryStatsOut,
+    summary="Delivery figures: sent, delivered, failed, unsubscribed",
+)
+def newsletter_stats(
+    newsletter_id: RowId,
+    _: Principal = Depends(managers),
+    db: Session = request_session,
+) -> DeliveryStatsOut:
+    return DeliveryStatsOut(**stats.delivery_stats(db, newsletter_id))
 
 
 # --- the public unsubscribe page --------------------------------------------------------

@@ -78,3 +78,32 @@ class TestSendOut(BaseModel):
 class SendOut(BaseModel):
     queued: int
     recipients: int
+
+
+class RecipientCountIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    filters: dict[str, Any] = Field(default_factory=dict)
+    segment_id: BodyId | None = None
+
+
+class DeliveryStatsOut(BaseModel):
+    id: int
+    status: str
+    recipients: int
+    queued: int = Field(description="outbox rows written for it")
+    waiting: int = Field(description="not sent yet (pending, retrying, in flight)")
+    sent: int
+    delivered: int
+    failed: int
+    cancelled: int = Field(description="withdrawn, e.g. after an unsubscribe")
+    unsubscribed: int
+    done: bool
+
+
+class UnsubscribeOut(BaseModel):
+    email: str
+    client_id: int | None
+    newsletter_id: int | None
+    newsletter: str | None
+    at: str

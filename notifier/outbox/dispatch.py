@@ -47,6 +47,7 @@ from notifier.outbox.transitions import (
     reconcile_delay,
     record_history,
 )
+from notifier.quiet_hours.service import effective_settings as effective_quiet_hours
 
 log = logging.getLogger("callcard.notifier.dispatch")
 
@@ -109,6 +110,7 @@ class Dispatcher(DeliveryEngine):
             return [], []
         blocked = _opted_out_recipients(db, rows)
         client_zones = _client_zones(db, rows)
+        quiet = effective_quiet_hours(db, self.settings)  # the admin's, else the settings'
         kept: list[int] = []
         held_back: list[Change] = []
         for row in rows:
@@ -116,17 +118,17 @@ class Dispatcher(DeliveryEngine):
                 held_back.append(
                     Change(row.id, "failed", "claim", error_code="opted-out", detail="opted out")
                 )
-            elif deferral := self._quiet_hours_deferral(row, client_zones, now):
+            elif deferral := self._quiet_hours_deferral(row, client_zones, now, quiet):
                 held_back.append(deferral)
             else:
                 kept.append(row.id)
         return kept, held_back
 
     def _quiet_hours_deferral(
-        self, row: Any, client_zones: dict[int, str], now: datetime
+        self, row: Any, client_zones: dict[int, str], now: datetime, quiet: Any = None
     ) -> Change | None:
         """Back to ``pending`` until the morning when ``now`` is night for the recipient."""
-        s = self.settings
+        s = quiet or self.settings
         if s.quiet_hours_start == s.quiet_hours_end or row.channel not in PHONE_CHANNELS:
             return None
         if not meta_dict(row.meta).get("quiet_hours", True):

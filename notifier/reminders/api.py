@@ -37,6 +37,17 @@ def add_rule(
     return service.add_rule(db, actor, **data.model_dump())
 
 
+@router.post(
+    "/reminder-rules/keep-defaults",
+    response_model=list[RuleOut],
+    summary="Save the built-in rules as rules that can each be changed",
+)
+def keep_defaults(
+    actor: Principal = Depends(admins), db: Session = request_session
+) -> list[RuleOut]:
+    return service.keep_default_rules(db, actor)
+
+
 @router.patch("/reminder-rules/{rule_id}", response_model=RuleOut, summary="Change a reminder rule")
 def update_rule(
     rule_id: RowId,

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crm_core.audit.service import snapshot
 from crm_core.errors import Conflict, Invalid, NotFound
 from notifier.reminders.models import MAX_OFFSET_MINUTES, REMINDER_CHANNELS, ReminderRule
 from notifier.reminders.schemas import RuleOut
@@ -58,13 +59,25 @@ def _check_rule(event_type: str, channel: str, offset_minutes: int) -> None:
         raise Invalid("offset_minutes", f"must be between 1 and {MAX_OFFSET_MINUTES}")
 
 
-def _materialise_defaults(db: Session) -> None:
-    """The first admin edit turns the built-in defaults into rows, so editing one keeps the rest."""
-    if db.scalar(select(ReminderRule.id).limit(1)) is None:
-        for event_type, items in DEFAULT_RULES.items():
-            for channel, offset in items:
-                db.add(ReminderRule(event_type=event_type, channel=channel, offset_minutes=offset))
-        db.flush()
+def materialise_defaults(db: Session) -> bool:
+    """The first admin edit turns the built-in defaults into rows, so editing one keeps the rest;
+    whether it did (False: rows exist already)."""
+    if db.scalar(select(ReminderRule.id).limit(1)) is not None:
+        return False
+    for event_type, items in DEFAULT_RULES.items():
+        for channel, offset in items:
+            db.add(ReminderRule(event_type=event_type, channel=channel, offset_minutes=offset))
+    db.flush()
+    return True
+
+
+_materialise_defaults = materialise_defaults
+
+
+def rule_snapshot(db: Session, rule_id: int) -> dict[str, Any] | None:
+    """The rule's columns before a change, for the audit (None: no such rule)."""
+    row = db.get(ReminderRule, rule_id)
+    return snapshot(row) if row is not None else None
 
 
 def insert_rule(

@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from crm_core.audit.service import record, snapshot
 from crm_core.auth.principal import Principal
 from crm_core.clients.models import Client
 from crm_core.database import utcnow
@@ -51,19 +52,32 @@ def add_rule(
     row = rules.insert_rule(
         db, event_type=event_type, channel=channel, offset_minutes=offset_minutes, active=active
     )
+    record(db, actor, "create", "reminder_rule", row.id, None, snapshot(row))
     schedule_upcoming(db)
     return RuleOut.model_validate(row)
 
 
 def update_rule(db: Session, actor: Principal, rule_id: int, changes: dict[str, Any]) -> RuleOut:
+    before = rules.rule_snapshot(db, rule_id)
     row = rules.change_rule(db, rule_id, changes)
+    record(db, actor, "update", "reminder_rule", row.id, before, snapshot(row))
     schedule_upcoming(db)
     return RuleOut.model_validate(row)
 
 
 def delete_rule(db: Session, actor: Principal, rule_id: int) -> None:
+    before = rules.rule_snapshot(db, rule_id)
     rules.remove_rule(db, rule_id)
+    record(db, actor, "delete", "reminder_rule", rule_id, before, None)
     schedule_upcoming(db)
+
+
+def keep_default_rules(db: Session, actor: Principal) -> list[RuleOut]:
+    """Save the built-in rules as rows, so that each can be changed or turned off alone
+    (nothing is rescheduled: the rules stay the same)."""
+    if rules.materialise_defaults(db):
+        record(db, actor, "create", "reminder_rule", None, None, {"defaults": "saved"})
+    return rules.list_rules(db)
 
 
 # --- scheduling -----------------------------------------------------------------------------

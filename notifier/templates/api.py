@@ -8,9 +8,10 @@ from sqlalchemy.orm import Session
 
 from crm_core.auth.deps import admins, managers
 from crm_core.auth.principal import Principal
+from crm_core.clients.listing import get_client
 from crm_core.database import request_session
 from notifier.templates import service
-from notifier.templates.schemas import TemplateIn, TemplateOut
+from notifier.templates.schemas import PreviewIn, PreviewOut, TemplateIn, TemplateOut
 
 router = APIRouter(prefix="/api/notifier", tags=["notifier engagement"])
 
@@ -25,6 +26,24 @@ def list_templates(
     _: Principal = Depends(managers), db: Session = request_session
 ) -> list[TemplateOut]:
     return service.list_templates(db)
+
+
+@router.post(
+    "/templates/preview",
+    response_model=PreviewOut,
+    summary="A template's text with a chosen client's data (not saved)",
+)
+def preview_template(
+    data: PreviewIn,
+    actor: Principal = Depends(admins),
+    db: Session = request_session,
+) -> PreviewOut:
+    client = get_client(db, actor, data.client_id) if data.client_id else None
+    return PreviewOut.model_validate(
+        service.preview(
+            db, data.key, data.language, subject=data.subject, body=data.body, client=client
+        )
+    )
 
 
 @router.put(

@@ -26,3 +26,19 @@ class TemplateOut(BaseModel):
     custom: bool = Field(description="an admin's version replaces the built-in text")
     preview: str | None = Field(None, description="SMS templates only: rendered with sample data")
     segments: SegmentsOut | None = Field(None, description="SMS templates only: of the preview")
+
+
+class PreviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    key: bounded(80, 1)
+    language: bounded(8, 1)
+    subject: bounded(250) = ""
+    body: bounded(20_000, 1)
+    client_id: int | None = Field(None, ge=1, description="Whose data; none: sample data")
+
+
+class PreviewOut(BaseModel):
+    subject: str
+    body: str
+    segments: SegmentsOut | None = Field(None, description="SMS templates only")

@@ -327,3 +327,33 @@ def reset_template(db: Session, key: str, language: str) -> None:
     row = _custom_row(db, key, language)
     if row is not None:
         db.delete(row)
+
+
+# --- the editor's preview -----------------------------------------------------------------
+
+
+def variables_for(key: str) -> list[str]:
+    """The names a template of this key may use."""
+    return sorted(_sample_for(key)) if not key.startswith("task.") else sorted(SAMPLE_TASK)
+
+
+def preview(
+    db: Session, key: str, language: str, *, subject: str, body: str, client: Client | None
+) -> dict[str, Any]:
+    """The text as ``client`` would get it (sample values stand in for the event), through the
+    same bounded sandbox as a save: a 422 names ``subject`` or ``body``."""
+    _check_known(key, language)
+    context = _sample_for(key)
+    if client is not None:
+        if key.startswith("task."):
+            context["client_name"] = client.display_name or client.org_name or ""
+        else:
+            context.update(client_context(client))
+    out: dict[str, Any] = {
+        "subject": validate(subject, context, field="subject") if subject else "",
+        "body": validate(body, context, field="body"),
+        "segments": None,
+    }
+    if key.endswith(".sms"):
+        out["segments"] = SegmentsOut.model_validate(count_segments(out["body"]))
+    return out

@@ -110,20 +110,79 @@ RULES: list[tuple[str, str, dict[str, str] | None]] = [
     ("GET", r"/admin", MANAGERS),
     # --- round three: each area keeps its rows inside its own block ---
     # [sales: catalog, price lists, orders]
+    (
+        "GET",
+        r"/api/(vat-rates|product-categories|products|price-lists|client-category-discounts"
+        r"|order-statuses)|/api/products/\{product_id\}(/quote)?|/api/price-lists/\{list_id\}",
+        STAFF,
+    ),
+    ("POST|PATCH", r"/api/vat-rates(/\{rate_id\})?|/api/order-statuses(/\{status_id\})?", ADMINS),
+    (
+        "POST|PATCH|PUT",
+        r"/api/(product-categories|products|price-lists|client-category-discounts)(/.*)?",
+        MANAGERS,
+    ),
+    ("GET|POST|PATCH", r"/api/orders(/\{order_id\}(/status)?)?", STAFF),
+    ("GET", r"/api/public/orders/\{token\}|/o/\{token\}", PUBLIC),
+    ("GET", r"/catalog|/price-lists|/orders|/orders/new|/orders/\{order_id\}", STAFF),
+    ("GET", r"/admin/order-statuses", ADMINS),
     # [/sales: catalog, price lists, orders]
     # [sales: contracts, invoices, payments]
+    (
+        "GET|POST|PATCH|DELETE",
+        r"/api/invoices(/\{invoice_id\}(/(issue|credit-note|payments|refunds))?)?",
+        STAFF,
+    ),
+    ("GET|POST|PATCH", r"/api/contracts(/\{contract_id\}(/scan)?)?", STAFF),
+    ("POST", r"/api/sales/payments/webhook", SIGNED_WEBHOOK),
+    ("GET", r"/invoices(/new|/\{invoice_id\})?|/contracts(/new|/\{contract_id\})?", STAFF),
     # [/sales: contracts, invoices, payments]
     # [sales: print forms, company, sales reports]
+    ("GET", r"/api/company(/logo)?", STAFF),
+    ("PUT|DELETE", r"/api/company(/logo)?", ADMINS),
+    ("GET|PUT|POST|DELETE", r"/api/document-templates(/.*)?", ADMINS),
+    ("GET", r"/api/(invoices|orders|contracts)/\{\w+_id\}/(pdf|docx)", STAFF),
+    ("GET", r"/admin/(company|document-templates)", ADMINS),
+    ("GET", r"/reports/sales(/.*)?", MANAGERS),
     # [/sales: print forms, company, sales reports]
     # [admin: users, teams, wall tokens, audit, call log]
+    ("GET", r"/admin/users|/admin/wall-tokens|/admin/audit", MANAGERS),
+    ("GET", r"/admin/users/new|/admin/users/\{user_id\}|/admin/teams", ADMINS),
+    (
+        "POST",
+        r"/admin/users(/\{user_id\}(/password)?)?|/admin/teams(/\{team_id\})?"
+        r"|/admin/wall-tokens(/\{token_id\}/revoke)?",
+        ADMINS,
+    ),
+    ("POST", r"/settings/timezone", STAFF),
+    ("GET", r"/calls|/calls/export\.\{fmt\}|/calls/\{call_id\}/recording", STAFF),
     # [/admin: users, teams, wall tokens, audit, call log]
     # [admin: fields, choices, labels, templates, reminder rules, quiet hours]
+    ("GET", r"/api/notifier/quiet-hours", MANAGERS),
+    ("PUT|DELETE", r"/api/notifier/quiet-hours", ADMINS),
+    (
+        "GET",
+        r"/admin/(fields|choices|labels|templates(/\{key\}/\{language\})?|reminder-rules"
+        r"|quiet-hours)",
+        ADMINS,
+    ),
     # [/admin: fields, choices, labels, templates, reminder rules, quiet hours]
     # [reports and newsletters]
+    ("GET", r"/reports|/reports/export\.xlsx", MANAGERS),
+    ("GET", r"/api/reports/(calls|csat|tasks)", MANAGERS),
+    ("PUT", r"/api/reports/subscription", MANAGERS),
+    ("GET", r"/newsletters|/newsletters/\{newsletter_id\}", MANAGERS),
+    ("GET", r"/api/notifier/newsletter-unsubscribes", MANAGERS),
     # [/reports and newsletters]
     # [data in and out: import, export, vCard, iCalendar]
+    ("GET|POST|DELETE", r"/api/calendar-feed", STAFF),
+    ("GET", r"/ical/\{secret\}\.ics", PUBLIC),  # the secret is the credential; unknown: 404
+    ("GET|PUT", r"/api/import/jobs(/.*)?", MANAGERS),  # POST: the /api/import/.* row above
+    ("GET", r"/import", MANAGERS),  # operators: the 403 page
     # [/data in and out: import, export, vCard, iCalendar]
     # [backups]
+    ("GET|POST", r"/api/backups.*", ADMINS),
+    ("GET", r"/admin/backups", ADMINS),
     # [/backups]
 ]
 

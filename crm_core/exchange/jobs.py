@@ -1,0 +1,315 @@
+"""Import jobs: a stored file imported in the background, resumable after a restart.
+
+A job is checked whole first (nothing written: the strict rule holds for any size), then
+written batch by batch; each batch commits together with the job's ``last_row``, so after a
+crash or a restart :func:`run_job` goes on after the last committed row, and a row written
+before is never written twice (its phone or e-mail is in the base by then). Progress goes on
+the bus as ``import.progress`` for the uploader's browsers, and into the row for polling.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, ClassVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crm_core.auth.models import User
+from crm_core.auth.principal import SYSTEM, Principal
+from crm_core.auth.rights import require
+from crm_core.config import get_settings
+from crm_core.database import session_factory, utcnow
+from crm_core.errors import Invalid, NotFound
+from crm_core.events import Audience, BusEvent, bus_message, user_audience
+from crm_core.exchange.formats import Rows, Table, open_table
+from crm_core.exchange.models import ImportJob, ImportMapping
+from crm_core.exchange.service import BATCH, Importer, ImportReport, batches, finish, new_report
+
+log = logging.getLogger("callcard.import")
+#: a job whose row was not touched for this long is no process's any more: it may be resumed
+STALE_AFTER = timedelta(seconds=60)
+_running: set[int] = set()
+_lock = threading.Lock()
+
+
+@bus_message
+class ImportProgress(BusEvent):
+    """How far an import job is, for its uploader (``audience=user_audience(user_id)``)."""
+
+    type: ClassVar[str] = "import.progress"
+    audience: Audience
+    job_id: int
+    state: str
+    done_rows: int
+    total_rows: int
+    imported: int
+
+
+ImportProgress.wire = ("job_id", "state", "done_rows", "total_rows", "imported")
+ImportProgress.addressed = True
+
+
+def imports_dir() -> Path:
+    path = Path(get_settings().attachments_dir) / "imports"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def store_upload(chunks: Iterator[bytes], filename: str) -> Path:
+    """Write an uploaded file under the files folder (streamed) and return its path."""
+    suffix = Path(filename).suffix.lower()[:10]
+    path = imports_dir() / f"{uuid.uuid4().hex}{suffix}"
+    with path.open("wb") as out:
+        for chunk in chunks:
+            out.write(chunk)
+    return path
+
+
+def create_job(
+    db: Session, actor: Principal, path: Path, filename: str, **options: Any
+) -> ImportJob:
+    """A job for a stored file (state ``queued``; :func:`run_job` or a thread runs it)."""
+    require(actor.can_export, "import clients")
+    table = open_table(path, filename)  # a file that is not what it claims: refused now
+    job = ImportJob(
+        created_by_id=actor.id,
+        filename=filename[:255],
+        path=str(path),
+        kind=table.kind,
+        mapping={},
+        options={"duplicates": "skip", "skip_invalid": False, **options},
+        report={},
+        message="",
+    )
+    db.add(job)
+    db.flush()
+    return job
+
+
+def get_job(db: Session, actor: Principal, job_id: int) -> ImportJob:
+    """The job, for its uploader and admins (404 for anyone else)."""
+    job = db.get(ImportJob, job_id)
+    if job is None or not (
+        actor.is_admin or actor.role == "system" or job.created_by_id == actor.id
+    ):
+        raise NotFound(f"import job {job_id} not found")
+    return job
+
+
+def recent_jobs(db: Session, actor: Principal, limit: int = 20) -> list[ImportJob]:
+    q = select(ImportJob).order_by(ImportJob.id.desc()).limit(limit)
+    if not actor.is_admin:
+        q = q.where(ImportJob.created_by_id == actor.id)
+    return list(db.scalars(q))
+
+
+# --- the saved mapping of a source ------------------------------------------------------------
+
+
+def signature_of(table: Table) -> str:
+    return hashlib.sha256(table.signature().encode("utf-8")).hexdigest()
+
+
+def saved_mapping(db: Session, table: Table) -> dict[str, str] | None:
+    row = db.scalar(select(ImportMapping).where(ImportMapping.signature == signature_of(table)))
+    return dict(row.mapping) if row else None
+
+
+def save_mapping(db: Session, actor: Principal, table: Table, mapping: dict[str, str]) -> None:
+    signature = signature_of(table)
+    row = db.scalar(select(ImportMapping).where(ImportMapping.signature == signature))
+    if row is None:
+        row = ImportMapping(signature=signature, headers=table.headers)
+        db.add(row)
+    row.mapping, row.updated_by_id, row.updated_at = dict(mapping), actor.id, utcnow()
+
+
+# --- running ------------------------------------------------------------------------------------
+
+
+def report_dict(report: ImportReport) -> dict[str, Any]:
+    data = asdict(report)
+    data.pop("created_ids", None)
+    return data
+
+
+def _actor(db: Session, job: ImportJob) -> Principal:
+    from crm_core.auth.service import principal_of
+
+    user = db.get(User, job.created_by_id) if job.created_by_id else None
+    return principal_of(user) if user is not None else SYSTEM
+
+
+@dataclass
+class _Run:
+    db: Session
+    job: ImportJob
+    actor: Principal
+    publish: bool
+
+
+def run_job(job_id: int, *, stop_after_batches: int | None = None, publish: bool = True) -> str:
+    """Check then import the job's file (or go on where it stopped); returns its state.
+
+    ``stop_after_batches`` stops after that many committed batches, as a crash would."""
+    with _lock:
+        if job_id in _running:
+            return "running"
+        _running.add(job_id)
+    db = session_factory()()
+    try:
+        job = db.get(ImportJob, job_id)
+        if job is None or job.state in ("done", "failed"):
+            return job.state if job else "missing"
+        run = _Run(db, job, _actor(db, job), publish)
+        if job.state in ("queued", "checking"):
+            _check(run)
+        if job.state == "importing":
+            _write(run, stop_after_batches)
+        return job.state
+    except Exception as exc:
+        db.rollback()
+        _fail(db, job_id, exc)
+        return "failed"
+    finally:
+        db.close()
+        with _lock:
+            _running.discard(job_id)
+
+
+def _fail(db: Session, job_id: int, exc: Exception) -> None:
+    job = db.get(ImportJob, job_id)
+    if job is None:
+        return
+    if isinstance(exc, Invalid):
+        job.message = exc.message
+    else:
+        log.exception("import job %s failed", job_id)
+        job.message = f"the import stopped: {exc.__class__.__name__}"
+    job.state, job.finished_at, job.updated_at = "failed", utcnow(), utcnow()
+    db.commit()
+
+
+def _options(job: ImportJob) -> dict[str, Any]:
+    return {
+        "duplicates": job.options.get("duplicates", "skip"),
+        "skip_invalid": bool(job.options.get("skip_invalid", False)),
+    }
+
+
+def _check(run: _Run) -> None:
+    """The whole file checked, nothing written; rejected files end here (state failed)."""
+    db, job = run.db, run.job
+    job.state, job.done_rows, job.updated_at = "checking", 0, utcnow()
+    db.commit()
+    table = open_table(Path(job.path), job.filename)
+    report = new_report(db, table, job.mapping or None, dry_run=True)
+    importer = Importer(db, run.actor, table, report.mapping, report, write=False, **_options(job))
+
+    def progress(done: int) -> None:
+        job.done_rows, job.updated_at = done, utcnow()
+        db.commit()
+        _publish(run)
+
+    importer.run(table.rows, progress)
+    db.rollback()  # reads only; nothing to keep but the job's own row
+    finish(report, skip_invalid=_options(job)["skip_invalid"])
+    job.mapping, job.total_rows, job.report = report.mapping, report.total_rows, report_dict(report)
+    job.error_count = report.error_count
+    if report.rejected:
+        job.state, job.finished_at = "failed", utcnow()
+        job.message = f"{report.error_count} errors: nothing was imported"
+    else:
+        job.state, job.done_rows, job.imported, job.skipped = "importing", 0, 0, 0
+        job.last_row = 0
+    job.updated_at = utcnow()
+    db.commit()
+    _publish(run)
+
+
+def _after(rows: Rows, last_row: int) -> Rows:
+    for number, cells in rows:
+        if number > last_row:
+            yield number, cells
+
+
+def _write(run: _Run, stop_after_batches: int | None) -> None:
+    """Write the rows after ``last_row`` batch by batch, each batch with the job's progress."""
+    db, job = run.db, run.job
+    table = open_table(Path(job.path), job.filename)
+    report = ImportReport(dry_run=False, mapping=job.mapping, kind=table.kind)
+    options = {**_options(job), "skip_invalid": True}  # rows turned bad since the check: left out
+    importer = Importer(db, run.actor, table, job.mapping, report, likely=False, **options)
+    written = 0
+    try:
+        for chunk in batches(_after(table.rows, job.last_row), BATCH):
+            before = (report.imported, report.skipped, report.error_rows)
+            importer.batch(chunk)
+            job.last_row, job.done_rows = chunk[-1][0], job.done_rows + len(chunk)
+            job.imported += report.imported - before[0]
+            job.skipped += report.skipped - before[1] + report.error_rows - before[2]
+            job.updated_at = utcnow()
+            db.commit()
+            _publish(run)
+            written += 1
+            if stop_after_batches is not None and written >= stop_after_batches:
+                return
+    finally:
+        importer.close()
+    job.state, job.finished_at, job.updated_at = "done", utcnow(), utcnow()
+    job.message = f"{job.imported} imported, {job.skipped} skipped"
+    db.commit()
+    _publish(run)
+
+
+def _publish(run: _Run) -> None:
+    job = run.job
+    if not run.publish or job.created_by_id is None:
+        return
+    from crm_core.bus import get_bus
+
+    try:
+        get_bus().publish_sync(
+            ImportProgress(
+                audience=user_audience(job.created_by_id),
+                job_id=job.id,
+                state=job.state,
+                done_rows=job.done_rows,
+                total_rows=job.total_rows,
+                imported=job.imported,
+            )
+        )
+    except Exception:  # progress news is best effort; the row has it too
+        log.warning("import progress not published", exc_info=True)
+
+
+def start_in_background(job_id: int) -> None:
+    threading.Thread(target=run_job, args=(job_id,), name=f"import-{job_id}", daemon=True).start()
+
+
+def resume_unfinished(runner: Callable[[int], Any] = start_in_background) -> list[int]:
+    """Start the jobs left unfinished by a stopped process (untouched for STALE_AFTER)."""
+    db = session_factory()()
+    try:
+        stale = utcnow() - STALE_AFTER
+        ids = list(
+            db.scalars(
+                select(ImportJob.id).where(
+                    ImportJob.state.in_(("checking", "importing")), ImportJob.updated_at < stale
+                )
+            )
+        )
+    finally:
+        db.close()
+    for job_id in ids:
+        if job_id not in _running:
+            runner(job_id)
+    return ids

@@ -1,0 +1,83 @@
+"""The backups page (admins): runs with size, status and verification, run now, download."""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import APIRouter, Depends, Request
+from markupsafe import Markup
+from sqlalchemy.orm import Session
+
+from crm_core.auth.principal import Principal
+from crm_core.backups.api import overview
+from crm_core.database import request_session
+from dashboard import i18n
+from dashboard.i18n import _
+from dashboard.views.common import forbidden_page, page_user, render
+
+router = APIRouter(include_in_schema=False)
+
+
+def human_size(size: int | None) -> str:
+    """1 234 567 bytes -> "1.2 MB" (decimal units, the user's number format)."""
+    if size is None:
+        return "—"
+    for unit, scale in (("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
+        if size >= scale:
+            return f"{i18n.format_number(size / scale, 1)} {unit}"
+    return f"{i18n.format_number(size)} B"
+
+
+def labels() -> dict[str, dict[str, str] | str]:
+    return {
+        "status": {
+            "running": _("Running"),
+            "ok": _("Written"),
+            "failed": _("Failed"),
+            "interrupted": _("Interrupted"),
+        },
+        "verification": {
+            "pending": _("Not yet verified"),
+            "passed": _("Restores"),
+            "failed": _("Does not restore"),
+            "skipped": _("Not verified"),
+        },
+        "stage": {
+            "database": _("Copying the database"),
+            "archive": _("Writing the archive"),
+            "verify": _("Verifying"),
+            "check": _("Reading the archive back"),
+            "scratch": _("Restoring into a scratch database"),
+        },
+        "trigger": {"schedule": _("Scheduled"), "manual": _("Run now"), "cli": _("Command line")},
+    }
+
+
+@router.get("/admin/backups")
+def backups_page(
+    request: Request, user: Principal = Depends(page_user), db: Session = request_session
+):
+    if user.role != "admin":
+        return forbidden_page(request, user)
+    i18n.set_language(user.language)
+    data = overview(db)
+    texts = labels()
+    page_texts = {
+        **texts,
+        "started": _("The backup has started."),
+        "failed_backup": _("The backup failed"),
+        "failed_verification": _("The backup does not restore"),
+        "done": _("The backup is finished."),
+    }
+    payload = json.dumps(page_texts, ensure_ascii=False).replace("</", "<\\/")
+    return render(
+        request,
+        "admin/backups.html",
+        {
+            "o": data,
+            "labels": texts,
+            "size": human_size,
+            "page_i18n": Markup(payload),
+        },
+        user=user,
+    )
