@@ -27,6 +27,7 @@ type                    class               audience / sticky
 ``sms.reply``           SmsReply            chosen by the publisher
 ``survey.low_rating``   SurveyLowRating     ``wall`` and the manager
 ``survey.rated``        SurveyRated         ``wall`` and the operator
+``users.extensions``    ExtensionsChanged   ``cti`` (no browser): reload the directory
 ======================  ==================  =========================================
 
 Fields hold wire values (times as ISO strings) so building an event costs a few attribute
@@ -374,3 +375,12 @@ def parse_event(message: Message) -> BusEvent | None:
 def as_message(event: BusEvent | Message) -> Message:
     """What goes on the wire: a typed event's dict (a plain dict passes as it is)."""
     return event.to_message() if isinstance(event, BusEvent) else event
+
+
+@bus_message
+class ExtensionsChanged(BusEvent):
+    """A user's extension, role, team or active flag changed: the CTI reloads its extension
+    directory at once, so the next call to that extension pops up for the right person."""
+
+    type: ClassVar[str] = "users.extensions"
+    audience: Audience = ("cti",)

@@ -105,7 +105,7 @@ class ExtensionDirectory:
             self._users = {u.extension: principal_of(u) for u in users if u.extension}
         self._loaded_at = time.monotonic()
 
-    def _reload_or_keep(self) -> None:
+    def reload_or_keep(self) -> None:
         try:
             self.reload()
         except Exception:
@@ -114,7 +114,7 @@ class ExtensionDirectory:
 
     def _reload_in_background(self) -> None:
         try:
-            self._reload_or_keep()
+            self.reload_or_keep()
         finally:
             self._reloading.release()
 
@@ -122,7 +122,7 @@ class ExtensionDirectory:
         if time.monotonic() - self._loaded_at > self.max_age and self._reloading.acquire(False):
             if self._loaded_at == float("-inf"):  # never loaded: nothing to answer with yet
                 try:
-                    self._reload_or_keep()
+                    self.reload_or_keep()
                 finally:
                     self._reloading.release()
             else:

@@ -23,6 +23,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from crm_core.bus import Bus, get_bus
+from crm_core.events import ExtensionsChanged
 from crm_core.services import BackgroundService
 from cti import clicktocall, presence
 from cti.config import CtiSettings
@@ -99,6 +100,7 @@ class CtiService:
         directory = ExtensionDirectory()
         await asyncio.to_thread(directory.reload)
         self.popups = CallPopups(self.bus, directory=directory)
+        self._tasks.append(asyncio.create_task(self._follow_directory(directory)))
         self.presence = PresenceBoard(
             publish=self.popups.publisher,
             resolve_user=directory.user_of,
@@ -126,6 +128,18 @@ class CtiService:
             )
         self.active.set()
         log.info("CTI listening to %s:%s", settings.ami_host, settings.ami_port)
+
+    async def _follow_directory(self, directory: ExtensionDirectory) -> None:
+        """An admin gives a user an extension: the next call to it pops up for them at once,
+        not after the directory's ``max_age``."""
+        loop = asyncio.get_running_loop()
+
+        def on_message(message: dict) -> None:
+            if message.get("type") == ExtensionsChanged.type:
+                loop.run_in_executor(None, directory.reload_or_keep)
+
+        async with self.bus.subscribe(on_message):
+            await asyncio.Event().wait()
 
     async def _stop_listening(self) -> None:
         self.active.clear()

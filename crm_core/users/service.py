@@ -7,7 +7,7 @@ from functools import cache
 from typing import Any
 from zoneinfo import available_timezones
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, event, func, select
 from sqlalchemy.orm import Session
 
 from crm_core.apitypes import clean_name
@@ -18,8 +18,10 @@ from crm_core.auth.passwords import check_password
 from crm_core.auth.principal import Principal
 from crm_core.auth.rights import require
 from crm_core.auth.security import hash_password
+from crm_core.bus import get_bus
 from crm_core.clients.models import Client
 from crm_core.errors import Conflict, Invalid, NotFound
+from crm_core.events import ExtensionsChanged
 
 LANGUAGES = ("en", "ro", "ru")
 
@@ -126,7 +128,18 @@ def create_user(
     user.timezone = timezone
     db.flush()
     record(db, actor, "create", "user", user.id, None, snapshot(user))
+    announce_extensions_after_commit(db)
     return user
+
+
+def _announce_extensions(_session: Session) -> None:
+    get_bus().publish_sync(ExtensionsChanged())
+
+
+def announce_extensions_after_commit(db: Session) -> None:
+    """Once the change is committed, the CTI hears that extensions may have moved."""
+    if not event.contains(db, "after_commit", _announce_extensions):
+        event.listen(db, "after_commit", _announce_extensions, once=True)
 
 
 def _active_admins(db: Session) -> int:
@@ -178,6 +191,7 @@ def update_user(db: Session, actor: Principal, user_id: int, changes: dict[str, 
         db.execute(delete(AuthSession).where(AuthSession.user_id == user.id))
     db.flush()
     record(db, actor, "update", "user", user.id, before, snapshot(user))
+    announce_extensions_after_commit(db)
     return user
 
 
