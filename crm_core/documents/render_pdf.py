@@ -42,12 +42,12 @@ def render_html(source: str, data: DocumentData | dict[str, Any], name: str) -> 
         raise TemplateFailed(name, f"{exc.__class__.__name__}: {exc}") from None
 
 
-def _only_data_urls(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
-    if url.startswith("data:"):
-        from weasyprint.urls import default_url_fetcher
+def _only_data_urls():
+    """A fetcher that refuses every scheme but ``data:`` (one per render: WeasyPrint's
+    fetchers keep per-request state)."""
+    from weasyprint.urls import URLFetcher
 
-        return default_url_fetcher(url, *args, **kwargs)
-    raise ValueError("print forms may only embed data: URLs")
+    return URLFetcher(allowed_protocols=("data",), allow_redirects=False)
 
 
 #: Stylesheet text that must not be shared between documents: these rules register state in
@@ -62,7 +62,7 @@ def _parsed_css(text: str):
     """A ``<style>`` block parsed once (WeasyPrint's CSS objects are read-only after parsing)."""
     from weasyprint import CSS
 
-    return CSS(string=text, url_fetcher=_only_data_urls)
+    return CSS(string=text, url_fetcher=_only_data_urls())
 
 
 def _take_font_config():
@@ -114,7 +114,7 @@ def _document_class():
 
 
 def html_to_pdf(html: str) -> bytes:
-    document = _document_class()(string=html, url_fetcher=_only_data_urls, base_url=None)
+    document = _document_class()(string=html, url_fetcher=_only_data_urls(), base_url=None)
     if "@font-face" in html:  # fonts an admin embedded: keep them out of the shared configs
         return document.write_pdf(stylesheets=document.shared_sheets)
     font_config = _take_font_config()

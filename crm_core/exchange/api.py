@@ -25,9 +25,9 @@ from crm_core.clients.schemas import ClientFilter
 from crm_core.config import get_settings
 from crm_core.database import request_session, session_factory
 from crm_core.errors import Invalid, TooLarge
-from crm_core.exchange import export, service
 from crm_core.exchange import export_formats as formats
-from crm_core.exchange.export_lists import task_rows
+from crm_core.exchange import service
+from crm_core.exchange.export_lists import client_rows, task_rows
 from crm_core.exchange.job_routes import router as job_router
 from crm_core.exchange.mapping import TARGETS
 from crm_core.exchange.vcard_export import vcard_stream
@@ -197,9 +197,7 @@ def export_clients(
             media_type=formats.MEDIA_TYPES["vcf"],
             headers={"Content-Disposition": f'attachment; filename="clients-{stamp}.vcf"'},
         )
-    return _download(
-        _own_session(lambda own: export.export_rows(own, actor, query)), format, "clients"
-    )
+    return _download(_own_session(lambda own: client_rows(own, actor, query)), format, "clients")
 
 
 def _own_session(make: Callable[[Session], Iterator]) -> Iterator:

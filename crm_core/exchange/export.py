@@ -70,7 +70,9 @@ def _safe(value: Any) -> Any:
 def export_rows(
     db: Session, actor: Principal, query: Select, batch: int = 1000
 ) -> Iterator[list[Any]]:
-    """The header row, then one row per client of ``query`` (a select of Client)."""
+    """The header row, then one row per client of ``query`` (a select of Client), through the
+    ORM: the reference that :func:`crm_core.exchange.export_lists.client_rows` (what the API
+    streams, read as plain columns) is tested and benchmarked against."""
     require(actor.can_export, "export clients")
     fields = customfields.fields_for(db, ENTITY)
     yield [*EXPORT_COLUMNS, *[f"cf.{f.key}" for f in fields]]

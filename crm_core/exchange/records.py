@@ -106,7 +106,9 @@ class RecordMaker:
             (t, t.split("_", 1)[1] if "_" in t else "mobile") for t in PHONE_TARGETS if t in mapped
         ]
         self.address_targets = [t for t in ADDRESS_TARGETS if t in mapped]
-        self.lookups = [(t, n) for t, n in (("team", self.teams), ("owner", self.users)) if t in mapped]
+        self.lookups = [
+            (t, n) for t, n in (("team", self.teams), ("owner", self.users)) if t in mapped
+        ]
 
     def error(self, number: int, target: str, message: str) -> RowError:
         return RowError(number, self.column_of.get(target, ""), target, message)

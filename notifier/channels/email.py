@@ -76,7 +76,9 @@ class SMTPEmail:
         if meta.get("html"):
             email.add_alternative(meta["html"], subtype="html")
         for item in meta.get("attachments") or ():  # [{filename, content_type, data (base64)}]
-            kind, _, sub = str(item.get("content_type") or "application/octet-stream").partition("/")
+            kind, _, sub = str(item.get("content_type") or "application/octet-stream").partition(
+                "/"
+            )
             email.add_attachment(
                 base64.b64decode(item["data"]),
                 maintype=kind,

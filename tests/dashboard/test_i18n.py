@@ -95,3 +95,13 @@ def test_numbers_dates_and_durations_follow_the_language():
     finally:
         i18n.set_language("en")
     assert i18n.format_duration(125) == "2:05" and i18n.format_duration(3725) == "1:02:05"
+
+
+def test_the_noun_and_the_verb_call_are_two_messages():
+    """A history entry says "Apel"/"Звонок"; the button that dials says "Sună"/"Позвонить"."""
+    try:
+        for language, noun, verb in (("ro", "Apel", "Sună"), ("ru", "Звонок", "Позвонить")):
+            i18n.set_language(language)
+            assert (i18n.gettext("Call"), i18n.pgettext("verb", "Call")) == (noun, verb)
+    finally:
+        i18n.set_language("en")

@@ -111,6 +111,36 @@ def open_page(page, url: str) -> None:
     page.wait_for_load_state("networkidle")
 
 
+class Console:
+    """Console errors, uncaught exceptions and CSP refusals of a page, each told with the path
+    it was seen on; a page skipped (403 for this role) takes its own messages away."""
+
+    def __init__(self, page, where: str) -> None:
+        self.where, self.path, self.found = where, "", []
+        page.on("console", self.console)
+        page.on("pageerror", lambda error: self.found.append(f"{self.at}: uncaught {error}"))
+
+    @property
+    def at(self) -> str:
+        return f"{self.where} {self.path}"
+
+    def console(self, message) -> None:
+        if message.type == "error" or "Content Security Policy" in message.text:
+            self.found.append(f"{self.at}: console {message.type}: {message.text}")
+
+    def open(self, page, site, path: str) -> bool:
+        """Open ``path``; False (and no messages kept) when the role gets a 403 page."""
+        self.path, before = path, len(self.found)
+        response = page.goto(site.url + path)
+        page.wait_for_load_state("networkidle")
+        if response is not None and response.status == 403:
+            del self.found[before:]
+            return False
+        if response is None or response.status >= 400:
+            self.found.append(f"{self.at}: HTTP {response.status if response else '-'}")
+        return True
+
+
 def menu_pages(page, site, data: dict) -> list[str]:
     """Every page of the main menu and the user menu, and the client pages reached from the
     list."""
@@ -121,20 +151,106 @@ def menu_pages(page, site, data: dict) -> list[str]:
     return [*links, f"/clients/{vip}", f"/clients/{org}", "/clients/new", f"/clients/{vip}/edit"]
 
 
-@pytest.mark.parametrize("role", ROLES)
-def test_every_page_of_the_menu_passes_axe_in_every_language(browser, site, people, role):
-    page = sign_in(browser, site, people[role])
+def linked_pages(page, site, console: Console, path: str, selector: str) -> list[str]:
+    """The links of a hub or sub-menu (none when the role may not open ``path``)."""
+    if not console.open(page, site, path):
+        return []
+    return page.eval_on_selector_all(selector, "links => links.map(a => a.pathname + a.search)")
+
+
+def more_pages(page, site, console: Console, records: dict) -> list[str]:
+    """The administration hub's tiles, the sales sub-menu, the pages reached from them and a
+    record of each kind opened: a role that may not open one gets a 403 page, skipped."""
+    vip = site.data["vip_id"]
+    return [
+        "/admin",
+        *linked_pages(page, site, console, "/admin", "a.admin-tile"),
+        *linked_pages(page, site, console, "/orders", "nav.subnav a"),
+        "/reports",
+        "/reports/sales",
+        "/calls",
+        "/newsletters",
+        "/import",
+        "/admin/users/new",
+        f"/admin/users/{site.data['ana_id']}",
+        *linked_pages(page, site, console, "/admin/templates", "main a[href^='/admin/templates/']")[
+            :1
+        ],
+        *linked_pages(page, site, console, "/newsletters", "main a[href^='/newsletters/']")[:1],
+        f"/orders/{records['order_id']}",
+        f"/orders/new?client={vip}",
+        f"/invoices/{records['invoice_id']}",
+        f"/invoices/new?client={vip}",
+        f"/contracts/{records['contract_id']}",
+        records["public_order"],
+    ]
+
+
+def unique(paths: list[str]) -> list[str]:
+    return list(dict.fromkeys(paths))
+
+
+@pytest.fixture(scope="module")
+def records(browser, site, people) -> dict:
+    """An order, an issued invoice and a contract of the VIP client, made through the API as
+    the admin, so that their pages have something to show."""
+    page = sign_in(browser, site, people["admin"])
+    csrf = page.get_attribute("body", "data-csrf")
+
+    def post(path: str, body: dict) -> dict:
+        response = page.request.post(
+            f"{site.url}/api{path}", data=body, headers={"X-CSRF-Token": csrf}
+        )
+        assert response.ok, f"POST {path}: {response.status} {response.text()}"
+        return response.json()
+
+    vip = site.data["vip_id"]
+    line = {"description": "Transport frigorific Cluj-Iași", "quantity": "2",
+            "unit_price": "1250.50", "vat_rate": "21"}  # fmt: skip
+    order = post("/orders", {"client_id": vip, "lines": [line], "note": "12 camioane"})
+    invoice = post("/invoices", {"client_id": vip, "order_id": order["id"], "issue": True})
+    contract = post("/contracts", {"client_id": vip, "title": "Transport 2026",
+                                   "starts_on": "2026-01-01", "ends_on": "2026-12-31",
+                                   "amount": "15000.00"})  # fmt: skip
+    page.context.close()
+    public = order["public_url"]
+    return {
+        "order_id": order["id"],
+        "invoice_id": invoice["id"],
+        "contract_id": contract["id"],
+        "public_order": public[public.index("/o/") :] if "/o/" in public else public,
+    }
+
+
+def visit(page, site, console: Console, paths: list[str], where: str) -> list[str]:
+    """axe-core's violations on each page the role may open (403 pages skipped)."""
     found: list[str] = []
-    report_refusals(page, found)
+    console.where = where
+    for path in paths:
+        if not console.open(page, site, path):
+            continue
+        if path == "/handset":  # a conversation on the phone's screen
+            page.fill("#handset-number", KNOWN_CALLER)
+            page.click("#handset-pick button[type=submit]")
+            page.wait_for_selector(".bubble", timeout=15_000)
+        found += violations(page, f"{where} {path}")
+    return found
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_page_of_the_menu_passes_axe_in_every_language(browser, site, people, records, role):
+    """The menu's pages in en, ro and ru for every role; the administration hub's and the sales
+    sub-menu's pages and the records' pages in every language for the admin, in Russian (the
+    longest words) for the others; no console error and no CSP refusal on any of them."""
+    page = sign_in(browser, site, people[role])
+    console = Console(page, role)
+    found: list[str] = []
     for lang in LANGUAGES:
         switch_language(page, lang)
-        for path in menu_pages(page, site, site.data):
-            open_page(page, site.url + path)
-            if path == "/handset":  # a conversation on the phone's screen
-                page.fill("#handset-number", KNOWN_CALLER)
-                page.click("#handset-pick button[type=submit]")
-                page.wait_for_selector(".bubble", timeout=15_000)
-            found += violations(page, f"{role} {lang} {path}")
+        console.where = f"{role} {lang}"
+        menu = menu_pages(page, site, site.data)
+        extra = more_pages(page, site, console, records) if role == "admin" or lang == "ru" else []
+        found += visit(page, site, console, unique([*menu, *extra]), f"{role} {lang}")
         # quick search with its results open
         open_page(page, site.url + "/clients")
         page.fill("#quick-search", "turcanu")
@@ -142,6 +258,38 @@ def test_every_page_of_the_menu_passes_axe_in_every_language(browser, site, peop
         found += violations(page, f"{role} {lang} quick search")
     switch_language(page, "en")
     page.context.close()
+    found += console.found
+    assert found == [], "\n".join(found)
+
+
+def test_no_page_scrolls_sideways_on_a_phone(browser, site, people, records):
+    """At 375 px every page fits the screen's width (wide tables scroll inside their own box),
+    and logs no console error there either."""
+    page = sign_in(browser, site, people["admin"], viewport={"width": 375, "height": 812})
+    console = Console(page, "phone ro")
+    switch_language(page, "ro")
+    paths = unique([*menu_pages(page, site, site.data), *more_pages(page, site, console, records)])
+    found: list[str] = []
+    print('PATHS', paths)
+    for path in paths:
+        if not console.open(page, site, path):
+            continue
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > 375:
+            wide = page.evaluate(
+                """() => [...document.querySelectorAll('body *')]
+                     .filter(e => e.getBoundingClientRect().right > 376
+                                  && !(e.parentElement && e.parentElement.closest('.table-wrap'))
+                                  && e.offsetParent !== null)
+                     .slice(0, 3).map(e => e.tagName.toLowerCase()
+                                      + (e.id ? '#' + e.id : '')
+                                      + (e.className && typeof e.className === 'string'
+                                         ? '.' + e.className.trim().split(/\\s+/).join('.') : ''))"""
+            )
+            found.append(f"phone ro {path}: {width} px wide, past the edge: {', '.join(wide)}")
+    switch_language(page, "en")
+    page.context.close()
+    found += console.found
     assert found == [], "\n".join(found)
 
 
