@@ -15,6 +15,7 @@ from callcard.api_docs import mount_api_docs
 from callcard.parts import ROUTERS, connect_parts, embedded_services
 from callcard.schema import ensure_migrated
 from callcard.settings import get_settings
+from crm_core.apitypes import ERROR_RESPONSES
 from crm_core.body_limit import BodyLimitMiddleware
 from crm_core.bus import get_bus
 from crm_core.database import database_reachable, get_engine
@@ -67,6 +68,9 @@ def create_app() -> FastAPI:
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        # every operation may answer these (sign-in, rights, body size, validation): documented
+        # once for all, each router adds its own (409, 503...)
+        responses=ERROR_RESPONSES,
     )
     mount_api_docs(app)
     app.add_middleware(BodyLimitMiddleware)

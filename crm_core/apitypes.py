@@ -141,6 +141,7 @@ class ErrorOut(BaseModel):
 
 #: the errors every signed-in route may answer, for the ``responses`` of its router
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "the body could not be read (not UTF-8 JSON)"},
     401: {"model": ErrorOut, "description": "not signed in"},
     403: {"model": ErrorOut, "description": "your role may not do this, or CSRF token missing"},
     404: {"model": ErrorOut, "description": "no such record, or not one you may see"},

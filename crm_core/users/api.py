@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from crm_core.apitypes import RowId, text
+from crm_core.apitypes import ErrorOut, RowId, text
 from crm_core.auth.deps import admins, staff
 from crm_core.auth.principal import Principal
 from crm_core.database import request_session
@@ -21,6 +21,9 @@ from crm_core.users.schemas import (
     UserUpdate,
 )
 
+#: a taken extension, username or team name; the last admin; a team still in use
+CONFLICT = {409: {"model": ErrorOut, "description": "the change conflicts with other records"}}
+
 router = APIRouter(tags=["users"])
 
 
@@ -33,7 +36,13 @@ def list_users(
     return service.list_users(db, actor, include_inactive=include_inactive)
 
 
-@router.post("/users", response_model=UserOut, status_code=201, summary="Add a user (admin)")
+@router.post(
+    "/users",
+    responses=CONFLICT,
+    response_model=UserOut,
+    status_code=201,
+    summary="Add a user (admin)",
+)
 def create_user(
     body: UserCreate,
     actor: Principal = Depends(admins),
@@ -51,7 +60,9 @@ def get_user(
     return service.get_user(db, user_id)
 
 
-@router.patch("/users/{user_id}", response_model=UserOut, summary="Change a user (admin)")
+@router.patch(
+    "/users/{user_id}", responses=CONFLICT, response_model=UserOut, summary="Change a user (admin)"
+)
 def update_user(
     user_id: RowId,
     body: UserUpdate,
@@ -61,7 +72,12 @@ def update_user(
     return service.update_user(db, actor, user_id, body.model_dump(exclude_unset=True))
 
 
-@router.delete("/users/{user_id}", response_model=UserOut, summary="Deactivate a user (admin)")
+@router.delete(
+    "/users/{user_id}",
+    responses=CONFLICT,
+    response_model=UserOut,
+    summary="Deactivate a user (admin)",
+)
 def deactivate_user(
     user_id: RowId,
     actor: Principal = Depends(admins),
@@ -101,7 +117,13 @@ def list_teams(actor: Principal = Depends(staff), db: Session = request_session)
     return service.list_teams(db)
 
 
-@router.post("/teams", response_model=TeamOut, status_code=201, summary="Add a team (admin)")
+@router.post(
+    "/teams",
+    responses=CONFLICT,
+    response_model=TeamOut,
+    status_code=201,
+    summary="Add a team (admin)",
+)
 def create_team(
     body: TeamCreate,
     actor: Principal = Depends(admins),
@@ -110,7 +132,12 @@ def create_team(
     return service.create_team(db, actor, **body.model_dump())
 
 
-@router.patch("/teams/{team_id}", response_model=TeamOut, summary="Rename a team, set its manager")
+@router.patch(
+    "/teams/{team_id}",
+    responses=CONFLICT,
+    response_model=TeamOut,
+    summary="Rename a team, set its manager",
+)
 def update_team(
     team_id: RowId,
     body: TeamUpdate,
@@ -120,7 +147,9 @@ def update_team(
     return service.update_team(db, actor, team_id, body.model_dump(exclude_unset=True))
 
 
-@router.delete("/teams/{team_id}", status_code=204, summary="Delete an empty team (admin)")
+@router.delete(
+    "/teams/{team_id}", responses=CONFLICT, status_code=204, summary="Delete an empty team (admin)"
+)
 def delete_team(
     team_id: RowId,
     actor: Principal = Depends(admins),
