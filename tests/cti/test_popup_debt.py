@@ -118,7 +118,7 @@ def test_the_ringing_popup_carries_the_debt(live_server, users, popups):
     users.add("ana", extension="101")
     client_id = make_client("Ivan Petrov", phone=NUMBER)
     issue(client_id, "250.00", paid="100.00")
-    ws = connect(f"{live_server.ws_url}/ws?token={users.token('ana')}", open_timeout=5)
+    ws = connect(f"{live_server.ws_url}/ws?token={users.token('ana')}", open_timeout=30)
     assert json.loads(ws.recv(timeout=5))["type"] == "hello"
     tracker = CallTracker(get_settings(), on_event=popups.on_event)
     for message in iter_messages((AMI_TRACES / "03-queue-ringall-102-answers.ami").read_bytes()):

@@ -22,7 +22,7 @@ class Socket:
     """An operator's browser: a websocket that remembers the call messages it got."""
 
     def __init__(self, live_server, token: str) -> None:
-        self.ws = connect(f"{live_server.ws_url}/ws?token={token}", open_timeout=5)
+        self.ws = connect(f"{live_server.ws_url}/ws?token={token}", open_timeout=30)
         hello = json.loads(self.ws.recv(timeout=5))
         assert hello["type"] == "hello"
         self.messages: list[dict] = []

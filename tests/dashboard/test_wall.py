@@ -26,7 +26,7 @@ class WallScreen:
     """A TV showing /wall: a websocket that keeps the newest ``wall.counters`` snapshot."""
 
     def __init__(self, live_server, token: str) -> None:
-        self.ws = connect(f"{live_server.ws_url}/ws?token={token}", open_timeout=5)
+        self.ws = connect(f"{live_server.ws_url}/ws?token={token}", open_timeout=30)
         assert json.loads(self.ws.recv(timeout=5))["type"] == "hello"
         self.latest: dict | None = None
 
@@ -118,7 +118,7 @@ def test_ringing_and_waiting_show_while_the_call_lasts(live_server, users):
 
 def test_operator_pages_do_not_receive_wall_counters(live_server, users):
     users.add("ana", extension="101")
-    operator = connect(f"{live_server.ws_url}/ws?token={users.token('ana')}", open_timeout=5)
+    operator = connect(f"{live_server.ws_url}/ws?token={users.token('ana')}", open_timeout=30)
     try:
         assert json.loads(operator.recv(timeout=5))["type"] == "hello"
         publish(
