@@ -75,7 +75,7 @@ def build_report(db: Session, user: User, frequency: str, period: Period) -> dic
         "sales": sales,
         "name": user.full_name or user.username,
     }
-    html = templates.get_template("report_email.html").render(context)
+    html = templates.get_template("email/report.html").render(context)
     total = calls["total"]
     text = "\n".join(
         [
