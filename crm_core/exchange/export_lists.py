@@ -5,6 +5,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -15,7 +17,7 @@ from crm_core.auth.principal import Principal
 from crm_core.auth.rights import require
 from crm_core.clients.models import ENTITY, Address, Client, ClientTag, Email, Phone
 from crm_core.customfields import service as customfields
-from crm_core.database import among_ids
+from crm_core.database import UTCDateTime, among_ids
 from crm_core.exchange.export import EXPORT_COLUMNS, _blank, _cell, _safe
 from crm_core.tasks import service as tasks
 
@@ -70,6 +72,11 @@ def task_rows(db: Session, actor: Principal, **filters: Any) -> Iterator[list[An
 #: the client columns of the export, read as plain values (no ORM objects, no lazy loads)
 _CLIENT_VALUES = [name for name in EXPORT_COLUMNS if name in Client.__table__.c]
 _ADDRESS_PARTS = ("street", "city", "region", "postal_code", "country")
+_LIST_COLUMNS = ("tags", "phone", "email", *_ADDRESS_PARTS)
+#: the export's columns are the client's own, its lists, team and owner, then its moments
+_TAIL = ("created_at", "updated_at")
+_HEAD = tuple(name for name in _CLIENT_VALUES if name not in _TAIL)
+assert (*_HEAD, *_LIST_COLUMNS, "team", "owner", *_TAIL) == EXPORT_COLUMNS
 CLIENT_BATCH = 2000
 
 
@@ -80,48 +87,98 @@ def client_rows(
     filters): the rows of ``export.export_rows``, read as plain columns ``batch`` clients at a
     time (keyset by id) with their phones, e-mails, tags, first address and custom values in
     one query each per batch. The header leaves before any client is read: the first byte of
-    a streamed file goes at once, and memory stays flat whatever the count."""
+    a streamed file goes at once, and memory stays flat whatever the count.
+
+    Speed (a million rows go through here): rows are read below the ORM, and each column is
+    turned into its cell by a function chosen once from the column's type (see
+    ``_driver_rows``)."""
     require(actor.can_export, "export clients")
     fields = customfields.fields_for(db, ENTITY)
     yield [*EXPORT_COLUMNS, *[f"cf.{f.key}" for f in fields]]
     teams = dict(db.execute(select(Team.id, Team.name)).tuples().all())
     users = dict(db.execute(select(User.id, User.username)).tuples().all())
     table = Client.__table__
+    head, tail = _HEAD, _TAIL
+    names = [*head, *tail]
     columns = query.with_only_columns(
-        *(table.c[name] for name in _CLIENT_VALUES), table.c.team_id, table.c.owner_id
+        *(table.c[name] for name in names), table.c.team_id, table.c.owner_id
     )
-    spots = {name: i for i, name in enumerate(EXPORT_COLUMNS)}
+    head_cells = [_cell_of(table.c[name]) for name in head]
+    tail_cells = [_cell_of(table.c[name]) for name in tail]
+    width = len(head)
+    connection = db.connection()
     last_id = 0
     while True:
-        rows = db.execute(columns.where(Client.id > last_id).order_by(Client.id).limit(batch)).all()
+        page = columns.where(Client.id > last_id).order_by(Client.id).limit(batch)
+        rows = _driver_rows(connection, page)
         if not rows:
             return
         last_id = rows[-1][0]
         lists = _lists_of(db, [r[0] for r in rows], bool(fields))
         for r in rows:
-            out: list[Any] = [""] * len(EXPORT_COLUMNS)
-            for name, value in zip(_CLIENT_VALUES, r, strict=False):
-                out[spots[name]] = _fast_cell(value)
             cid, team_id, owner_id = r[0], r[-2], r[-1]
-            for name, value in lists.cells(cid):
-                out[spots[name]] = _fast_cell(value)
-            out[spots["team"]] = _fast_cell(teams.get(team_id, "") if team_id else "")
-            out[spots["owner"]] = _fast_cell(users.get(owner_id, "") if owner_id else "")
+            out = [cell(value) for cell, value in zip(head_cells, r, strict=False)]
+            out += [_text_cell(value) for value in lists.cells(cid)]
+            out.append(_text_cell(teams.get(team_id, "") if team_id else ""))
+            out.append(_text_cell(users.get(owner_id, "") if owner_id else ""))
+            out += [cell(value) for cell, value in zip(tail_cells, r[width:-2], strict=True)]
             if fields:
                 custom = lists.custom.get(cid, {})
                 out += [_safe(_blank(custom.get(f.key))) for f in fields]
             yield out
 
 
-def _fast_cell(value: Any) -> Any:
-    """``export._cell`` with the common cases first: plain text and numbers."""
+def _text_cell(value: str | None) -> str:
+    """``export._cell`` for text: a formula-looking start goes through ``_safe``."""
+    if not value:
+        return ""
+    return value if value[0] not in "=@\t\r+-" else _safe(value)
+
+
+def _number_cell(value: int | None) -> Any:
+    return "" if value is None else value
+
+
+def _moment_cell(value: datetime | str | None) -> str:
+    """A moment as ISO text in UTC, as ``UTCDateTime`` would give it, from what the driver
+    gives (SQLite: naive UTC as text)."""
     if value is None:
         return ""
     if isinstance(value, str):
-        return value if not value or value[0] not in "=@\t\r+-" else _safe(value)
-    if isinstance(value, int):
-        return value
-    return _cell(value)
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC).isoformat()
+    return value.astimezone(UTC).isoformat()
+
+
+def _calendar_cell(value: date | str | None) -> str:
+    """Dates as ISO text (never formula-looking); SQLite's driver gives them as ISO text."""
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else value.isoformat()
+
+
+def _amount_cell(value: Decimal | float | str | None) -> Any:
+    return "" if value is None else float(value)
+
+
+def _cell_of(column) -> Any:
+    """The cell function for a column of the clients table, by its Python type."""
+    python_type = column.type.python_type
+    if python_type is str:
+        return _text_cell
+    if python_type is int:
+        return _number_cell
+    if isinstance(column.type, UTCDateTime):
+        return _moment_cell
+    if python_type is date:
+        return _calendar_cell
+    if python_type is Decimal:
+        return _amount_cell
+    return _cell
+
+
+_NO_ADDRESS = ("",) * len(_ADDRESS_PARTS)
 
 
 class _Lists:
@@ -134,18 +191,29 @@ class _Lists:
         self.addresses: dict[int, tuple[str, ...]] = {}
         self.custom: dict[int, dict[str, Any]] = {}
 
-    def cells(self, cid: int) -> list[tuple[str, Any]]:
-        address = self.addresses.get(cid, ("",) * len(_ADDRESS_PARTS))
+    def cells(self, cid: int) -> list[str | None]:
+        """The values of ``_LIST_COLUMNS`` for one client."""
         return [
-            ("tags", "; ".join(sorted(self.tags.get(cid, ())))),
-            ("phone", "; ".join(self.phones.get(cid, ()))),
-            ("email", "; ".join(self.emails.get(cid, ()))),
-            *zip(_ADDRESS_PARTS, address, strict=True),
+            "; ".join(sorted(self.tags.get(cid, ()))),
+            "; ".join(self.phones.get(cid, ())),
+            "; ".join(self.emails.get(cid, ())),
+            *self.addresses.get(cid, _NO_ADDRESS),
         ]
+
+
+def _driver_rows(connection, query: Select) -> list[tuple]:
+    """The rows as the database driver gives them (no type processing: the cell functions
+    take driver values), without a SQLAlchemy row per row: a third of the export's time."""
+    result = connection.execute(query)
+    try:
+        return result.cursor.fetchall()
+    finally:
+        result.close()
 
 
 def _lists_of(db: Session, ids: list[int], custom: bool) -> _Lists:
     lists = _Lists()
+    connection = db.connection()
     dense = ids[-1] - ids[0] < 4 * len(ids)  # ids come sorted: a range reads few extra rows
 
     def among(column):
@@ -157,7 +225,7 @@ def _lists_of(db: Session, ids: list[int], custom: bool) -> _Lists:
         (lists.tags, ClientTag.client_id, ClientTag.tag, ()),
     ):
         q = select(owner, value).where(among(owner)).order_by(owner, *order)
-        for cid, item in db.execute(q):
+        for cid, item in _driver_rows(connection, q):
             target.setdefault(cid, []).append(item)
     parts = [getattr(Address, name) for name in _ADDRESS_PARTS]
     q = (
@@ -165,7 +233,7 @@ def _lists_of(db: Session, ids: list[int], custom: bool) -> _Lists:
         .where(among(Address.client_id))
         .order_by(Address.client_id, Address.position.desc(), Address.id.desc())
     )
-    for cid, *values in db.execute(q):
+    for cid, *values in _driver_rows(connection, q):
         lists.addresses[cid] = tuple(values)  # the first by position wins
     if custom:
         lists.custom = customfields.values_for(db, ENTITY, ids)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import phonenumbers
 from hypothesis import given, settings
@@ -87,6 +89,13 @@ def test_streamed_client_export_has_the_rows_of_the_orm_export(db):
     ]
     import_clients(db, SYSTEM, _csv(rows), filename="c.csv")
     db.commit()
+    # the columns the fast path reads as the driver gives them: a date, an amount, moments
+    # with and without fractions of a second
+    first, second = db.scalars(select(Client).order_by(Client.id).limit(2)).all()
+    first.birthday, first.discount_percent = date(1990, 5, 17), Decimal("7.50")
+    first.created_at = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    second.updated_at = datetime(2026, 1, 2, 3, 4, 5, 120, tzinfo=UTC)
+    db.commit()
     query = select(Client).where(Client.deleted_at.is_(None))
     fast = list(client_rows(db, SYSTEM, query, batch=2))
     assert fast == list(export_rows(db, SYSTEM, query))
@@ -94,3 +103,6 @@ def test_streamed_client_export_has_the_rows_of_the_orm_export(db):
     row = dict(zip(header, body[0], strict=True))
     assert row["first_name"] == "'=Danger"  # spreadsheet-safe
     assert row["phone"] == "'+40722555001; +40213123456" and row["city"] == "Cluj"
+    assert (row["birthday"], row["discount_percent"]) == ("1990-05-17", 7.5)
+    assert row["created_at"] == "2026-01-02T03:04:05+00:00"
+    assert dict(zip(header, body[1], strict=True))["updated_at"].endswith(":05.000120+00:00")
