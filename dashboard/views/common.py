@@ -85,8 +85,21 @@ def optional_user(request: Request, db: Session = request_session) -> Principal 
     return principal
 
 
-def page_user(request: Request, principal: Principal | None = Depends(optional_user)) -> Principal:
-    """The signed-in user of a page; otherwise a redirect to the login page (303)."""
+async def page_user(
+    request: Request, principal: Principal | None = Depends(optional_user)
+) -> Principal:
+    """The signed-in user of a page, whose language and time zone hold for the whole request
+    (what a view translates before :func:`render` included); otherwise a redirect to the login
+    page (303). Async on purpose: a plain dependency runs in a copy of the request's context,
+    so what it set would not reach the view."""
+    user = signed_in_user(request, principal)
+    i18n.set_language(user.language)
+    i18n.set_timezone(user.timezone)
+    return user
+
+
+def signed_in_user(request: Request, principal: Principal | None) -> Principal:
+    """``principal`` if a staff user signed in; otherwise the redirect to the login page."""
     if principal is None or not principal.is_staff_user:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise HTTPException(

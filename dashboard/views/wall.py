@@ -15,7 +15,7 @@ from crm_core.auth.service import resolve_token
 from crm_core.config import get_settings
 from crm_core.database import request_session
 from dashboard import i18n
-from dashboard.views.common import forbidden_page, optional_user, page_user, render
+from dashboard.views.common import forbidden_page, optional_user, render, signed_in_user
 from dashboard.wall import service as wall_service
 from dashboard.wall import tokens
 
@@ -52,7 +52,7 @@ def wall_page(
             {"initial": wall_service.snapshot_now(), "token": token},
             lang=language,
         )
-    user = page_user(request, user)
+    user = signed_in_user(request, user)
     if user.role not in ("admin", "manager"):
         return forbidden_page(request, user)
     return render(

@@ -228,3 +228,20 @@ def test_own_time_zone_from_the_settings_page(client, users):
     assert forged.status_code == 403
     client.post("/settings/timezone", data={"timezone": "", "csrf_token": csrf})
     assert 'data-tz="Europe/Bucharest"' in client.get("/").text
+
+
+def test_the_whole_page_is_in_its_users_language_whatever_ran_before(client, admin, users):
+    """What a view translates before rendering follows the signed-in user too: a language
+    left over in the serving context (here set in the test's thread, which the test client's
+    requests inherit) reached the users list's states and button labels."""
+    from dashboard import i18n
+
+    users.add("ana", extension="101")
+    i18n.set_language("ro")
+    try:
+        page = client.get("/admin/users").text
+    finally:
+        i18n.set_language("en")
+    row = re.search(r'<tr data-user="ana".*?</tr>', page, re.S)[0]
+    assert 'aria-label="Edit ana"' in row and "Offline" in row
+    assert "<title>Users" in page
