@@ -252,9 +252,13 @@ def read_archive(
     seen = _Seen()
     stream = open_plain(path, passphrase)
     try:
-        with tarfile.open(fileobj=stream, mode="r|*") as tar:  # type: ignore[call-overload]
+        tar_stream = _uncompressed(stream)
+        with tarfile.open(fileobj=tar_stream, mode="r|") as tar:  # type: ignore[call-overload]
             for member in tar:
                 _read_member(tar, member, seen, database_to, files_to, on_bytes)
+        # to the end: gzip checks its CRC and length there (tar stops at its end marker)
+        while tar_stream.read(1 << 16):
+            pass
     except ArchiveRefused:
         raise
     except DecryptionFailed as exc:
@@ -264,6 +268,32 @@ def read_archive(
     finally:
         stream.close()
     return _checked(seen)
+
+
+class _Replayed:
+    """A stream whose first bytes, already read to see what it is, are given again."""
+
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        self.head, self.rest = head, rest
+
+    def read(self, size: int = -1) -> bytes:
+        if not self.head:
+            return self.rest.read(size)
+        if size is None or size < 0:
+            out, self.head = self.head + self.rest.read(), b""
+            return out
+        out, self.head = self.head[:size], self.head[size:]
+        return out
+
+
+def _uncompressed(stream: BinaryIO) -> BinaryIO:
+    """The tar inside ``stream``: through :class:`gzip.GzipFile` when it is compressed, which
+    (unlike tarfile's own gzip reader) checks the trailer's CRC and length."""
+    head = stream.read(2)
+    replayed = _Replayed(head, stream)
+    if head == b"\x1f\x8b":
+        return gzip.GzipFile(fileobj=replayed, mode="rb")  # type: ignore[arg-type]
+    return replayed  # type: ignore[return-value]
 
 
 def _read_member(tar, member, seen: _Seen, database_to, files_to, on_bytes) -> None:

@@ -5,10 +5,12 @@ Each test runs on SQLite and on PostgreSQL (``database``) unless it is about SQL
 from __future__ import annotations
 
 import asyncio
+import gzip
 import hashlib
 import io
 import tarfile
 import threading
+import zlib
 from pathlib import Path
 
 import pytest
@@ -142,10 +144,41 @@ def test_truncated_or_tampered_archives_are_refused_before_anything_is_overwritt
     assert not list(Path(get_settings().attachments_dir).parent.glob(".*restoring*"))
 
 
+def test_damage_anywhere_in_the_compressed_archive_is_refused(backups):
+    """Also in its last bytes: the tar's zero padding and the gzip trailer (CRC and length),
+    which a reader stopping at the tar's end marker never looks at."""
+    some_base()
+    data = Path(run().path).read_bytes()
+    bad = backups / "bad.tar.gz"
+    for at in range(len(data) - 40, len(data)):
+        damaged = _flip(data, at)
+        if damaged == data:
+            continue  # a bit the decompressor never looks at: the archive is intact
+        bad.write_bytes(damaged)
+        with pytest.raises(ArchiveRefused):
+            read_archive(bad)
+
+
 def _flip(data: bytes, at: int) -> bytes:
-    out = bytearray(data)
-    out[at] ^= 0x01
-    return bytes(out)
+    """``data`` with the lowest bit of byte ``at`` flipped, moving on to the next byte while the
+    flip leaves the archive's content as it was (some bits of a deflate stream change nothing:
+    such an archive is intact, and restoring it is right); ``data`` itself when none is left.
+    An encrypted archive is authenticated: its byte ``at`` is flipped."""
+    if not data.startswith(b"\x1f\x8b"):
+        out = bytearray(data)
+        out[at] ^= 0x01
+        return bytes(out)
+    content = gzip.decompress(data)
+    for spot in range(at, len(data)):
+        out = bytearray(data)
+        out[spot] ^= 0x01
+        try:
+            if gzip.decompress(bytes(out)) == content:
+                continue
+        except (OSError, EOFError, zlib.error):
+            pass
+        return bytes(out)
+    return data
 
 
 def test_a_changed_file_inside_an_intact_tar_is_caught_by_its_checksum(backups, tmp_path):
