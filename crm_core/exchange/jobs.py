@@ -19,7 +19,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any, ClassVar
 
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from crm_core.auth.models import User
@@ -260,6 +261,8 @@ def _write(run: _Run, stop_after_batches: int | None) -> None:
             db.commit()
             _publish(run)
             written += 1
+            if written & (written - 1) == 0:  # after batch 1, 2, 4, 8...
+                _refresh_statistics(db)
             if stop_after_batches is not None and written >= stop_after_batches:
                 return
     finally:
@@ -268,6 +271,25 @@ def _write(run: _Run, stop_after_batches: int | None) -> None:
     job.message = f"{job.imported} imported, {job.skipped} skipped"
     db.commit()
     _publish(run)
+
+
+#: the tables an import grows, whose size the duplicate checks' plans depend on
+_GROWN_TABLES = ("clients", "client_phones", "client_emails", "client_addresses")
+
+
+def _refresh_statistics(db: Session) -> None:
+    """PostgreSQL plans by its statistics, which autovacuum refreshes late during one long
+    import: into an empty base they say "empty", and each batch's duplicate check then read
+    every phone and every client (a 50,000-row import ran at 540 rows/s, most of it in the
+    database). Refreshed each time the import has doubled, so the cost stays logarithmic."""
+    if db.get_bind().dialect.name != "postgresql":
+        return
+    try:
+        db.execute(text(f"ANALYZE {', '.join(_GROWN_TABLES)}"))
+        db.commit()
+    except SQLAlchemyError as exc:  # e.g. a database user that does not own the tables
+        db.rollback()
+        log.warning("import: statistics not refreshed (%s)", exc.__class__.__name__)
 
 
 def _publish(run: _Run) -> None:
