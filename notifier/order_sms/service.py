@@ -19,10 +19,10 @@ from crm_core.clients.models import Client, Phone
 from crm_core.orders.models import Order, OrderStatus, OrderStatusChange
 from crm_core.orders.public import public_url
 from crm_core.orders.statuses import label_for
+from crm_core.sandbox import render_bounded
 from notifier.config import get_settings
 from notifier.outbox import service as outbox
 from notifier.templates import service as templates
-from notifier.templates.sandbox import render_bounded
 
 log = logging.getLogger("callcard.notifier.order_sms")
 PURPOSE = "order_status"

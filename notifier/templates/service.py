@@ -22,10 +22,10 @@ from sqlalchemy.orm import Session
 
 from crm_core.clients.models import Client
 from crm_core.errors import Invalid, NotFound
+from crm_core.sandbox import BoundedSandbox, render_bounded
 from notifier.config import get_settings
 from notifier.sms_segments.service import count_segments, transliterate_romanian
 from notifier.templates.models import MessageTemplate
-from notifier.templates.sandbox import BoundedSandbox, render_bounded
 from notifier.templates.schemas import SegmentsOut, TemplateOut
 
 log = logging.getLogger("callcard.notifier.templates")
@@ -113,7 +113,7 @@ def render(source: str, context: dict[str, Any], *, html: bool = False) -> str:
 
 def validate(source: str, context: dict[str, Any], *, field: str, html: bool = False) -> str:
     """Render against sample values; a syntax error, unknown field, sandbox breach, or a text
-    too long or too slow to make (:mod:`notifier.templates.sandbox`) -> 422."""
+    too long or too slow to make (:mod:`crm_core.sandbox`) -> 422."""
     env = _html_env if html else _sms_env
     try:
         return render_bounded(env.from_string(source), context)
