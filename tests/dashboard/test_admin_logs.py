@@ -172,7 +172,10 @@ def test_audit_filter_shows_an_edit_before_and_after(pages):
     assert page.status_code == 200
     entries = re.findall(r'<li class="card audit-entry".*?</li>', page.text, re.S)
     assert len(entries) == 1
-    changed = re.search(r'<tr class="changed"><th scope="row">extension</th>(.*?)</tr>', entries[0])
+    changed = re.search(
+        r'<tr class="changed" data-field="extension"><th scope="row">Extension</th>(.*?)</tr>',
+        entries[0],
+    )
     before, after = re.findall(r'<td class="(?:before|after)">(.*?)</td>', changed[1])
     assert (before, after) == ("101", "121")
     assert "Root" in entries[0]

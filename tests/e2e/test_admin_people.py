@@ -90,3 +90,35 @@ def test_call_log_export_in_the_browser(browser, site, admin):
     sheet = load_workbook(io.BytesIO(data), read_only=True).active
     assert next(sheet.iter_rows(values_only=True))[0] == "Started"
     page.context.close()
+
+
+def test_admin_reads_the_audit_of_an_edit_before_and_after(browser, site, admin):
+    """An edit made in the browser (the page's own API call, as the client form makes it) is
+    in the audit log with the old and the new value side by side, and the record's history."""
+    from sqlalchemy import select
+
+    from crm_core.clients.models import Client
+    from crm_core.database import session_scope
+
+    with session_scope() as db:
+        stefan = db.scalar(select(Client.id).where(Client.first_name == "Ștefan"))
+    page = sign_in(browser, site, admin)
+    page.goto(f"{site.url}/clients/{stefan}")
+    page.evaluate(
+        "id => Callcard.api('PATCH', `/api/clients/${id}`, {job_title: 'Director general'})",
+        stefan,
+    )
+    page.goto(f"{site.url}/admin/audit")
+    entry = page.wait_for_selector(f"li.audit-entry[data-entity-id='{stefan}']")
+    changed = entry.query_selector("tr.changed[data-field=job_title]")
+    assert changed.query_selector("th").text_content() == "Job title"  # the field's label
+    assert changed.query_selector("td.before").inner_text() == "Director achiziții"
+    assert changed.query_selector("td.after").inner_text() == "Director general"
+    entry.query_selector("a.btn").click()  # the record's history
+    page.wait_for_url(f"**/admin/audit?entity=*&entity_id={stefan}")
+    assert page.query_selector_all("li.audit-entry") and all(
+        e.get_attribute("data-entity-id") == str(stefan)
+        for e in page.query_selector_all("li.audit-entry")
+    )
+    page.screenshot(path=str(SCREENSHOTS / "admin-audit-edit.png"), full_page=True)
+    page.context.close()
