@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -18,7 +18,7 @@ from crm_core.auth.rights import require
 from crm_core.clients.models import ENTITY, Address, Client, ClientTag, Email, Phone
 from crm_core.customfields import service as customfields
 from crm_core.database import UTCDateTime, among_ids
-from crm_core.exchange.export import EXPORT_COLUMNS, _blank, _cell, _safe
+from crm_core.exchange.export import EXPORT_COLUMNS, FORMULA_START, _blank, _cell, _safe
 from crm_core.tasks import service as tasks
 
 TASK_COLUMNS = (
@@ -98,14 +98,12 @@ def client_rows(
     teams = dict(db.execute(select(Team.id, Team.name)).tuples().all())
     users = dict(db.execute(select(User.id, User.username)).tuples().all())
     table = Client.__table__
-    head, tail = _HEAD, _TAIL
-    names = [*head, *tail]
     columns = query.with_only_columns(
-        *(table.c[name] for name in names), table.c.team_id, table.c.owner_id
+        *(table.c[name] for name in (*_HEAD, *_TAIL)), table.c.team_id, table.c.owner_id
     )
-    head_cells = [_cell_of(table.c[name]) for name in head]
-    tail_cells = [_cell_of(table.c[name]) for name in tail]
-    width = len(head)
+    head_cells = [_cell_of(table.c[name]) for name in _HEAD]
+    tail_cells = [_cell_of(table.c[name]) for name in _TAIL]
+    width = len(_HEAD)
     connection = db.connection()
     last_id = 0
     while True:
@@ -128,11 +126,17 @@ def client_rows(
             yield out
 
 
+#: first characters after which ``_safe`` may quote a cell (formulas, signs)
+_RISKY_FIRST = "".join(FORMULA_START) + "+-"
+#: the one rule for moments read from the database: naive means UTC
+_AS_UTC = UTCDateTime().process_result_value
+
+
 def _text_cell(value: str | None) -> str:
     """``export._cell`` for text: a formula-looking start goes through ``_safe``."""
     if not value:
         return ""
-    return value if value[0] not in "=@\t\r+-" else _safe(value)
+    return value if value[0] not in _RISKY_FIRST else _safe(value)
 
 
 def _number_cell(value: int | None) -> Any:
@@ -146,9 +150,7 @@ def _moment_cell(value: datetime | str | None) -> str:
         return ""
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC).isoformat()
-    return value.astimezone(UTC).isoformat()
+    return _AS_UTC(value, None).isoformat()
 
 
 def _calendar_cell(value: date | str | None) -> str:
