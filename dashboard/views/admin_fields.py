@@ -70,13 +70,19 @@ def admin_labels(language: str | None = None) -> dict[str, dict[str, str]]:
     return field_labels.cached_label_map(get_engine(), language or i18n.current_language())
 
 
-def field_label(name: str, entity: str = "client") -> str:
-    """The label of a built-in field as the admin named it, else the translated default."""
+def known_field_label(name: str, entity: str = "client") -> str | None:
+    """The label of a built-in field as the admin named it, else its translated default;
+    None for a field no page names (the audit log shows its key)."""
     renamed = admin_labels().get(entity, {}).get(name)
     if renamed:
         return renamed
     default = CLIENT_FIELDS.get(name) if entity == "client" else None
-    return _(default) if default else name.replace("_", " ").capitalize()
+    return _(default) if default else None
+
+
+def field_label(name: str, entity: str = "client") -> str:
+    """:func:`known_field_label`, else the key made readable."""
+    return known_field_label(name, entity) or name.replace("_", " ").capitalize()
 
 
 def client_labels_json() -> Markup:
@@ -85,7 +91,11 @@ def client_labels_json() -> Markup:
     return Markup(json.dumps(data, ensure_ascii=False).replace("</", "<\\/"))
 
 
-templates.globals.update(field_label=field_label, client_labels_json=client_labels_json)
+templates.globals.update(
+    field_label=field_label,
+    known_field_label=known_field_label,
+    client_labels_json=client_labels_json,
+)
 
 
 def _page_i18n(extra: dict[str, str]) -> Markup:
@@ -160,7 +170,6 @@ def labels_page(
 ):
     if not user.is_admin:
         return forbidden_page(request, user)
-    i18n.set_language(user.language)
     stored: dict[str, dict[str, object]] = {}
     for row in field_labels.labels(db, "client"):
         stored.setdefault(row.field, {})[row.language] = row

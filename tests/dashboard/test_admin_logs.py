@@ -173,7 +173,7 @@ def test_audit_filter_shows_an_edit_before_and_after(pages):
     entries = re.findall(r'<li class="card audit-entry".*?</li>', page.text, re.S)
     assert len(entries) == 1
     changed = re.search(
-        r'<tr class="changed" data-field="extension"><th scope="row">Extension</th>(.*?)</tr>',
+        r'<tr class="changed" data-field="extension"><th scope="row"><code>extension</code></th>(.*?)</tr>',
         entries[0],
     )
     before, after = re.findall(r'<td class="(?:before|after)">(.*?)</td>', changed[1])
