@@ -59,7 +59,6 @@ def backups_page(
 ):
     if user.role != "admin":
         return forbidden_page(request, user)
-    i18n.set_language(user.language)
     data = overview(db)
     texts = labels()
     page_texts = {

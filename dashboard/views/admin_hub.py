@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from fastapi import APIRouter, Depends, Request
 
 from crm_core.auth.principal import Principal
-from dashboard import i18n
 from dashboard.i18n import _, lazy
 from dashboard.views.common import forbidden_page, page_user, render
 
@@ -145,7 +144,6 @@ def screens_for(role: str) -> list[tuple[str, list[AdminScreen]]]:
 def admin_hub(request: Request, user: Principal = Depends(page_user)):
     if user.role not in ("admin", "manager"):
         return forbidden_page(request, user)
-    i18n.set_language(user.language)
     groups = [
         (_(title), [AdminScreen(s.href, _(s.title), _(s.description), s.roles) for s in screens])
         for title, screens in screens_for(user.role)

@@ -302,8 +302,6 @@ def export_calls(
     db: Session = request_session,
 ):
     """The call log with the page's filters and the reader's rights, as CSV or XLSX."""
-    i18n.set_language(user.language)
-    i18n.set_timezone(user.timezone)
     if fmt not in ("csv", "xlsx"):
         return message_page(
             request, user, lazy("Not found"), lazy("No such export format."), status_code=404

@@ -71,7 +71,6 @@ def templates_page(
 ):
     if not user.is_admin:
         return forbidden_page(request, user)
-    i18n.set_language(user.language)
     event_types = choices.label_map(db, "event_type", user.language)
     rows: dict[str, dict] = {}
     for t in templates.list_templates(db):
@@ -114,7 +113,6 @@ def template_form_page(
             lazy("There is no such message template."),
             status_code=404,
         )
-    i18n.set_language(user.language)
     template = templates.template_view(db, key, language)
     gsm = {"single": GSM_SINGLE, "multi": GSM_MULTI, "chars": "", "double": ""}
     gsm["chars"] = "".join(c for c, n in SEPTETS.items() if n == 1)

@@ -368,7 +368,6 @@ def my_timezone(
     db: Session = request_session,
 ) -> Response:
     """Store the user's own zone (empty: the company's) and go back to the settings page."""
-    i18n.set_language(user.language)
     cookie = session_cookie(request)
     presented = csrf_token or request.headers.get(CSRF_HEADER, "")
     if not cookie or not csrf_matches(cookie, secret_key(), presented):

@@ -244,7 +244,6 @@ def switch_language(
     db: Session = request_session,
 ) -> Response:
     """Store the user's UI language (``User.language``) and go back to the page."""
-    i18n.set_language(user.language)
     if not _check_form_csrf(request, csrf_token):
         return Response(_("CSRF token missing or wrong; reload the page"), status_code=403)
     if language not in i18n.LANGUAGES:

@@ -17,7 +17,6 @@ from crm_core.clients.models import ENTITY
 from crm_core.customfields import service as customfields
 from crm_core.database import request_session
 from crm_core.exchange.mapping import TARGETS
-from dashboard import i18n
 from dashboard.i18n import _, lazy
 from dashboard.views.admin_fields import CLIENT_FIELDS, field_label
 from dashboard.views.common import forbidden_page, page_user, render
@@ -87,7 +86,6 @@ def import_page(
 ):
     if not user.can_export:
         return forbidden_page(request, user)
-    i18n.set_language(user.language)
     words = json.dumps(_words(JS_WORDS), ensure_ascii=False).replace("</", "<\\/")
     return render(
         request,

@@ -16,7 +16,7 @@ from crm_core.auth.models import User
 from crm_core.auth.principal import Principal
 from crm_core.database import request_session
 from crm_core.errors import NotFound
-from dashboard import i18n, saved_filters
+from dashboard import saved_filters
 from dashboard.i18n import _, lazy
 from dashboard.views.common import forbidden_page, message_page, page_user, render
 from notifier.newsletters import service as newsletters
@@ -66,7 +66,6 @@ def newsletters_page(
 ):
     if not _allowed(user):
         return forbidden_page(request, user)
-    i18n.set_language(user.language)
     saved = [
         {"id": f.id, "name": f.name, "filters": filters_of(f.query)}
         for f in saved_filters.list_for(db, user)
@@ -104,7 +103,6 @@ def newsletter_page(
             status_code=404,
         )  # fmt: skip
     me = db.scalar(select(User.email).where(User.id == user.id)) or ""
-    i18n.set_language(user.language)
     return render(
         request,
         "newsletter.html",

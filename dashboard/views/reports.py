@@ -96,7 +96,6 @@ def reports_page(
 ):
     if user.role not in ("admin", "manager"):
         return forbidden_page(request, user)
-    i18n.set_language(user.language)
     error = ""
     try:
         chosen = _period(user, period, date_from, date_to)
@@ -147,7 +146,6 @@ def export_report(
     """One report as an XLSX workbook (headers in the user's language)."""
     if user.role not in ("admin", "manager"):
         return forbidden_page(request, user)
-    i18n.set_language(user.language)
     chosen = _period(user, period, date_from, date_to)
     report = report if report in REPORTS else "calls"
     if report == "calls":

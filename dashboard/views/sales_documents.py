@@ -81,7 +81,6 @@ def company_fields() -> list[tuple[str, str, str, int]]:
 def company_page(request: Request, user: Principal = Depends(page_user), db=request_session):
     if user.role != "admin":
         return forbidden_page(request, user)
-    i18n.set_language(user.language)
     company = documents.get_company(db)
     return render(
         request,
@@ -103,7 +102,6 @@ def company_page(request: Request, user: Principal = Depends(page_user), db=requ
 def templates_page(request: Request, user: Principal = Depends(page_user), db=request_session):
     if user.role != "admin":
         return forbidden_page(request, user)
-    i18n.set_language(user.language)
     listed = {(t["kind"], t["language"], t["format"]): t for t in documents.list_templates(db)}
     kind = request.query_params.get("kind", "invoice")
     language = request.query_params.get("language", user.language or "en")
@@ -236,7 +234,6 @@ def sales_report_page(
 ):
     if user.role not in ("admin", "manager"):
         return forbidden_page(request, user)
-    i18n.set_language(user.language)
     params = request.query_params
     period, error = _resolve(params)
     today = ledger_today()
