@@ -41,13 +41,19 @@ ROUTERS: tuple[APIRouter, ...] = (
 @cache
 def connect_parts() -> None:
     """What every process does once before its work: the reminders and surveys join the client
-    base's transactions (in-transaction signals), and the voicebots' Asterisk voice channel
-    becomes a channel the outbox can send through."""
+    base's transactions (in-transaction signals), the voicebots' Asterisk voice channel
+    becomes a channel the outbox can send through, and the texts the parts write for people
+    are worded for each reader in the UI's languages (:mod:`crm_core.wording`)."""
     import notifier.hooks  # noqa: F401  (connects the signals on import)
+    from crm_core import wording
+    from cti.calllog.wording import connect as connect_call_texts
+    from dashboard.i18n import PAGE_READER
     from notifier.channels import register_channel
     from voicebots.asterisk_channel import AsteriskVoice
 
     register_channel("voice", "asterisk", AsteriskVoice)
+    wording.install(PAGE_READER)
+    connect_call_texts()
 
 
 def embedded_services(settings: Settings) -> list[BackgroundService]:

@@ -4,6 +4,8 @@ Called by the CTI process (``log_call``, as the ``SYSTEM`` actor) when a call's 
 up. The steps of :func:`log_call`: check the facts, find the client, find the users whose phones
 rang, build the row with its legs, insert it once, write the client's history entry, then follow
 up (a callback task for a missed inbound call; an answered call back closes open callbacks).
+The entry's subject and the task's texts are stored in English (:mod:`cti.calllog.wording`
+words them again for each reader).
 """
 
 from __future__ import annotations
@@ -25,14 +27,20 @@ from crm_core.clients.models import Client
 from crm_core.errors import Invalid
 from crm_core.tasks import service as tasks
 from crm_core.tasks.models import Task
+from crm_core.wording import STORED
 from cti.calllog.models import DIRECTIONS, DISPOSITIONS, Call, CallLeg, CallNote
+from cti.calllog.wording import (
+    CALLBACK_SOURCE,
+    call_history_subject,
+    callback_task_description,
+    callback_task_title,
+)
 from cti.config import get_settings
 from cti.daystats.service import record_call
 
 log = logging.getLogger("callcard.cti.calllog")
 
 MISSED = ("missed", "abandoned", "busy")
-CALLBACK_SOURCE = "missed_call"
 
 
 @dataclass
@@ -211,7 +219,7 @@ def _history_entry(db: Session, facts: FinishedCall, call: Call) -> int:
         kind="call",
         direction=facts.direction if facts.direction in ("inbound", "outbound") else "",
         occurred_at=facts.started_at,
-        subject=_subject(facts),
+        subject=call_history_subject(call, STORED),
         body=call.note,
         result_code=facts.disposition,
         duration_s=int(round(call.talk_s)),
@@ -228,29 +236,6 @@ def _follow_up(db: Session, facts: FinishedCall, call: Call) -> None:
         call.callback_task_id = _create_callback_task(db, call)
     if facts.direction == "outbound" and facts.disposition == "answered" and call.e164:
         _close_callbacks_to(db, call.e164, call.answered_user_id, facts.started_at)
-
-
-def _subject(facts: FinishedCall) -> str:
-    who = facts.answered_by or (facts.rang[0] if facts.rang else "")
-    word = {"inbound": "Call from", "outbound": "Call to", "internal": "Internal call"}[
-        facts.direction
-    ]
-    number = "withheld number" if facts.withheld else (facts.number or facts.e164 or "")
-    text = f"{word} {number}".strip()
-    if facts.queue:
-        text += f" (queue {facts.queue})"
-    if who:
-        text += f", ext {who}"
-    return f"{text}: {facts.disposition}{_outcome(facts)}"[:250]
-
-
-def _outcome(facts: FinishedCall) -> str:
-    """Where an unanswered call went: ``, forwarded to +40744333444``, ``, left voicemail``."""
-    if facts.forwarded_to:
-        return f", forwarded to {facts.forwarded_to}"
-    if facts.voicemail_left:
-        return ", left voicemail"
-    return ""
 
 
 def _note_applies(db: Session, note: CallNote, users: Iterable[User | None]) -> bool:
@@ -278,17 +263,11 @@ def _create_callback_task(db: Session, call: Call) -> int | None:
     team_id = call.team_id
     if owner_id is None and team_id is None and call.client_id is not None:
         team_id = db.scalar(select(Client.team_id).where(Client.id == call.client_id))
-    number = call.number or call.e164 or ""
     task = tasks.create_task(
         db,
         SYSTEM,
-        title=f"Call back {number}"[:250],
-        description=(
-            f"{call.disposition.capitalize()} call at {call.started_at:%Y-%m-%d %H:%M} UTC"
-            + (f" (queue {call.queue})" if call.queue else "")
-            + (f", rang {', '.join(call.rang)}" if call.rang else "")
-            + (", left voicemail" if call.voicemail_left else "")
-        ),
+        title=callback_task_title(call, STORED),
+        description=callback_task_description(call, STORED),
         client_id=call.client_id,
         assignee_id=owner_id,
         team_id=team_id if owner_id is None else None,

@@ -7,6 +7,8 @@ login page and on wall screens).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -118,6 +120,19 @@ def set_timezone(name: str | None) -> str:
     return local_zone().key
 
 
+@contextmanager
+def reading_as(language: str | None, zone: str | None) -> Iterator[None]:
+    """Translate and format for another reader (``language``, ``zone``) within the block, then
+    for the request's own again: an API answer or a popup made for one user outside a page."""
+    language_token = _current.set(normalize(language))
+    zone_token = _zone_name.set(zone or "")
+    try:
+        yield
+    finally:
+        _zone_name.reset(zone_token)
+        _current.reset(language_token)
+
+
 def local_zone() -> ZoneInfo:
     """The zone times are shown in: the user's (:func:`set_timezone`), else the company's."""
     name = _zone_name.get()
@@ -202,3 +217,20 @@ def format_ago(value: datetime | None, now: datetime | None = None) -> str:
 
     delta: timedelta = value - (now or utcnow())
     return babel_dates.format_timedelta(delta, add_direction=True, locale=_locale())
+
+
+class PageReader:
+    """The reader of the moment (the language and zone set above) as the parts below see one
+    (:class:`crm_core.wording.Reader`): they word the texts they store for whoever reads them."""
+
+    gettext = staticmethod(gettext)
+    ngettext = staticmethod(ngettext)
+    pgettext = staticmethod(pgettext)
+    reading = staticmethod(reading_as)
+
+    @staticmethod
+    def moment(value: datetime) -> str:
+        return format_datetime(value)
+
+
+PAGE_READER = PageReader()

@@ -19,10 +19,17 @@ from babel.messages.pofile import read_po, write_po
 from dashboard.i18n import DOMAIN, LANGUAGES, LOCALE_DIR
 
 SOURCE_DIR = LOCALE_DIR.parent
-#: the parts below the dashboard: only their messages marked with ``said(...)`` (crm_core.errors)
-#: are shown to people, translated by the dashboard
+#: the parts below the dashboard: their messages marked with ``said(...)`` (crm_core.errors)
+#: and the texts they word for readers (``words.gettext(...)``..., crm_core.wording) are shown to
+#: people, translated by the dashboard
 LOWER_PARTS = ("crm_core", "cti", "notifier", "voicebots")
-LOWER_KEYWORDS = {"said": None}
+LOWER_KEYWORDS = {
+    "said": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "pgettext": ((1, "c"), 2),
+    "npgettext": ((1, "c"), 2, 3),
+}
 METHOD_MAP = [
     ("i18n/tool.py", "ignore"),
     ("**.py", "python"),
