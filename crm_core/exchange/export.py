@@ -52,6 +52,7 @@ EXPORT_COLUMNS = (
     "updated_at",
 )
 FORMULA_START = ("=", "@", "\t", "\r")
+_SIGNED_NUMBER = re.compile(r"[+-][\d\s().]*")
 
 
 def _safe(value: Any) -> Any:
@@ -61,7 +62,7 @@ def _safe(value: Any) -> Any:
     risky = isinstance(value, str) and bool(value)
     if risky and (
         value.startswith(FORMULA_START)
-        or (value[0] in "+-" and not re.fullmatch(r"[+-][\d\s().]*", value))
+        or (value[0] in "+-" and not _SIGNED_NUMBER.fullmatch(value))
     ):
         return "'" + value
     return value

@@ -1,10 +1,11 @@
 """Import jobs: a stored file imported in the background, resumable after a restart.
 
-A job is checked whole first (nothing written: the strict rule holds for any size), then
-written batch by batch; each batch commits together with the job's ``last_row``, so after a
-crash or a restart :func:`run_job` goes on after the last committed row, and a row written
-before is never written twice (its phone or e-mail is in the base by then). Progress goes on
-the bus as ``import.progress`` for the uploader's browsers, and into the row for polling.
+A job is checked whole first (nothing written: the strict rule holds for any size); the check
+keeps the records it would write in a spool (:mod:`crm_core.exchange.spool`), and the write
+pass writes them batch by batch, so each row is read and checked once. Each batch commits
+together with the job's ``last_row``, so after a crash or a restart :func:`run_job` goes on
+after the last committed row, and a row written before is never written twice. Progress goes
+on the bus as ``import.progress`` for the uploader's browsers, and into the row for polling.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from crm_core.events import Audience, BusEvent, bus_message, user_audience
 from crm_core.exchange.formats import Rows, Table, open_table
 from crm_core.exchange.models import ImportJob, ImportMapping
 from crm_core.exchange.service import BATCH, Importer, ImportReport, batches, finish, new_report
+from crm_core.exchange.spool import RecordSpool, SpooledBatch
 
 log = logging.getLogger("callcard.import")
 #: a job whose row was not touched for this long is no process's any more: it may be resumed
@@ -62,6 +64,11 @@ def imports_dir() -> Path:
     path = Path(get_settings().attachments_dir) / "imports"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def spool_of(job: ImportJob) -> RecordSpool:
+    """Where the job's checked records wait for the write pass."""
+    return RecordSpool(imports_dir() / f"job-{job.id}.records")
 
 
 def store_upload(chunks: Iterator[bytes], filename: str) -> Path:
@@ -197,6 +204,7 @@ def _fail(db: Session, job_id: int, exc: Exception) -> None:
         job.message = f"the import stopped: {exc.__class__.__name__}"
     job.state, job.finished_at, job.updated_at = "failed", utcnow(), utcnow()
     db.commit()
+    spool_of(job).remove()
 
 
 def _options(job: ImportJob) -> dict[str, Any]:
@@ -220,7 +228,7 @@ def _check(run: _Run) -> None:
         db.commit()
         _publish(run)
 
-    importer.run(table.rows, progress)
+    _spool_rows(importer, table.rows, spool_of(job), progress)
     db.rollback()  # reads only; nothing to keep but the job's own row
     finish(report, skip_invalid=_options(job)["skip_invalid"])
     job.mapping, job.total_rows, job.report = report.mapping, report.total_rows, report_dict(report)
@@ -228,12 +236,29 @@ def _check(run: _Run) -> None:
     if report.rejected:
         job.state, job.finished_at = "failed", utcnow()
         job.message = f"{report.error_count} errors: nothing was imported"
+        spool_of(job).remove()
     else:
-        job.state, job.done_rows, job.imported, job.skipped = "importing", 0, 0, 0
-        job.last_row = 0
+        job.state, job.done_rows, job.imported, job.last_row = "importing", 0, 0, 0
+        job.skipped = report.skipped  # duplicates and (with skip_invalid) rows left out
     job.updated_at = utcnow()
     db.commit()
     _publish(run)
+
+
+def _spool_rows(
+    importer: Importer, rows: Rows, spool: RecordSpool, progress: Callable[[int], None] | None
+) -> None:
+    """Check ``rows`` batch by batch and spool the records to write (none once rejected)."""
+    spool.start()
+    try:
+        for chunk in batches(rows, BATCH):
+            kept = importer.batch(chunk)
+            if importer.skip_invalid or not importer.report.error_count:
+                spool.append(SpooledBatch(chunk[-1][0], len(chunk), kept))
+            if progress:
+                progress(importer.report.total_rows)
+    finally:
+        importer.close()
 
 
 def _after(rows: Rows, last_row: int) -> Rows:
@@ -243,34 +268,49 @@ def _after(rows: Rows, last_row: int) -> Rows:
 
 
 def _write(run: _Run, stop_after_batches: int | None) -> None:
-    """Write the rows after ``last_row`` batch by batch, each batch with the job's progress."""
+    """Write the spooled records after ``last_row`` batch by batch, each batch with the job's
+    progress. Rows turned duplicates since the check (someone added them) are skipped."""
     db, job = run.db, run.job
     table = open_table(Path(job.path), job.filename)
+    spool = spool_of(job)
+    if not spool.exists():  # e.g. the files folder was restored without it: check again
+        _respool(run, table, spool)
     report = ImportReport(dry_run=False, mapping=job.mapping, kind=table.kind)
     options = {**_options(job), "skip_invalid": True}  # rows turned bad since the check: left out
-    importer = Importer(db, run.actor, table, job.mapping, report, likely=False, **options)
-    written = 0
-    try:
-        for chunk in batches(_after(table.rows, job.last_row), BATCH):
-            before = (report.imported, report.skipped, report.error_rows)
-            importer.batch(chunk)
-            job.last_row, job.done_rows = chunk[-1][0], job.done_rows + len(chunk)
-            job.imported += report.imported - before[0]
-            job.skipped += report.skipped - before[1] + report.error_rows - before[2]
-            job.updated_at = utcnow()
-            db.commit()
-            _publish(run)
-            written += 1
-            if written & (written - 1) == 0:  # after batch 1, 2, 4, 8...
-                _refresh_statistics(db)
-            if stop_after_batches is not None and written >= stop_after_batches:
-                return
-    finally:
-        importer.close()
+    importer = Importer(
+        db, run.actor, table, job.mapping, report, likely=False, within_file=False, **options
+    )
+    for written, batch in enumerate(spool.batches(after=job.last_row), start=1):
+        before = (report.imported, report.skipped, report.error_rows)
+        importer.take(batch.records)
+        job.last_row, job.done_rows = batch.last_row, job.done_rows + batch.rows
+        job.imported += report.imported - before[0]
+        job.skipped += report.skipped - before[1] + report.error_rows - before[2]
+        job.updated_at = utcnow()
+        db.commit()
+        _publish(run)
+        if written & (written - 1) == 0:  # after batch 1, 2, 4, 8...
+            _refresh_statistics(db)
+        if stop_after_batches is not None and written >= stop_after_batches:
+            return
     job.state, job.finished_at, job.updated_at = "done", utcnow(), utcnow()
     job.message = f"{job.imported} imported, {job.skipped} skipped"
     db.commit()
+    spool.remove()
     _publish(run)
+
+
+def _respool(run: _Run, table: Table, spool: RecordSpool) -> None:
+    """Check the rows after ``last_row`` again into a new spool (the job's counters stay:
+    they counted these rows at the first check)."""
+    job = run.job
+    report = ImportReport(dry_run=True, mapping=job.mapping, kind=table.kind)
+    options = {**_options(job), "skip_invalid": True}
+    importer = Importer(
+        run.db, run.actor, table, job.mapping, report, write=False, likely=False, **options
+    )
+    _spool_rows(importer, _after(table.rows, job.last_row), spool, None)
+    run.db.rollback()
 
 
 #: the tables an import grows, whose size the duplicate checks' plans depend on

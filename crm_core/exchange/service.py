@@ -93,6 +93,7 @@ class Importer:
         skip_invalid: bool = False,
         write: bool = True,
         likely: bool = True,
+        within_file: bool = True,
     ) -> None:
         if duplicates not in DUPLICATE_POLICIES:
             raise Invalid("duplicates", "must be error, skip or force")
@@ -100,11 +101,13 @@ class Importer:
         self.skip_invalid, self.write = skip_invalid, write
         self.maker = RecordMaker(db, table.headers, mapping)
         self.writer = BatchWriter(db, actor, source=f"import:{table.kind}")
-        self.seen = dedupe.SeenKeys()
+        # the keys of earlier rows; None when the records come from a check that compared them
+        self.seen = dedupe.SeenKeys() if within_file else None
         self.likely = dedupe.LikelyFinder(db) if likely else None
 
     def close(self) -> None:
-        self.seen.close()
+        if self.seen is not None:
+            self.seen.close()
 
     def run(self, rows: Rows, progress: Callable[[int], None] | None = None) -> None:
         try:
@@ -115,10 +118,11 @@ class Importer:
         finally:
             self.close()
 
-    def batch(self, chunk: list[tuple[int, list[str]]]) -> list[int]:
-        """Check one batch of rows; write the good ones unless the file is already lost."""
-        report = self.report
-        report.total_rows += len(chunk)
+    def batch(self, chunk: list[tuple[int, list[str]]]) -> list[Record]:
+        """Check one batch of rows; write the good ones unless the file is already lost.
+
+        Returns the records kept (written, or to be written after a check)."""
+        self.report.total_rows += len(chunk)
         records: list[Record] = []
         for number, cells in chunk:
             made = self.maker.make(number, cells)
@@ -126,6 +130,11 @@ class Importer:
                 records.append(made)
             else:
                 self._row_failed(made)
+        return self.take(records)
+
+    def take(self, records: list[Record]) -> list[Record]:
+        """Leave out the duplicates of ``records`` and write the rest (see :meth:`batch`)."""
+        report = self.report
         records = self._without_duplicates(records)
         if self.likely is not None:
             self._note_likely(records)
@@ -135,7 +144,7 @@ class Importer:
         report.imported += len(records)  # or would be, in a check
         room = CREATED_IDS_KEPT - len(report.created_ids)
         report.created_ids.extend(ids[: max(room, 0)])
-        return ids
+        return records
 
     def _row_failed(self, errors: list[RowError]) -> None:
         for error in errors:
@@ -144,7 +153,7 @@ class Importer:
 
     def _without_duplicates(self, records: list[Record]) -> list[Record]:
         keys = {r.number: dedupe.keys_of(r) for r in records}
-        earlier = self.seen.earlier(k for ks in keys.values() for k in ks)
+        earlier = self.seen.earlier(k for ks in keys.values() for k in ks) if self.seen else {}
         base = dedupe.in_base(self.db, records) if self.duplicates != "force" else {}
         kept = []
         for r in records:
@@ -152,7 +161,8 @@ class Importer:
                 continue
             earlier.update(dict.fromkeys(keys[r.number], r.number))
             kept.append(r)
-        self.seen.add((k, r.number) for r in kept for k in keys[r.number])
+        if self.seen is not None:
+            self.seen.add((k, r.number) for r in kept for k in keys[r.number])
         return kept
 
     def _is_duplicate(self, r: Record, keys: list[str], earlier: dict, base: dict) -> bool:

@@ -12,7 +12,9 @@ and e-mails (not every empty column, as a single create does).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 import phonenumbers
@@ -219,41 +221,47 @@ class BatchWriter:
 def bulk_insert(db: Session, table: Table, rows: list[dict[str, Any]]) -> None:
     """Insert ``rows`` (dicts with the same keys) into ``table`` through the session's own
     connection, in its transaction: SQLite ``executemany``, PostgreSQL ``COPY``. Values pass
-    through their column types' bind conversions, as SQLAlchemy would convert them."""
+    through their column types' bind conversions, as SQLAlchemy would convert them.
+
+    The work is done column by column: a column holding one value in every row (the batch's
+    time, a default) is converted once."""
     if not rows:
         return
     names = list(rows[0])
-    if any(len(row) != len(names) for row in rows):  # not uniform: let SQLAlchemy sort it out
+    if len(names) < 2 or len(set(map(len, rows))) > 1:  # not uniform: let SQLAlchemy do it
         db.execute(insert(table), rows)
         return
-    extra = _defaults_missing(table, names)
-    if extra:
-        names += list(extra)
-        rows = [{**row, **extra} for row in rows]
     conn = db.connection()
     dialect = conn.dialect
-    converters = [
-        (i, table.c[name].type.dialect_impl(dialect).bind_processor(dialect))
-        for i, name in enumerate(names)
-    ]
-    converters = [(i, f) for i, f in converters if f is not None]
-    values = [[row[name] for name in names] for row in rows]
-    for value in values:
-        for i, convert in converters:
-            value[i] = convert(value[i])
-    columns = ", ".join(names)
+    columns = [list(column) for column in zip(*map(itemgetter(*names), rows), strict=True)]
+    for name, value in _defaults_missing(table, names).items():
+        names.append(name)
+        columns.append([value] * len(rows))
+    for i, name in enumerate(names):
+        convert = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        if convert is not None:
+            columns[i] = _converted(columns[i], convert)
+    values = zip(*columns, strict=True)
     driver = conn.connection.driver_connection
     if dialect.name == "postgresql":
-        with driver.cursor() as cur, cur.copy(f"COPY {table.name} ({columns}) FROM STDIN") as copy:
+        copy_sql = f"COPY {table.name} ({', '.join(names)}) FROM STDIN"
+        with driver.cursor() as cur, cur.copy(copy_sql) as copy:
             for value in values:
                 copy.write_row(value)
         return
     marks = ", ".join("?" * len(names))
     cur = driver.cursor()
     try:
-        cur.executemany(f"INSERT INTO {table.name} ({columns}) VALUES ({marks})", values)
+        cur.executemany(f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})", values)
     finally:
         cur.close()
+
+
+def _converted(column: list[Any], convert: Callable[[Any], Any]) -> list[Any]:
+    first = column[0]
+    if all(value is first for value in column):
+        return [convert(first)] * len(column)
+    return list(map(convert, column))
 
 
 _ADDRESS = {
