@@ -7,13 +7,13 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import Any
 
 from fastapi import Depends
 from sqlalchemy import (
     ColumnElement,
     DateTime,
     Engine,
-    Integer,
     MetaData,
     any_,
     create_engine,
@@ -132,16 +132,16 @@ def session_scope(settings: CoreSettings | None = None) -> Iterator[Session]:
         session.close()
 
 
-def among_ids(db: Session, column, ids: Iterable[int]) -> ColumnElement[bool]:
-    """``column IN (ids)`` with the ids in ONE bound parameter (PostgreSQL ``= ANY(array)``,
-    SQLite ``IN (SELECT value FROM json_each(...))``): a batch of a thousand ids would
-    otherwise be a thousand placeholders for SQLAlchemy to expand and psycopg to parse, which
-    cost more than the queries."""
-    ids = list(ids)
+def among(db: Session, column, values: Iterable[Any]) -> ColumnElement[bool]:
+    """``column IN (values)`` with the values in ONE bound parameter (PostgreSQL
+    ``= ANY(array)``, SQLite ``IN (SELECT value FROM json_each(...))``): a batch of a thousand
+    ids or numbers would otherwise be a thousand placeholders for SQLAlchemy to expand and
+    psycopg to parse, which cost more than the queries."""
+    values = list(values)
     if db.get_bind().dialect.name == "postgresql":
-        return column == any_(literal(ids, ARRAY(Integer)))
+        return column == any_(literal(values, ARRAY(column.type)))
     return column.in_(
-        select(literal_column("value")).select_from(func.json_each(literal(json.dumps(ids))))
+        select(literal_column("value")).select_from(func.json_each(literal(json.dumps(values))))
     )
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from crm_core.clients.models import Address, Client, Email, Phone
+from crm_core.database import among
 from crm_core.exchange.records import Record
 
 #: a similar name in the same city at or above this score (0..100) is a likely duplicate
@@ -87,35 +88,32 @@ def keys_of(record: Record) -> list[str]:
 
 
 def in_base(db: Session, records: list[Record]) -> dict[str, int]:
-    """key -> id of the live client holding it, for the keys of ``records``."""
+    """key -> id of the live client holding it, for the keys of ``records``: one query each
+    for their numbers, e-mails and (for records with neither) names."""
     phones = {e164 for r in records for _, _, e164 in r.phones}
     emails = {a.lower() for r in records for _, a in r.emails}
     names = {r.display_name for r in records if not r.phones and not r.emails}
     found: dict[str, int] = {}
     live = Client.deleted_at.is_(None)
-    for chunk in _chunks(sorted(phones)):
-        q = select(Phone.e164, Phone.client_id).join(Client).where(Phone.e164.in_(chunk), live)
-        found.update((f"p:{k}", cid) for k, cid in db.execute(q))
-    for chunk in _chunks(sorted(emails)):
-        q = select(Email.address_lower, Email.client_id).join(Client)
+    if phones:
+        q = select(Phone.e164, Phone.client_id).join(Client)
         found.update(
-            (f"e:{k}", cid) for k, cid in db.execute(q.where(Email.address_lower.in_(chunk), live))
+            (f"p:{k}", cid) for k, cid in db.execute(q.where(among(db, Phone.e164, phones), live))
         )
-    for chunk in _chunks(sorted(names)):
+    if emails:
+        q = select(Email.address_lower, Email.client_id).join(Client)
+        q = q.where(among(db, Email.address_lower, emails), live)
+        found.update((f"e:{k}", cid) for k, cid in db.execute(q))
+    if names:
         city = func.coalesce(Address.city, "")
         q = (
             select(Client.display_name, city, Client.id)
             .outerjoin(Address, (Address.client_id == Client.id) & (Address.position == 0))
-            .where(Client.display_name.in_(chunk), live)
+            .where(among(db, Client.display_name, names), live)
         )
         for name, town, cid in db.execute(q):
             found.setdefault(f"n:{name.casefold()}|{town.casefold()}", cid)
     return found
-
-
-def _chunks(items: list[str], size: int = 500) -> Iterable[list[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def plain_name(name: str) -> str:

@@ -17,7 +17,7 @@ from crm_core.auth.principal import Principal
 from crm_core.auth.rights import require
 from crm_core.clients.models import ENTITY, Address, Client, ClientTag, Email, Phone
 from crm_core.customfields import service as customfields
-from crm_core.database import UTCDateTime, among_ids
+from crm_core.database import UTCDateTime, among
 from crm_core.exchange.export import EXPORT_COLUMNS, FORMULA_START, _blank, _cell, _safe
 from crm_core.tasks import service as tasks
 
@@ -220,21 +220,21 @@ def _lists_of(db: Session, ids: list[int], custom: bool) -> _Lists:
     connection = db.connection()
     dense = ids[-1] - ids[0] < 4 * len(ids)  # ids come sorted: a range reads few extra rows
 
-    def among(column):
-        return column.between(ids[0], ids[-1]) if dense else among_ids(db, column, ids)
+    def of_batch(column):
+        return column.between(ids[0], ids[-1]) if dense else among(db, column, ids)
 
     for target, owner, value, order in (
         (lists.phones, Phone.client_id, Phone.e164, (Phone.position, Phone.id)),
         (lists.emails, Email.client_id, Email.address, (Email.position, Email.id)),
         (lists.tags, ClientTag.client_id, ClientTag.tag, ()),
     ):
-        q = select(owner, value).where(among(owner)).order_by(owner, *order)
+        q = select(owner, value).where(of_batch(owner)).order_by(owner, *order)
         for cid, item in _driver_rows(connection, q):
             target.setdefault(cid, []).append(item)
     parts = [getattr(Address, name) for name in _ADDRESS_PARTS]
     q = (
         select(Address.client_id, *parts)
-        .where(among(Address.client_id))
+        .where(of_batch(Address.client_id))
         .order_by(Address.client_id, Address.position.desc(), Address.id.desc())
     )
     for cid, *values in _driver_rows(connection, q):

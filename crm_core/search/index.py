@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from crm_core.clients.models import ENTITY, Client, ClientTag, Email, Handle, Phone
 from crm_core.customfields.models import CustomField, CustomFieldValue
-from crm_core.database import among_ids
+from crm_core.database import among
 from crm_core.search.text import build_search_text
 
 #: custom field kinds whose values can go into the search text
@@ -52,7 +52,7 @@ def custom_search_texts(db: Session, client_ids: list[int]) -> dict[int, str]:
         select(CustomFieldValue.entity_id, CustomFieldValue.value_text)
         .where(
             CustomFieldValue.field_id.in_(field_ids),
-            among_ids(db, CustomFieldValue.entity_id, client_ids),
+            among(db, CustomFieldValue.entity_id, client_ids),
         )
         .order_by(CustomFieldValue.entity_id, CustomFieldValue.field_id)
     ):
@@ -98,7 +98,7 @@ def _values_by_client(db: Session, client_ids: list[int], owner, value, *order) 
     """``{client id: [value, ...]}`` of one list of the clients (phones, e-mails, ...)."""
     out: dict[int, list[str]] = defaultdict(list)
     for owner_id, item in db.execute(
-        select(owner, value).where(among_ids(db, owner, client_ids)).order_by(owner, *order)
+        select(owner, value).where(among(db, owner, client_ids)).order_by(owner, *order)
     ):
         out[owner_id].append(item)
     return out
@@ -117,13 +117,13 @@ def recomputed_search_texts(db: Session, client_ids: list[int]) -> dict[int, tup
             Client.job_title,
             Client.organization_id,
             Client.search_text,
-        ).where(among_ids(db, Client.id, client_ids))
+        ).where(among(db, Client.id, client_ids))
     ).all()
     org_ids = {r.organization_id for r in rows if r.organization_id}
     org_names = (
         dict(
             db.execute(
-                select(Client.id, Client.org_name).where(among_ids(db, Client.id, org_ids))
+                select(Client.id, Client.org_name).where(among(db, Client.id, org_ids))
             ).all()
         )
         if org_ids

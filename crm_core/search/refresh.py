@@ -46,7 +46,7 @@ from sqlalchemy.orm import Session
 from crm_core.clients.models import Client
 from crm_core.config import CoreSettings, get_settings
 from crm_core.customfields.models import CustomFieldValue
-from crm_core.database import among_ids, session_factory, utcnow
+from crm_core.database import among, session_factory, utcnow
 from crm_core.search.index import recomputed_search_texts, searchable_field_ids
 from crm_core.search.models import SearchRefreshQueue, SearchRefreshState
 
@@ -204,13 +204,13 @@ def refresh_batch(db: Session, size: int = BATCH) -> tuple[int, int]:
     ids = list(db.scalars(taken.limit(size)))
     if not ids:
         return 0, 0
-    existing = set(db.scalars(select(Client.id).where(among_ids(db, Client.id, ids))))
+    existing = set(db.scalars(select(Client.id).where(among(db, Client.id, ids))))
     if postgresql:
         # a client being saved right now keeps its queue row for the next batch
         held = set(
             db.scalars(
                 select(Client.id)
-                .where(among_ids(db, Client.id, existing))
+                .where(among(db, Client.id, existing))
                 .order_by(Client.id)
                 .with_for_update(skip_locked=True)
             )
@@ -220,7 +220,7 @@ def refresh_batch(db: Session, size: int = BATCH) -> tuple[int, int]:
     done = [i for i in ids if i in held or i not in existing]
     # on SQLite this first write takes the database's write lock: what is read below cannot
     # change before the commit
-    db.execute(delete(SearchRefreshQueue).where(among_ids(db, SearchRefreshQueue.client_id, done)))
+    db.execute(delete(SearchRefreshQueue).where(among(db, SearchRefreshQueue.client_id, done)))
     changed = [
         {"id": client_id, "text": new}
         for client_id, (old, new) in recomputed_search_texts(db, sorted(held)).items()
