@@ -14,12 +14,11 @@ class AuditEntry(Base):
 
     __tablename__ = "audit_log"
     __table_args__ = (
-        Index("ix_audit_entity", "entity", "entity_id"),
         # the audit screen pages newest first by (at, id) within each filter
         Index("ix_audit_actor_at", "actor_id", "at", "id"),
         Index("ix_audit_action_at", "action", "at", "id"),
         Index("ix_audit_entity_at", "entity", "at", "id"),
-        Index("ix_audit_record_at", "entity", "entity_id", "at", "id"),
+        Index("ix_audit_record_at", "entity", "entity_id", "at", "id"),  # also (entity, id)
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

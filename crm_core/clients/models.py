@@ -42,8 +42,9 @@ class Client(Base):
     )
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"))
-    category: Mapped[str] = mapped_column(String(40), default="regular", index=True)
-    status: Mapped[str] = mapped_column(String(20), default="active", index=True)
+    # looked up by the (category|status, display_name) indexes above, which begin with them
+    category: Mapped[str] = mapped_column(String(40), default="regular")
+    status: Mapped[str] = mapped_column(String(20), default="active")
     source: Mapped[str] = mapped_column(String(80), default="")
     birthday: Mapped[date | None]
     discount_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("0"))
