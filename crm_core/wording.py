@@ -107,33 +107,50 @@ class Worded(Generic[T]):
     shown: T
 
 
-#: (database, rows of one source, the reader's words) -> per row, in order: its texts, or None
-#: when its facts are gone (the row then shows what is stored)
+#: (database, rows of one source or kind, the reader's words) -> per row, in order: its texts,
+#: or None when the system did not write it or its facts are gone (it then shows as stored)
 TaskWording = Callable[[Any, Sequence[Any], Words], list[Worded[TaskWords] | None]]
 EntryWording = Callable[[Any, Sequence[Any], Words], list[Worded[str] | None]]
 
-_task_wordings: dict[str, TaskWording] = {}
-_entry_wordings: dict[str, EntryWording] = {}
+_task_wordings: dict[str, list[TaskWording]] = {}
+_entry_wordings: dict[str, list[EntryWording]] = {}
 
 
 def word_tasks_with(source: str, wording: TaskWording) -> None:
     """Tasks of ``source`` (``missed_call``...) are worded for readers by ``wording``."""
-    _task_wordings[source] = wording
+    if wording not in _task_wordings.setdefault(source, []):
+        _task_wordings[source].append(wording)
 
 
 def word_entries_with(kind: str, wording: EntryWording) -> None:
-    """History entries of ``kind`` (``call``...) are worded for readers by ``wording``; it
-    answers None for an entry of that kind that the system did not write."""
-    _entry_wordings[kind] = wording
+    """History entries of ``kind`` (``call``...) are worded for readers by ``wording``, after
+    the wordings registered for that kind before it: each answers None for the entries it did
+    not write, which the next one is asked about."""
+    if wording not in _entry_wordings.setdefault(kind, []):
+        _entry_wordings[kind].append(wording)
 
 
-def _groups(rows: Sequence[Any], key: str, known: dict[str, Any]) -> dict[str, list[int]]:
+def _worded(
+    db: Any, rows: Sequence[Any], key: str, registry: dict[str, list[Any]], words: Words
+) -> dict[int, Worded[Any]]:
+    """Row index -> its texts, for the rows whose ``key`` has wordings and that one words."""
     groups: dict[str, list[int]] = {}
     for index, row in enumerate(rows):
         name = getattr(row, key, "") or ""
-        if name in known:
+        if name in registry:
             groups.setdefault(name, []).append(index)
-    return groups
+    found: dict[int, Worded[Any]] = {}
+    for name, indexes in groups.items():
+        for wording in registry[name]:
+            left = [i for i in indexes if i not in found]
+            if not left:
+                break
+            for index, worded in zip(
+                left, wording(db, [rows[i] for i in left], words), strict=True
+            ):
+                if worded is not None:
+                    found[index] = worded
+    return found
 
 
 def shown_tasks(db: Any, rows: Sequence[Any], words: Words | None = None) -> list[TaskWords]:
@@ -146,32 +163,21 @@ def shown_tasks(db: Any, rows: Sequence[Any], words: Words | None = None) -> lis
     changed through the API to the very same text, count as the system's. ``db`` is a session
     or a connection; rows need ``source``, ``title`` and, if shown, ``description``.
     """
-    words = words or reader()
     out = [TaskWords(row.title, getattr(row, "description", "") or "") for row in rows]
-    for source, indexes in _groups(rows, "source", _task_wordings).items():
-        group = [rows[i] for i in indexes]
-        for index, worded in zip(indexes, _task_wordings[source](db, group, words), strict=True):
-            if worded is not None:
-                out[index] = TaskWords(
-                    _unless_edited(out[index].title, worded.stored.title, worded.shown.title),
-                    _unless_edited(
-                        out[index].description,
-                        worded.stored.description,
-                        worded.shown.description,
-                    ),
-                )
+    for index, worded in _worded(db, rows, "source", _task_wordings, words or reader()).items():
+        title, description = out[index].title, out[index].description
+        out[index] = TaskWords(
+            _unless_edited(title, worded.stored.title, worded.shown.title),
+            _unless_edited(description, worded.stored.description, worded.shown.description),
+        )
     return out
 
 
 def shown_subjects(db: Any, rows: Sequence[Any], words: Words | None = None) -> list[str]:
     """Each history entry's subject as the reader reads it (as :func:`shown_tasks`)."""
-    words = words or reader()
     out = [row.subject or "" for row in rows]
-    for kind, indexes in _groups(rows, "kind", _entry_wordings).items():
-        group = [rows[i] for i in indexes]
-        for index, worded in zip(indexes, _entry_wordings[kind](db, group, words), strict=True):
-            if worded is not None:
-                out[index] = _unless_edited(out[index], worded.stored, worded.shown)
+    for index, worded in _worded(db, rows, "kind", _entry_wordings, words or reader()).items():
+        out[index] = _unless_edited(out[index], worded.stored, worded.shown)
     return out
 
 

@@ -16,9 +16,11 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crm_core import wording
 from crm_core.audit.service import record
 from crm_core.auth.models import User
 from crm_core.auth.principal import Principal
+from crm_core.auth.service import principal_of
 from crm_core.calendar_feed.models import CalendarFeed
 from crm_core.clients.models import Client
 from crm_core.config import get_settings
@@ -99,7 +101,9 @@ def calendar_ics(db: Session, user: User) -> bytes:
         .order_by(Task.id)
     ).all()
     stamp = utcnow()
-    for task, client_name in rows:
+    with wording.reading_as(principal_of(user)):  # the system's texts in the user's words
+        shown = wording.shown_tasks(db, [task for task, _ in rows])
+    for (task, client_name), words in zip(rows, shown, strict=True):
         start = task.starts_at if task.kind == "event" and task.starts_at else task.due_at
         if start is None:
             continue
@@ -109,8 +113,8 @@ def calendar_ics(db: Session, user: User) -> bytes:
         event.add("dtstamp", stamp)
         event.add("dtstart", start)
         event.add("dtend", end if end and end > start else start + timedelta(minutes=TASK_MINUTES))
-        event.add("summary", task.title)
-        description = "\n".join(x for x in (client_name or "", task.description) if x)
+        event.add("summary", words.title)
+        description = "\n".join(x for x in (client_name or "", words.description) if x)
         if description:
             event.add("description", description)
         if task.location:
@@ -120,7 +124,7 @@ def calendar_ics(db: Session, user: User) -> bytes:
         if task.remind_at is not None:
             alarm = Alarm()
             alarm.add("action", "DISPLAY")
-            alarm.add("description", task.title)
+            alarm.add("description", words.title)
             alarm.add("trigger", task.remind_at)
             event.add_component(alarm)
         cal.add_component(event)

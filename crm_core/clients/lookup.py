@@ -5,7 +5,9 @@ is built for speed: the number is normalised to E.164 once, then ONE statement o
 own connection (on PostgreSQL prepared once per connection and run through libpq directly)
 finds the client through the indexed ``client_phones.e164`` column and gathers its
 organization, owner, phones, last interactions and open tasks as JSON. No ORM objects are
-loaded.
+loaded. The texts among them that the system wrote (the call log's subjects and callbacks) are
+worded for the user who reads the card (:mod:`crm_core.wording`): one more indexed query when
+the card holds any.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pydantic import AfterValidator, BaseModel, Field
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
+from crm_core import wording
 from crm_core.auth.principal import SYSTEM, Principal
 from crm_core.clients.models import is_vip
 from crm_core.config import get_settings
@@ -55,16 +58,19 @@ class CardInteraction(BaseModel):
     occurred_at: UtcDatetime
     kind: str
     direction: str
-    subject: str
+    subject: str = Field(description="As the user reads it (crm_core.wording)")
     result: str
     duration_s: int | None
+    call_id: str | None = None
 
 
 class CardTask(BaseModel):
     id: int
-    title: str
+    title: str = Field(description="As the user reads it (crm_core.wording)")
     due_at: UtcDatetime | None
     overdue: bool = False
+    source: str = ""
+    call_id: str | None = None
 
 
 class CardDebt(BaseModel):
@@ -82,8 +88,9 @@ class CardOrder(BaseModel):
 
 
 class CallerCard(BaseModel):
-    """What the popup shows. ``restricted``: the caller is a client the user may not open, so
-    only the name and category are given (the person is on the line with them anyway)."""
+    """What the popup shows, for the user who reads it (the texts the system wrote in their
+    language and zone). ``restricted``: the caller is a client the user may not open, so only
+    the name and category are given (the person is on the line with them anyway)."""
 
     found: bool = True
     client_id: int
@@ -126,11 +133,11 @@ SELECT b.id, b.display_name, b.kind, b.category, b.team_id, b.visible, b.last_ra
           SELECT kind, number, e164 FROM client_phones WHERE client_id = b.id
           ORDER BY position, id)),
        (SELECT json_group_array(json_array(occurred_at, kind, direction, subject, result_code,
-                                           duration_s)) FROM (
-          SELECT occurred_at, kind, direction, subject, result_code, duration_s
+                                           duration_s, call_id)) FROM (
+          SELECT occurred_at, kind, direction, subject, result_code, duration_s, call_id
           FROM interactions WHERE client_id = b.id ORDER BY occurred_at DESC, id DESC LIMIT 5)),
-       (SELECT json_group_array(json_array(id, title, due_at)) FROM (
-          SELECT id, title, due_at FROM tasks
+       (SELECT json_group_array(json_array(id, title, due_at, source, call_id)) FROM (
+          SELECT id, title, due_at, source, call_id FROM tasks
           WHERE client_id = b.id AND status IN ('open', 'in_progress')
           ORDER BY due_at IS NULL, due_at, id LIMIT :max_tasks)){sales}
 FROM best b
@@ -153,10 +160,10 @@ SELECT b.id, b.display_name, b.kind, b.category, b.team_id, b.visible, b.last_ra
        array_to_json(ARRAY(SELECT json_build_array(kind, number, e164) FROM client_phones
                            WHERE client_id = b.id ORDER BY position, id)),
        array_to_json(ARRAY(SELECT json_build_array(occurred_at, kind, direction, subject,
-                                                   result_code, duration_s)
+                                                   result_code, duration_s, call_id)
                            FROM interactions WHERE client_id = b.id
                            ORDER BY occurred_at DESC, id DESC LIMIT 5)),
-       array_to_json(ARRAY(SELECT json_build_array(id, title, due_at) FROM tasks
+       array_to_json(ARRAY(SELECT json_build_array(id, title, due_at, source, call_id) FROM tasks
                            WHERE client_id = b.id AND status IN ('open', 'in_progress')
                            ORDER BY due_at IS NULL, due_at, id LIMIT :max_tasks)){sales}
 FROM best b
@@ -361,7 +368,23 @@ def card_for_e164(
         now = datetime.now(UTC)
         for task in result.open_tasks:
             task.overdue = task.due_at is not None and task.due_at < now
+    _worded_for(db, result, actor or SYSTEM)
     return result
+
+
+def _worded_for(db: Session | Connection, card: CallerCard, actor: Principal) -> None:
+    """The tasks' titles and the entries' subjects as the user reads them: the texts the system
+    wrote (the call log's) in their language and zone. Only the rows of a part that registered
+    its wording cost a query (:mod:`crm_core.wording`); the system reads no card."""
+    if actor.role == "system" or not (card.open_tasks or card.interactions):
+        return
+    with wording.reading_as(actor):
+        titles = wording.shown_tasks(db, card.open_tasks)
+        subjects = wording.shown_subjects(db, card.interactions)
+    for task, words in zip(card.open_tasks, titles, strict=True):
+        task.title = words.title
+    for entry, subject in zip(card.interactions, subjects, strict=True):
+        entry.subject = subject
 
 
 #: the card of a client the user may not open: the name and category only
@@ -398,10 +421,14 @@ def _card_details(row: tuple) -> dict[str, Any]:
                 "subject": s,
                 "result": r,
                 "duration_s": dur,
+                "call_id": call,
             }
-            for at, k, d, s, r, dur in _json(interactions)
+            for at, k, d, s, r, dur, call in _json(interactions)
         ],  # fmt: skip
-        "open_tasks": [{"id": i, "title": t, "due_at": due} for i, t, due in _json(tasks)],
+        "open_tasks": [
+            {"id": i, "title": t, "due_at": due, "source": src, "call_id": call}
+            for i, t, due, src, call in _json(tasks)
+        ],
         "last_rating": last_rating,
         "restricted": False,
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
+from crm_core import wording
 from crm_core.apitypes import RowId
 from crm_core.auth.deps import staff
 from crm_core.auth.principal import Principal
@@ -23,11 +24,16 @@ from crm_core.history.schemas import (
 router = APIRouter(tags=["history"])
 
 
-def render(db: Session, rows: list[Interaction]) -> list[InteractionOut]:
+def render(db: Session, rows: list[Interaction], actor: Principal) -> list[InteractionOut]:
+    """The entries as ``actor`` reads them (``display_subject``: :mod:`crm_core.wording`)."""
     values = customfields.values_for(db, "interaction", [r.id for r in rows])
+    with wording.reading_as(actor):
+        subjects = wording.shown_subjects(db, rows)
     return [
-        InteractionOut.model_validate(r).model_copy(update={"custom": values.get(r.id, {})})
-        for r in rows
+        InteractionOut.model_validate(r).model_copy(
+            update={"custom": values.get(r.id, {}), "display_subject": subject}
+        )
+        for r, subject in zip(rows, subjects, strict=True)
     ]
 
 
@@ -47,7 +53,7 @@ def list_interactions(
     rows, total = service.list_for_client(
         db, actor, client_id, kind=kind, limit=limit, offset=offset
     )
-    return InteractionPage(items=render(db, rows), total=total)
+    return InteractionPage(items=render(db, rows, actor), total=total)
 
 
 @router.post(
@@ -63,7 +69,7 @@ def add_interaction(
     db: Session = request_session,
 ):
     item = service.add_interaction(db, actor, client_id=client_id, **body.model_dump())
-    return render(db, [item])[0]
+    return render(db, [item], actor)[0]
 
 
 @router.get("/interactions/{interaction_id}", response_model=InteractionOut, summary="One entry")
@@ -72,7 +78,7 @@ def get_interaction(
     actor: Principal = Depends(staff),
     db: Session = request_session,
 ):
-    return render(db, [service.get_interaction(db, actor, interaction_id)])[0]
+    return render(db, [service.get_interaction(db, actor, interaction_id)], actor)[0]
 
 
 @router.patch(
@@ -87,7 +93,7 @@ def update_interaction(
     item = service.update_interaction(
         db, actor, interaction_id, body.model_dump(exclude_unset=True)
     )
-    return render(db, [item])[0]
+    return render(db, [item], actor)[0]
 
 
 @router.delete("/interactions/{interaction_id}", status_code=204, summary="Delete an entry")

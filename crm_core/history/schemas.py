@@ -31,6 +31,12 @@ class InteractionOut(BaseModel):
     call_id: str | None
     created_at: datetime
     custom: dict[str, Any] = Field(default_factory=dict)
+    display_subject: str = Field(
+        "",
+        description="the subject as the signed-in user reads it: one the system wrote (the call "
+        "log's) worded in their language and time zone, unless a person edited it; otherwise "
+        "the subject itself",
+    )
 
 
 class InteractionPage(BaseModel):

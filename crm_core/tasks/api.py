@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
+from crm_core import wording
 from crm_core.apitypes import ERROR_RESPONSES, QueryId, RowId
 from crm_core.auth.deps import staff
 from crm_core.auth.principal import Principal
@@ -17,14 +18,22 @@ from crm_core.tasks.schemas import Assign, Kind, Status, TaskCreate, TaskOut, Ta
 router = APIRouter(prefix="/tasks", tags=["tasks"], responses=ERROR_RESPONSES)
 
 
-def render(db: Session, rows: list[Task]) -> list[TaskOut]:
+def render(db: Session, rows: list[Task], actor: Principal) -> list[TaskOut]:
+    """The tasks as ``actor`` reads them (``display_*``: :mod:`crm_core.wording`)."""
     now = utcnow()
     values = customfields.values_for(db, "task", [t.id for t in rows])
+    with wording.reading_as(actor):
+        shown = wording.shown_tasks(db, rows)
     return [
         TaskOut.model_validate(t).model_copy(
-            update={"overdue": service.is_overdue(t, now), "custom": values.get(t.id, {})}
+            update={
+                "overdue": service.is_overdue(t, now),
+                "custom": values.get(t.id, {}),
+                "display_title": words.title,
+                "display_description": words.description,
+            }
         )
-        for t in rows
+        for t, words in zip(rows, shown, strict=True)
     ]
 
 
@@ -55,7 +64,7 @@ def list_tasks(
         limit=limit,
         offset=offset,
     )
-    return TaskPage(items=render(db, rows), total=total)
+    return TaskPage(items=render(db, rows, actor), total=total)
 
 
 @router.post("", response_model=TaskOut, status_code=201, summary="Create a task or event")
@@ -64,7 +73,7 @@ def create_task(
     actor: Principal = Depends(staff),
     db: Session = request_session,
 ):
-    return render(db, [service.create_task(db, actor, **body.model_dump())])[0]
+    return render(db, [service.create_task(db, actor, **body.model_dump())], actor)[0]
 
 
 @router.get("/{task_id}", response_model=TaskOut, summary="One task")
@@ -73,7 +82,7 @@ def get_task(
     actor: Principal = Depends(staff),
     db: Session = request_session,
 ):
-    return render(db, [service.get_task(db, actor, task_id)])[0]
+    return render(db, [service.get_task(db, actor, task_id)], actor)[0]
 
 
 @router.patch("/{task_id}", response_model=TaskOut, summary="Change a task")
@@ -84,7 +93,7 @@ def update_task(
     db: Session = request_session,
 ):
     task = service.update_task(db, actor, task_id, body.model_dump(exclude_unset=True))
-    return render(db, [task])[0]
+    return render(db, [task], actor)[0]
 
 
 @router.post("/{task_id}/assign", response_model=TaskOut, summary="Assign to a colleague")
@@ -94,7 +103,7 @@ def assign_task(
     actor: Principal = Depends(staff),
     db: Session = request_session,
 ):
-    return render(db, [service.assign_task(db, actor, task_id, body.assignee_id)])[0]
+    return render(db, [service.assign_task(db, actor, task_id, body.assignee_id)], actor)[0]
 
 
 @router.post("/{task_id}/complete", response_model=TaskOut, summary="Mark done")
@@ -103,7 +112,7 @@ def complete_task(
     actor: Principal = Depends(staff),
     db: Session = request_session,
 ):
-    return render(db, [service.complete_task(db, actor, task_id)])[0]
+    return render(db, [service.complete_task(db, actor, task_id)], actor)[0]
 
 
 @router.post("/{task_id}/cancel", response_model=TaskOut, summary="Cancel")
@@ -112,7 +121,7 @@ def cancel_task(
     actor: Principal = Depends(staff),
     db: Session = request_session,
 ):
-    return render(db, [service.cancel_task(db, actor, task_id)])[0]
+    return render(db, [service.cancel_task(db, actor, task_id)], actor)[0]
 
 
 @router.delete("/{task_id}", status_code=204, summary="Delete (managers and admins)")

@@ -37,6 +37,13 @@ class TaskOut(BaseModel):
     completed_at: datetime | None
     overdue: bool = Field(False, description="open or in progress and due in the past (derived)")
     custom: dict[str, Any] = Field(default_factory=dict)
+    display_title: str = Field(
+        "",
+        description="the title as the signed-in user reads it: one the system wrote (a missed "
+        "call's callback) worded in their language and time zone, unless a person edited it; "
+        "otherwise the title itself",
+    )
+    display_description: str = Field("", description="the description, as display_title")
 
 
 class TaskPage(BaseModel):

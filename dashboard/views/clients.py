@@ -25,10 +25,11 @@ from crm_core.history import choices
 from crm_core.history import service as history
 from crm_core.tasks import service as tasks
 from crm_core.users import service as users
+from crm_core.wording import shown_subjects
 from dashboard import saved_filters
 from dashboard.i18n import lazy
 from dashboard.views import admin_fields  # noqa: F401 - the field_label() template global
-from dashboard.views.common import message_page, page_user, render
+from dashboard.views.common import message_page, page_user, render, task_words
 
 router = APIRouter(include_in_schema=False)
 
@@ -145,7 +146,7 @@ def _timeline(db: Session, user: Principal, client_id: int, authors: dict[int, s
             "kind": r.kind,
             "at": r.occurred_at,
             "direction": r.direction,
-            "subject": r.subject,
+            "subject": subject,  # as the user reads it: the call log's worded in their language
             "body": r.body,
             "result": r.result_code,
             "type": r.type_code,
@@ -154,7 +155,7 @@ def _timeline(db: Session, user: Principal, client_id: int, authors: dict[int, s
             "author": authors.get(r.author_id or 0, ""),
             "call_id": r.call_id,
         }
-        for r in rows
+        for r, subject in zip(rows, shown_subjects(db, rows), strict=True)
     ]
     for f in attachments.list_for(db, user, "client", client_id):
         items.append(
@@ -252,6 +253,7 @@ def client_card(
             "client": client,
             "timeline": _timeline(db, user, client_id, authors),
             "open_tasks": open_tasks,
+            "shown": task_words(db, open_tasks),
             "overdue_ids": {t.id for t in open_tasks if tasks.is_overdue(t)},
             "field_labels": {f.key: f for f in fields},
             "colleagues": colleagues,

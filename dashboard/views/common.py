@@ -20,6 +20,8 @@ from crm_core.auth.security import csrf_token_for
 from crm_core.auth.service import resolve_token
 from crm_core.config import get_settings, secret_key
 from crm_core.database import request_session
+from crm_core.tasks.models import Task
+from crm_core.wording import TaskWords, shown_tasks
 from dashboard import i18n
 from dashboard.i18n import _, lazy
 
@@ -122,6 +124,12 @@ def message_page(
         user=user,
         status_code=status_code,
     )
+
+
+def task_words(db: Session, rows: list[Task]) -> dict[int, TaskWords]:
+    """Each task's title and description as the page's user reads them: a text the system
+    wrote (a missed call's callback) in their language and zone (:mod:`crm_core.wording`)."""
+    return dict(zip((t.id for t in rows), shown_tasks(db, rows), strict=True))
 
 
 def forbidden_page(request: Request, user: Principal) -> HTMLResponse:

@@ -11,7 +11,7 @@ from crm_core.database import request_session, utcnow
 from crm_core.errors import Invalid, NotFound
 from crm_core.tasks import service as tasks
 from crm_core.users import service as users
-from dashboard.views.common import page_user, render
+from dashboard.views.common import page_user, render, task_words
 from dashboard.views.workspace import local_day_start
 
 router = APIRouter(include_in_schema=False)
@@ -65,6 +65,7 @@ def task_list(
         {
             "view": view,
             "rows": rows,
+            "shown": task_words(db, rows),
             "total": total,
             "page": page,
             "error": error,

@@ -11,7 +11,7 @@ from crm_core.auth.principal import Principal
 from crm_core.database import request_session, utcnow
 from crm_core.tasks import service as tasks
 from dashboard.i18n import local_zone
-from dashboard.views.common import page_user, render
+from dashboard.views.common import page_user, render, task_words
 
 router = APIRouter(include_in_schema=False)
 
@@ -55,13 +55,15 @@ def workspace(
         limit=20,
     )
     seen = {t.id for t in overdue}
+    today = [t for t in today if t.id not in seen]
     return render(
         request,
         "workspace.html",
         {
             "state": my_state(user),
             "overdue": overdue,
-            "today": [t for t in today if t.id not in seen],
+            "today": today,
+            "shown": task_words(db, overdue + today),
             "now": now,
             "tomorrow": local_day_start(now) + timedelta(days=1),
         },

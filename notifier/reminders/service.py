@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from crm_core import wording
 from crm_core.audit.service import record, snapshot
 from crm_core.auth.principal import Principal
 from crm_core.clients.models import Client
@@ -195,6 +196,19 @@ def on_client_deleted(db: Session, *, client: Client, actor=None) -> None:
 # --- assignee in-app reminders (periodic job) ------------------------------------------
 
 
+def _title_for_assignee(db: Session, task: Task) -> str:
+    """The title as the assignee reads it: one the system wrote (a missed call's callback) in
+    their language and zone (:mod:`crm_core.wording`)."""
+    from crm_core.auth.models import User
+    from crm_core.auth.service import principal_of
+
+    assignee = db.get(User, task.assignee_id)
+    if assignee is None:
+        return task.title
+    with wording.reading_as(principal_of(assignee)):
+        return wording.shown_tasks(db, [task])[0].title
+
+
 def publish_due_task_reminders(db: Session, now: datetime | None = None, limit: int = 500) -> int:
     """Tell each assignee (only them) about their tasks whose reminder time has come.
 
@@ -217,7 +231,7 @@ def publish_due_task_reminders(db: Session, now: datetime | None = None, limit: 
         due = TaskDue(
             audience=user_audience(task.assignee_id),
             task_id=task.id,
-            title=task.title,
+            title=_title_for_assignee(db, task),
             due_at=(task.starts_at or task.due_at or task.remind_at).isoformat(),
             client_id=task.client_id,
             kind=task.kind,

@@ -23,7 +23,7 @@ def parts():
 def _reader(language: str, zone: str = CHISINAU):
     from crm_core.auth.principal import Principal
 
-    return Principal(id=7, username="reader", role="operator", language=language, timezone=zone)
+    return Principal(id=7, username="reader", role="manager", language=language, timezone=zone)
 
 
 def _missed_call(db, users, linkedid: str = "1764147600.10"):
@@ -153,3 +153,17 @@ def test_texts_people_wrote_and_calls_no_longer_logged_show_as_stored(db, users)
     with wording.reading_as(_reader("ro")):
         assert wording.shown_subjects(db, [note]) == ["Called about the offer"]
         assert wording.shown_tasks(db, [own])[0].title == "Call back tomorrow"
+
+
+def test_the_popup_reads_in_the_language_of_the_operator_whose_phone_rings(db, users):
+    """The popup's own path: the CTI's autocommit connection (libpq on PostgreSQL)."""
+    from cti.directory import CardReader
+
+    _missed_call(db, users)
+    cards = CardReader()
+    try:
+        card = cards.card("0721234567", _reader("ru"), "+40721234567")
+    finally:
+        cards.close()
+    assert [t.title for t in card.open_tasks] == ["Перезвонить по номеру 0721234567"]
+    assert card.interactions[0].subject.startswith("Звонок с номера 0721234567 (очередь sales)")
