@@ -49,11 +49,15 @@ def connect_parts() -> None:
     from cti.calllog.wording import connect as connect_call_texts
     from dashboard.i18n import PAGE_READER
     from notifier.channels import register_channel
+    from notifier.wording import connect as connect_notifier_texts
     from voicebots.asterisk_channel import AsteriskVoice
+    from voicebots.wording import connect as connect_voice_texts
 
     register_channel("voice", "asterisk", AsteriskVoice)
     wording.install(PAGE_READER)
     connect_call_texts()
+    connect_notifier_texts()
+    connect_voice_texts()
 
 
 def embedded_services(settings: Settings) -> list[BackgroundService]:

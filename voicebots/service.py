@@ -31,6 +31,7 @@ from crm_core.clients.models import Client
 from crm_core.database import utcnow
 from crm_core.errors import Invalid, NotFound
 from crm_core.history.service import add_interaction
+from crm_core.wording import STORED
 from notifier.outbox.models import OutboxMessage
 from notifier.surveys.models import Survey
 from notifier.surveys.service import record_rating
@@ -46,18 +47,14 @@ from voicebots.scripts import (
     get_script,
     pick_language,
 )
+from voicebots.wording import (
+    CALLBACK_SOURCE,
+    automated_call_subject,
+    cancel_task_description,
+    cancel_task_title,
+)
 
 log = logging.getLogger("callcard.voicebots")
-
-#: ``tasks.source`` of the call-back task opened when a client asks to cancel
-CALLBACK_SOURCE = "voice_cancel"
-OUTCOME_LABELS = {
-    "confirmed": "confirmed",
-    "cancel_requested": "cancellation requested",
-    "rating": "rated",
-    "no_input": "no key pressed",
-    "played": "message played",
-}
 
 
 @dataclass
@@ -220,7 +217,7 @@ def record_outcome(
         kind="call",
         direction="outbound",
         occurred_at=now,
-        subject=f"Automated {script.name} call: {OUTCOME_LABELS.get(record.outcome, record.outcome)}",
+        subject=automated_call_subject(script.name, record.outcome, STORED),
         body=message.body,
         type_code=script.history_type,
         result_code=record.outcome,
@@ -248,17 +245,14 @@ def _callback_task(db: Session, message: OutboxMessage, now: datetime) -> int:
     task_id = (message.meta or {}).get("task_id")
     if task_id is not None:
         event = db.get(Task, task_id)
-    about = f" {event.title}" if event is not None else ""
-    when = f" on {event.starts_at:%Y-%m-%d %H:%M} UTC" if event and event.starts_at else ""
+    about = event.title if event is not None else None
+    when = event.starts_at if event is not None else None
     name = client.display_name if client is not None else message.recipient
     task = create_task(
         db,
         SYSTEM,
-        title=f"Call back {name}: wants to cancel{about}"[:250],
-        description=(
-            f"During the automated reminder call ({message.recipient}) the client pressed 2 "
-            f"to cancel{about}{when}. They were told we would call back."
-        ),
+        title=cancel_task_title(name, about, STORED),
+        description=cancel_task_description(message.recipient, about, when, STORED),
         client_id=message.client_id,
         assignee_id=owner_id,
         team_id=None if owner_id else (client.team_id if client else None),

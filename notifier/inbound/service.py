@@ -29,6 +29,7 @@ from crm_core.errors import Conflict, Invalid, NotFound
 from crm_core.events import SmsReply
 from crm_core.history.service import add_interaction
 from crm_core.phones import try_e164
+from crm_core.wording import STORED
 from notifier.inbound import compliance
 from notifier.inbound.models import InboundSms
 from notifier.inbound.schemas import InboundOut, UnknownInbox
@@ -37,6 +38,7 @@ from notifier.publish import publish_after_commit
 from notifier.surveys import service as surveys
 from notifier.surveys.parsing import parse_rating
 from notifier.templates.service import client_context, client_language
+from notifier.wording import consent_subject
 
 log = logging.getLogger("callcard.notifier.inbound")
 
@@ -180,7 +182,7 @@ def _change_consent(
             kind="sms",
             direction="inbound",
             occurred_at=now,
-            subject="SMS opt-out" if word == "opt_out" else "SMS opt-in",
+            subject=consent_subject(word == "opt_out", STORED),
             body=row.body,
             phone_number=row.from_e164[:32],
         )

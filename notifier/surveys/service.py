@@ -28,6 +28,7 @@ from crm_core.events import SurveyLowRating, SurveyRated
 from crm_core.history.service import add_interaction
 from crm_core.tasks.models import Task
 from crm_core.tasks.service import create_task
+from crm_core.wording import STORED
 from cti.calllog.models import Call
 from notifier.config import get_settings
 from notifier.outbox import service as outbox
@@ -35,6 +36,12 @@ from notifier.publish import publish_after_commit
 from notifier.surveys.models import Survey, Watermark
 from notifier.surveys.schemas import SurveyOut
 from notifier.templates import service as templates
+from notifier.wording import (
+    LOW_RATING_SOURCE,
+    low_rating_description,
+    low_rating_title,
+    rating_subject,
+)
 
 SETTLE_SECONDS = 30
 STALE_AFTER = timedelta(days=1)  # calls older than this when first seen get no survey
@@ -320,7 +327,7 @@ def _note_on_client(
         kind="rating",
         direction="inbound",
         occurred_at=now,
-        subject=f"Rating {survey.rating}/5",
+        subject=rating_subject(survey.rating, STORED),
         body=survey.reply,
         phone_number=survey.phone_e164,
         call_id=linkedid,
@@ -334,18 +341,18 @@ def _ask_manager_to_follow_up(
     rating = survey.rating
     manager_id = _manager_of(db, survey.operator_user_id, survey.team_id)
     operator = db.get(User, survey.operator_user_id) if survey.operator_user_id else None
-    who = f" (call handled by {operator.full_name or operator.username})" if operator else ""
+    who = (operator.full_name or operator.username) if operator else None
     task = create_task(
         db,
         SYSTEM,
-        title=f"Low rating {rating}/5 from {client.display_name or client.id}"[:250],
-        description=f"The client rated the service {rating}/5{who}. Reply: {survey.reply[:1000]}",
+        title=low_rating_title(rating, client.display_name or str(client.id), STORED),
+        description=low_rating_description(rating, who, survey.reply, STORED),
         client_id=client.id,
         assignee_id=manager_id,
         team_id=survey.team_id,
         due_at=now + timedelta(hours=24),
         priority="high",
-        source="low_rating",
+        source=LOW_RATING_SOURCE,
         call_id=linkedid,
     )
     survey.low_rating_task_id = task.id

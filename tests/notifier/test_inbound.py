@@ -123,6 +123,13 @@ def test_a_known_clients_opt_out_is_on_their_card(db):
     db.commit()
     entry = db.scalar(select(Interaction).where(Interaction.client_id == client.id))
     assert entry.subject == "SMS opt-out" and entry.body == "Stop"
+    from callcard.parts import connect_parts
+    from crm_core import wording
+    from crm_core.auth.principal import Principal
+
+    connect_parts()
+    with wording.reading_as(Principal(1, "dana", "operator", language="ro")):
+        assert wording.shown_subjects(db, [entry]) == ["Dezabonare de la SMS"]
 
 
 def test_stop_inside_a_sentence_is_an_ordinary_message(db):

@@ -187,10 +187,29 @@ def test_a_low_rating_creates_a_task_for_the_operators_manager(db, team):
     assert task.assignee_id == team["manager"].id
     assert task.client_id == client.id and task.call_id == call.linkedid
     assert "2/5" in task.title
+    _reads_in_russian(db, task)
     low = [e for e in events if e["type"] == "survey.low_rating"]
     assert len(low) == 1
     assert low[0]["audience"] == ["wall", f"user:{team['manager'].id}"]
     assert low[0]["task_id"] == task.id and low[0]["manager_user_id"] == team["manager"].id
+
+
+def _reads_in_russian(db, task) -> None:
+    """The manager reads the task and the rating entry in Russian; the stored English stays."""
+    from callcard.parts import connect_parts
+    from crm_core import wording
+    from crm_core.auth.principal import Principal
+
+    connect_parts()
+    assert task.title.startswith("Low rating 2/5 from ")
+    entry = db.scalar(select(Interaction).where(Interaction.kind == "rating"))
+    assert entry.subject == "Rating 2/5"
+    with wording.reading_as(Principal(1, "vera", "manager", language="ru")):
+        shown = wording.shown_tasks(db, [task])[0]
+        assert shown.title.startswith("Низкая оценка 2/5 от клиента ")
+        assert shown.description.startswith("Клиент оценил обслуживание на 2/5 (звонок принял(а) ")
+        assert shown.description.endswith("Ответ: doi")
+        assert wording.shown_subjects(db, [entry]) == ["Оценка 2/5"]
 
 
 def test_an_unreadable_reply_gets_exactly_one_polite_clarification(db, team):

@@ -285,6 +285,35 @@ async def test_cancel_request_gives_the_owner_a_call_back_task(asterisk, users):
         assert task.assignee_id == owner.id
         assert task.title == "Call back Vera Lungu: wants to cancel Dental check-up"
         assert "2030-05-06 07:30 UTC" in task.description
+    _reads_in_romanian(outcome(message_id)["callback_task_id"])
+
+
+def _reads_in_romanian(task_id: int) -> None:
+    """The task and the call's history entry as a Romanian manager in Chisinau reads them."""
+    from sqlalchemy import select
+
+    from callcard.parts import connect_parts
+    from crm_core import wording
+    from crm_core.auth.principal import Principal
+    from crm_core.database import session_scope
+    from crm_core.history.models import Interaction
+    from crm_core.tasks.models import Task
+
+    connect_parts()
+    reader = Principal(1, "dana", "manager", language="ro", timezone="Europe/Chisinau")
+    with session_scope() as db, wording.reading_as(reader):
+        task = db.get(Task, task_id)
+        shown = wording.shown_tasks(db, [task])[0]
+        assert shown.title == "Sună înapoi pe Vera Lungu: vrea să anuleze Dental check-up"
+        assert "anula Dental check-up din 06.05.2030, 10:30." in shown.description
+        entry = db.scalars(
+            select(Interaction).where(
+                Interaction.client_id == task.client_id, Interaction.kind == "call"
+            )
+        ).one()
+        assert entry.subject == "Automated reminder call: cancellation requested"
+        subjects = wording.shown_subjects(db, [entry])
+        assert subjects == ["Apel automat de reamintire: a cerut anularea"]
 
 
 REPLIES = st.one_of(
