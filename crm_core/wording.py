@@ -22,14 +22,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Generic, Protocol, TypeVar
 
 from crm_core.auth.principal import Principal
 
 
 class Words(Protocol):
-    """gettext's calls with ``%(name)s`` params filled in, and a moment as the reader reads it."""
+    """gettext's calls with ``%(name)s`` params filled in, a moment and a day as the reader
+    reads them."""
 
     def gettext(self, message: str, **params: object) -> str: ...
 
@@ -39,6 +40,8 @@ class Words(Protocol):
 
     def moment(self, value: datetime) -> str: ...
 
+    def day(self, value: date) -> str: ...
+
 
 class Reader(Words, Protocol):
     """The words of the current reader, and a way to read as another one for a while."""
@@ -47,7 +50,7 @@ class Reader(Words, Protocol):
 
 
 class _Stored:
-    """English with every moment in UTC (``2026-12-07 14:05 UTC``): the texts as stored."""
+    """English with every moment in UTC (``2026-12-07 14:05 UTC``), days in ISO: as stored."""
 
     def gettext(self, message: str, **params: object) -> str:
         return message % params if params else message
@@ -62,6 +65,9 @@ class _Stored:
     def moment(self, value: datetime) -> str:
         value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
         return f"{value:%Y-%m-%d %H:%M} UTC"
+
+    def day(self, value: date) -> str:
+        return value.isoformat()
 
 
 STORED: Words = _Stored()

@@ -1,5 +1,6 @@
 """What the notifier writes for people, worded for each reader: the history entries of an SMS
-opt-out or opt-in and of a survey rating, and the task a low rating opens for the manager.
+opt-out or opt-in and of a survey rating, the task a low rating opens for the manager and the
+one a contract's end opens for its owner.
 
 Stored once in English (:data:`~crm_core.wording.STORED`); :func:`connect` registers how pages,
 API answers and popups word them again for their reader (:mod:`crm_core.wording`).
@@ -8,6 +9,7 @@ API answers and popups word them again for their reader (:mod:`crm_core.wording`
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import date
 from functools import partial
 from typing import Any
 
@@ -16,11 +18,13 @@ from sqlalchemy import select
 from crm_core import wording
 from crm_core.auth.models import User
 from crm_core.clients.models import Client
+from crm_core.contracts.models import Contract
 from crm_core.wording import TaskWords, Worded, Words
 from notifier.surveys.models import Survey
 
-#: ``tasks.source`` of the task a low rating opens
+#: ``tasks.source`` of the task a low rating opens, and of the one a contract's end opens
 LOW_RATING_SOURCE = "low_rating"
+CONTRACT_END_SOURCE = "contract_expiry"
 
 
 def consent_subject(opted_out: bool, words: Words | None = None) -> str:
@@ -60,6 +64,19 @@ def low_rating_description(
         rating=rating,
         reply=reply[:1000],
     )
+
+
+def contract_end_title(number: str, ends_on: date, renews: bool, words: Words | None = None) -> str:
+    """E.g. "Contract C-2026-7 ends on 2026-12-31 (renews automatically)"."""
+    w = words or wording.reader()
+    day = w.day(ends_on)
+    if renews:
+        text = w.gettext(
+            "Contract %(number)s ends on %(date)s (renews automatically)", number=number, date=day
+        )
+    else:
+        text = w.gettext("Contract %(number)s ends on %(date)s", number=number, date=day)
+    return text[:250].strip()
 
 
 # --- rows worded again for their readers ----------------------------------------------------
@@ -137,8 +154,36 @@ def _low_words(rating: int, client: str, operator: str | None, reply: str, w: Wo
     )
 
 
+def word_contract_end_tasks(
+    db: Any, rows: Sequence[Any], words: Words
+) -> list[Worded[TaskWords] | None]:
+    """Contract-end tasks: the contract is the client's whose number, end and renewal the title
+    was made of (``ix_contracts_client``); a contract renewed since shows the stored text."""
+    client_ids = sorted({row.client_id for row in rows if getattr(row, "client_id", None)})
+    contracts: dict[int, list[tuple[str, date, bool]]] = {}
+    if client_ids:
+        for client_id, number, ends_on, renews in db.execute(
+            select(
+                Contract.client_id, Contract.number, Contract.ends_on, Contract.auto_renew
+            ).where(Contract.client_id.in_(client_ids), Contract.ends_on.is_not(None))
+        ):
+            contracts.setdefault(client_id, []).append((number, ends_on, renews))
+    out: list[Worded[TaskWords] | None] = []
+    for row in rows:
+        found = None
+        for facts in contracts.get(row.client_id, ()):
+            stored = contract_end_title(*facts, wording.STORED)
+            if stored == row.title:
+                shown = contract_end_title(*facts, words)
+                found = Worded(TaskWords(stored, ""), TaskWords(shown, ""))
+                break
+        out.append(found)
+    return out
+
+
 def connect() -> None:
     """Register the notifier's texts with :mod:`crm_core.wording` (the root does, once)."""
     wording.word_entries_with("sms", word_consent_entries)
     wording.word_entries_with("rating", word_rating_entries)
     wording.word_tasks_with(LOW_RATING_SOURCE, word_low_rating_tasks)
+    wording.word_tasks_with(CONTRACT_END_SOURCE, word_contract_end_tasks)

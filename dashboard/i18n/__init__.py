@@ -232,5 +232,9 @@ class PageReader:
     def moment(value: datetime) -> str:
         return format_datetime(value)
 
+    @staticmethod
+    def day(value: date) -> str:
+        return format_date(value)
+
 
 PAGE_READER = PageReader()

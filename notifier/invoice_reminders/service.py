@@ -26,8 +26,10 @@ from crm_core.contracts.service import due_reminders, roll_over
 from crm_core.database import utcnow
 from crm_core.invoices.models import Invoice
 from crm_core.invoices.service import OPEN_STATUSES, today
+from crm_core.wording import STORED
 from notifier.config import get_settings
 from notifier.outbox import service as outbox
+from notifier.wording import CONTRACT_END_SOURCE, contract_end_title
 
 TEXTS = {
     "en": {
@@ -124,16 +126,17 @@ def remind_contract_owners(db: Session, now: datetime | None = None) -> int:
         ).rowcount
         if not claimed:
             continue
-        renew = " (renews automatically)" if contract.auto_renew else ""
         create_task(
             db,
             SYSTEM,
-            title=f"Contract {contract.number} ends on {contract.ends_on.isoformat()}{renew}"[:250],
+            title=contract_end_title(
+                contract.number, contract.ends_on, contract.auto_renew, STORED
+            ),
             client_id=contract.client_id,
             assignee_id=contract.owner_id,
             due_at=datetime.combine(contract.ends_on, datetime.min.time(), now.tzinfo),
             remind_at=now,
-            source="contract_expiry",
+            source=CONTRACT_END_SOURCE,
         )
         count += 1
     return count

@@ -102,8 +102,22 @@ def test_the_owner_alone_is_reminded_before_expiry(client, people, buyer):
         assert remind_contract_owners(db, now) == 0  # never twice
         tasks = db.scalars(select(Task).where(Task.source == "contract_expiry")).all()
         assert [(t.assignee_id, t.client_id) for t in tasks] == [(user_id("ion"), buyer)]
-        assert made["number"] in tasks[0].title
+        assert tasks[0].title == f"Contract {made['number']} ends on {soon}"
         assert publish_due_task_reminders(db, now + timedelta(seconds=1)) == 1
+        _reads_in_romanian(db, tasks[0], made["number"], date.fromisoformat(soon))
+
+
+def _reads_in_romanian(db, task, number: str, ends_on: date) -> None:
+    """The owner reading Romanian sees the contract's end in Romanian words and date."""
+    from babel.dates import format_date
+
+    from crm_core import wording
+    from crm_core.auth.principal import Principal
+
+    with wording.reading_as(Principal(1, "ion", "operator", language="ro")):
+        title = wording.shown_tasks(db, [task])[0].title
+    day = format_date(ends_on, "medium", locale="ro")
+    assert title == f"Contractul {number} se încheie pe {day}"
 
 
 def test_expired_contracts_renew_or_expire(client, people, buyer):
