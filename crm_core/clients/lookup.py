@@ -7,7 +7,9 @@ finds the client through the indexed ``client_phones.e164`` column and gathers i
 organization, owner, phones, last interactions and open tasks as JSON. No ORM objects are
 loaded. The texts among them that the system wrote (the call log's subjects and callbacks) are
 worded for the user who reads the card (:mod:`crm_core.wording`): one more indexed query when
-the card holds any.
+the card holds any whose facts the connection has not read yet (the call log keeps them per
+connection: on the popups' own, a repeat caller's cost no query; the wording itself about
+0.1 ms per card).
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from crm_core import wording
 from crm_core.wording import TaskWords, Worded, Words
@@ -58,18 +58,27 @@ class LoggedCall:
     started_at: datetime
 
 
-_COLUMNS = [Call.__table__.c[name] for name in LoggedCall.__slots__]
+_CALLS = Call.__table__
+#: one statement, compiled once: the facts of the calls among ``ids``
+_FACTS = select(*(_CALLS.c[name] for name in LoggedCall.__slots__)).where(
+    _CALLS.c.linkedid.in_(bindparam("ids", expanding=True))
+)
+#: the facts a session or connection has read, kept in its ``info``: a logged call's facts never
+#: change, so the caller popup's long-lived connection reads each call once (up to this many)
+KNOWN_CALLS = 20_000
 
 
 def logged_calls(db: Any, linkedids: Iterable[str | None]) -> dict[str, LoggedCall]:
     """The facts of the logged calls among ``linkedids`` (a session or a connection)."""
-    ids = sorted({i for i in linkedids if i})
-    found: dict[str, LoggedCall] = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        for row in db.execute(select(*_COLUMNS).where(Call.__table__.c.linkedid.in_(chunk))):
-            found[row.linkedid] = LoggedCall(*row)
-    return found
+    known: dict[str, LoggedCall] = db.info.setdefault("callcard_logged_calls", {})
+    wanted = {i for i in linkedids if i}
+    missing = sorted(wanted - known.keys())
+    if len(known) + len(missing) > KNOWN_CALLS:
+        known.clear()
+    for start in range(0, len(missing), 500):
+        for row in db.execute(_FACTS, {"ids": missing[start : start + 500]}):
+            known[row.linkedid] = LoggedCall(*row)
+    return {i: known[i] for i in wanted if i in known}
 
 
 # --- the texts ------------------------------------------------------------------------------
