@@ -5,7 +5,7 @@ Such a text is stored once, in English, as :data:`STORED` words it (exports, the
 search and old rows keep it); wherever it is shown it is worded again from the facts it was made
 of, in the reader's language and time zone. The functions that word a text take a :class:`Words`
 and call ``words.gettext(...)``, ``words.ngettext(...)``, ``words.pgettext(...)`` (``callcard i18n
-extract`` collects those calls from every part) and ``words.moment(...)``.
+extract`` collects those calls from every part), ``words.moment(...)`` and ``words.day(...)``.
 
 The catalogs and the reader's language and zone belong to the web UI, above every part that
 writes such texts: the root installs its :class:`Reader` in every process (:func:`install`);
