@@ -65,10 +65,9 @@ class RecordSpool:
     def batches(self, after: int = 0) -> Iterator[SpooledBatch]:
         """The batches whose last row is after ``after``, in the order they were spooled."""
         with self.path.open("rb") as source:
-            reader = _RecordsOnly(source)
             while True:
-                try:
-                    last_row, rows, records = reader.load()
+                try:  # a new unpickler each time: one keeps every object it loaded
+                    last_row, rows, records = _RecordsOnly(source).load()
                 except EOFError:
                     return
                 if last_row > after:

@@ -111,3 +111,31 @@ def test_a_tampered_spool_runs_nothing(database, tmp_path):
     assert job.message == "the import stopped: UnpicklingError"
     assert phones_held() == (2000, 2000)  # the first batch stays; nothing else was written
     assert not spool_path(job_id).exists()
+
+
+def test_reading_the_spool_keeps_one_batch_in_memory(tmp_path):
+    """A million-row job reads 500 batches back: memory must not grow with each one."""
+    import tracemalloc
+
+    from crm_core.exchange.records import Record
+    from crm_core.exchange.spool import RecordSpool, SpooledBatch
+
+    spool = RecordSpool(tmp_path / "job.records")
+    spool.start()
+    for b in range(40):
+        records = [
+            Record(n, {"first_name": f"Ion{n}"}, phones=[("mobile", "0722", f"+40722{n:06d}")])
+            for n in range(b * 500, b * 500 + 500)
+        ]
+        spool.append(SpooledBatch(b * 500 + 500, 500, records))
+    tracemalloc.start()
+    try:
+        held, numbers = [], []
+        for batch in spool.batches():
+            numbers.append(batch.records[0].number)
+            held.append(tracemalloc.get_traced_memory()[0])  # while reading: the batch's own
+            del batch
+    finally:
+        tracemalloc.stop()
+    assert numbers == list(range(0, 20_000, 500))  # every batch, in order
+    assert held[-1] < 2 * held[1]  # the 40th batch read holds what the second did
