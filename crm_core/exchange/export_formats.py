@@ -13,6 +13,7 @@ import io
 import tempfile
 from collections.abc import Iterable, Iterator
 from html import escape
+from itertools import chain, islice, repeat
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape as xml_escape
@@ -39,17 +40,20 @@ def _text(value: Any) -> str:
 
 
 def csv_stream(rows: Iterable[list[Any]]) -> Iterator[bytes]:
-    """UTF-8 CSV with a BOM (Excel opens it right), a chunk every few hundred rows."""
+    """UTF-8 CSV with a BOM (Excel opens it right): the header at once, then a chunk every
+    few hundred rows."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
+    iterator = iter(rows)
     yield "\ufeff".encode()
-    for i, row in enumerate(rows, start=1):
-        writer.writerow(row)
-        if i == 1 or i % _FLUSH_ROWS == 0:
-            yield buffer.getvalue().encode("utf-8")
-            buffer.seek(0)
-            buffer.truncate()
-    yield buffer.getvalue().encode("utf-8")
+    for size in chain((1,), repeat(_FLUSH_ROWS)):
+        writer.writerows(islice(iterator, size))
+        chunk = buffer.getvalue()
+        if not chunk:  # every row writes at least its line end: no rows were left
+            return
+        yield chunk.encode("utf-8")
+        buffer.seek(0)
+        buffer.truncate()
 
 
 def xml_stream(rows: Iterable[list[Any]], kind: str) -> Iterator[bytes]:
