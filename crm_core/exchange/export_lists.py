@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -185,12 +187,13 @@ _NO_ADDRESS = ("",) * len(_ADDRESS_PARTS)
 
 
 class _Lists:
-    """The phones, e-mails, tags, first address and custom values of a batch of clients."""
+    """The phones, e-mails and tags (each client's joined into one text), first address and
+    custom values of a batch of clients."""
 
     def __init__(self) -> None:
-        self.phones: dict[int, list[str]] = {}
-        self.emails: dict[int, list[str]] = {}
-        self.tags: dict[int, list[str]] = {}
+        self.phones: dict[int, str] = {}
+        self.emails: dict[int, str] = {}
+        self.tags: dict[int, str] = {}
         self.addresses: dict[int, tuple[str, ...]] = {}
         self.custom: dict[int, dict[str, Any]] = {}
 
@@ -198,11 +201,14 @@ class _Lists:
         """The cells of ``_LIST_COLUMNS`` for the clients ``ids``, column by column."""
         addresses = [self.addresses.get(cid, _NO_ADDRESS) for cid in ids]
         return [
-            _text_cells(["; ".join(sorted(self.tags.get(cid, ()))) for cid in ids]),
-            _text_cells(["; ".join(self.phones.get(cid, ())) for cid in ids]),
-            _text_cells(["; ".join(self.emails.get(cid, ())) for cid in ids]),
+            _text_cells([self.tags.get(cid) for cid in ids]),
+            _text_cells([self.phones.get(cid) for cid in ids]),
+            _text_cells([self.emails.get(cid) for cid in ids]),
             *(_text_cells(part) for part in zip(*addresses, strict=True)),
         ]
+
+
+_FIRST, _SECOND = itemgetter(0), itemgetter(1)
 
 
 def _driver_rows(connection, query: Select) -> list[tuple]:
@@ -226,19 +232,20 @@ def _lists_of(db: Session, ids: list[int], custom: bool) -> _Lists:
     for target, owner, value, order in (
         (lists.phones, Phone.client_id, Phone.e164, (Phone.position, Phone.id)),
         (lists.emails, Email.client_id, Email.address, (Email.position, Email.id)),
-        (lists.tags, ClientTag.client_id, ClientTag.tag, ()),
+        (lists.tags, ClientTag.client_id, ClientTag.tag, None),  # sorted here, as Python does
     ):
-        q = select(owner, value).where(of_batch(owner)).order_by(owner, *order)
-        for cid, item in _driver_rows(connection, q):
-            target.setdefault(cid, []).append(item)
+        q = select(owner, value).where(of_batch(owner)).order_by(owner, *(order or ()))
+        for cid, items in groupby(_driver_rows(connection, q), key=_FIRST):
+            values = map(_SECOND, items)
+            target[cid] = "; ".join(values if order else sorted(values))
     parts = [getattr(Address, name) for name in _ADDRESS_PARTS]
     q = (
         select(Address.client_id, *parts)
         .where(of_batch(Address.client_id))
         .order_by(Address.client_id, Address.position.desc(), Address.id.desc())
     )
-    for cid, *values in _driver_rows(connection, q):
-        lists.addresses[cid] = tuple(values)  # the first by position wins
+    # the first by position wins: it comes last
+    lists.addresses = {row[0]: row[1:] for row in _driver_rows(connection, q)}
     if custom:
         lists.custom = customfields.values_for(db, ENTITY, ids)
     return lists

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from crm_core.auth.principal import SYSTEM
 from crm_core.clients.lookup import caller_card
-from crm_core.clients.models import Client
+from crm_core.clients.models import Address, Client, ClientTag
 from crm_core.exchange.export import export_rows
 from crm_core.exchange.export_lists import client_rows
 from crm_core.exchange.service import import_clients
@@ -95,6 +95,10 @@ def test_streamed_client_export_has_the_rows_of_the_orm_export(db):
     first.birthday, first.discount_percent = date(1990, 5, 17), Decimal("7.50")
     first.created_at = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     second.updated_at = datetime(2026, 1, 2, 3, 4, 5, 120, tzinfo=UTC)
+    # tags in no order and of mixed case, a second address after the first
+    db.add_all(ClientTag(client_id=first.id, tag=t) for t in ("vip", "Angro", "b2b", "Élite"))
+    db.add_all(ClientTag(client_id=second.id, tag=t) for t in ("zeta", "alpha"))
+    db.add(Address(client_id=first.id, city="Iași", position=1))
     db.commit()
     query = select(Client).where(Client.deleted_at.is_(None))
     fast = list(client_rows(db, SYSTEM, query, batch=2))
@@ -103,6 +107,8 @@ def test_streamed_client_export_has_the_rows_of_the_orm_export(db):
     row = dict(zip(header, body[0], strict=True))
     assert row["first_name"] == "'=Danger"  # spreadsheet-safe
     assert row["phone"] == "'+40722555001; +40213123456" and row["city"] == "Cluj"
+    assert row["tags"] == "Angro; b2b; vip; Élite"  # sorted as Python sorts, on both backends
+    assert dict(zip(header, body[1], strict=True))["tags"] == "alpha; zeta"
     assert (row["birthday"], row["discount_percent"]) == ("1990-05-17", 7.5)
     assert row["created_at"] == "2026-01-02T03:04:05+00:00"
     assert dict(zip(header, body[1], strict=True))["updated_at"].endswith(":05.000120+00:00")
