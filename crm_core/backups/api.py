@@ -12,7 +12,7 @@ from crm_core.apitypes import ERROR_RESPONSES, RowId
 from crm_core.audit.service import record
 from crm_core.auth.deps import admins
 from crm_core.auth.principal import Principal
-from crm_core.backups import service
+from crm_core.backups import liveness, service
 from crm_core.backups.models import BackupRun
 from crm_core.backups.scheduler import next_run_at
 from crm_core.backups.schemas import BackupOverview, BackupRunOut, RunStarted
@@ -31,6 +31,7 @@ def run_out(run: BackupRun | None) -> BackupRunOut | None:
 
 def overview(db: Session, limit: int = 50) -> BackupOverview:
     settings = get_settings()
+    liveness.interrupt_stale(db)
     try:
         upcoming = next_run_at(settings)
     except ValueError:
@@ -38,7 +39,7 @@ def overview(db: Session, limit: int = 50) -> BackupOverview:
     return BackupOverview(
         runs=[run_out(r) for r in service.list_runs(db, limit)],  # type: ignore[misc]
         last_good=run_out(service.last_good(db)),
-        running=run_out(service.running(db)),
+        running=run_out(liveness.running(db)),
         next_run_at=upcoming,
         directory=str(service.backup_directory(settings).resolve()),
         encrypted=bool(service.passphrase(settings)),
@@ -61,7 +62,9 @@ def get_backup_run(
     "/runs", response_model=RunStarted, status_code=202, summary="Start a backup now (background)"
 )
 def start_backup(actor: Principal = Depends(admins), db: Session = request_session):
-    if service.running(db) is not None:
+    if liveness.interrupt_stale(db):
+        db.commit()  # the run below is recorded by its own session: no lock held here
+    if liveness.running(db) is not None:
         raise Conflict("a backup is already running")
     settings = get_settings()
     try:

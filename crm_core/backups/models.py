@@ -25,6 +25,8 @@ class BackupRun(Base):
     slot: Mapped[str | None] = mapped_column(String(40), unique=True)
     requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: touched while the run works (crm_core.backups.liveness): a dead one is told apart
+    alive_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     path: Mapped[str] = mapped_column(String(1000), default="")
     size: Mapped[int | None] = mapped_column(BigInteger)

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from crm_core.backups import pg_backup, rotation, sqlite_backup
 from crm_core.backups.archive import Manifest, Progress, write_archive
 from crm_core.backups.events import BackupFailed, BackupStatus, backup_failed
+from crm_core.backups.liveness import kept_alive
 from crm_core.backups.models import BackupRun
 from crm_core.backups.verify import Verification, backend_of, verify_archive
 from crm_core.bus import get_bus
@@ -260,18 +261,19 @@ def carry_out(
     """Make, verify and rotate for a begun run; failures are recorded in it, never raised."""
     verify = settings.backup_verify if verify is None else verify
     report = RunProgress(run_id, settings, progress)
-    try:
-        made = make_archive(settings, target, report)
-    except Exception as exc:
-        log.exception("backup run %s failed", run_id)
-        _fail(settings, run_id, "backup", f"{exc.__class__.__name__}: {exc}")
-        return run_id
-    _finished(settings, run_id, made, verify)
-    if verify:
-        result = verify_archive(
-            made.path, settings.database_url, passphrase=passphrase(settings), progress=report
-        )
-        _verified(settings, run_id, result)
+    with kept_alive(settings, run_id):
+        try:
+            made = make_archive(settings, target, report)
+        except Exception as exc:
+            log.exception("backup run %s failed", run_id)
+            _fail(settings, run_id, "backup", f"{exc.__class__.__name__}: {exc}")
+            return run_id
+        _finished(settings, run_id, made, verify)
+        if verify:
+            result = verify_archive(
+                made.path, settings.database_url, passphrase=passphrase(settings), progress=report
+            )
+            _verified(settings, run_id, result)
     _rotate(settings, made.path.parent)
     return run_id
 
@@ -342,15 +344,6 @@ def get_run(db: Session, run_id: int) -> BackupRun:
     if run is None:
         raise NotFound(f"backup run {run_id} not found")
     return run
-
-
-def running(db: Session) -> BackupRun | None:
-    """A run still going (started in the last 12 hours: older ones died with their process)."""
-    return db.scalar(
-        select(BackupRun)
-        .where(BackupRun.status == "running", BackupRun.started_at > utcnow() - CATCH_UP)
-        .limit(1)
-    )
 
 
 def mark_unfinished(db: Session, note: str, restored: Path | None = None) -> int:

@@ -91,3 +91,42 @@ def test_the_page_shows_runs_the_last_good_one_and_refuses_others(backups, clien
     assert re.search(r'href="/api/backups/runs/\d+/download"', html)
     assert "Următoarea rulare programată" in html
     assert "<script>" not in html and "onclick" not in html and "style=" not in html
+
+
+def test_a_backup_whose_process_died_does_not_block_run_now(backups, client, as_user):
+    """A restart during a backup left its run "running": the screen said so for hours and
+    "Run now" answered "already running". Untouched for STALE_AFTER, it is interrupted."""
+    from datetime import timedelta
+
+    from crm_core.backups.liveness import STALE_AFTER
+    from crm_core.backups.models import BackupRun
+    from crm_core.database import session_scope, utcnow
+
+    admin = as_user("root", role="admin", team=None)
+    with session_scope() as db:
+        alive = BackupRun(path="alive.tar.gz", alive_at=utcnow() - timedelta(seconds=30))
+        db.add(alive)
+    assert client.get("/api/backups", headers=admin).json()["running"]["id"] == alive.id
+    refused = client.post("/api/backups/runs", headers=admin)
+    assert refused.status_code == 409 and "already running" in refused.text
+
+    with session_scope() as db:
+        db.get(BackupRun, alive.id).alive_at = utcnow() - STALE_AFTER - timedelta(seconds=5)
+        unverified = BackupRun(
+            path="unverified.tar.gz",
+            status="ok",
+            verification="pending",
+            alive_at=utcnow() - STALE_AFTER - timedelta(minutes=1),
+        )
+        db.add(unverified)
+    overview = client.get("/api/backups", headers=admin).json()
+    assert overview["running"] is None
+    runs = {r["id"]: r for r in overview["runs"]}
+    assert runs[alive.id]["status"] == "interrupted"
+    assert "stopped" in runs[alive.id]["error"]
+    assert runs[unverified.id]["verification"] == "skipped"
+
+    started = client.post("/api/backups/runs", headers=admin)
+    assert started.status_code == 202, started.text
+    run = wait_until_finished(client, admin, started.json()["run_id"])
+    assert run["status"] == "ok" and run["verification"] == "passed"
