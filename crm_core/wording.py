@@ -19,6 +19,7 @@ is shown as they wrote it: see :func:`shown_tasks`.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ from datetime import UTC, date, datetime
 from typing import Any, Generic, Protocol, TypeVar
 
 from crm_core.auth.principal import Principal
+
+log = logging.getLogger("callcard.wording")
 
 
 class Words(Protocol):
@@ -151,9 +154,12 @@ def _worded(
             left = [i for i in indexes if i not in found]
             if not left:
                 break
-            for index, worded in zip(
-                left, wording(db, [rows[i] for i in left], words), strict=True
-            ):
+            try:
+                answers = wording(db, [rows[i] for i in left], words)
+            except Exception:  # one part's fault must not cost a page or a popup: as stored
+                log.exception("texts of %s %r shown as stored", key, name)
+                continue
+            for index, worded in zip(left, answers, strict=True):
                 if worded is not None:
                     found[index] = worded
     return found

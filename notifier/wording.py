@@ -171,7 +171,7 @@ def word_contract_end_tasks(
     out: list[Worded[TaskWords] | None] = []
     for row in rows:
         found = None
-        for facts in contracts.get(row.client_id, ()):
+        for facts in contracts.get(getattr(row, "client_id", None), ()):
             stored = contract_end_title(*facts, wording.STORED)
             if stored == row.title:
                 shown = contract_end_title(*facts, words)

@@ -67,6 +67,7 @@ class CardInteraction(BaseModel):
 
 class CardTask(BaseModel):
     id: int
+    client_id: int | None = None  # the card's client (wordings read the client's records)
     title: str = Field(description="As the user reads it (crm_core.wording)")
     due_at: UtcDatetime | None
     overdue: bool = False
@@ -288,7 +289,7 @@ RESTRICTED: dict[str, Any] = {
 
 def _card_details(row: tuple) -> dict[str, Any]:
     """What the popup shows of a client the user may open, from the lookup's row."""
-    (_, _, kind, _, team_id, _, last_rating, org_id, org_name, owner_id, owner_name, _,
+    (client_id, _, kind, _, team_id, _, last_rating, org_id, org_name, owner_id, owner_name, _,
      phones, interactions, tasks) = row[:15]  # fmt: skip
     sales = _sales_details(row[15], row[16]) if len(row) > 15 else {}
     return {
@@ -311,7 +312,14 @@ def _card_details(row: tuple) -> dict[str, Any]:
             for at, k, d, s, r, dur, call in _json(interactions)
         ],  # fmt: skip
         "open_tasks": [
-            {"id": i, "title": t, "due_at": due, "source": src, "call_id": call}
+            {
+                "id": i,
+                "client_id": client_id,
+                "title": t,
+                "due_at": due,
+                "source": src,
+                "call_id": call,
+            }
             for i, t, due, src, call in _json(tasks)
         ],
         "last_rating": last_rating,

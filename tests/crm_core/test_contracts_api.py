@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from tests.factories import colleagues, loc, make_client, user_id
+from tests.factories import colleagues, loc, make_client, team_id, user_id
 
 
 @pytest.fixture
@@ -105,6 +105,21 @@ def test_the_owner_alone_is_reminded_before_expiry(client, people, buyer):
         assert tasks[0].title == f"Contract {made['number']} ends on {soon}"
         assert publish_due_task_reminders(db, now + timedelta(seconds=1)) == 1
         _reads_in_romanian(db, tasks[0], made["number"], date.fromisoformat(soon))
+        _pops_up_in_romanian(db, made["number"], date.fromisoformat(soon))
+
+
+def _pops_up_in_romanian(db, number: str, ends_on: date) -> None:
+    """The buyer calls: the popup's card lists the contract's end task in Romanian (its
+    tasks carry no client of their own: they are the card's client's)."""
+    from babel.dates import format_date
+
+    from crm_core.auth.principal import Principal
+    from crm_core.clients.lookup import card_for_e164
+
+    ion = Principal(user_id("ion"), "ion", "operator", team_id=team_id("Sales"), language="ro")
+    card = card_for_e164(db, "+40721000222", ion)
+    day = format_date(ends_on, "medium", locale="ro")
+    assert [t.title for t in card.open_tasks] == [f"Contractul {number} se încheie pe {day}"]
 
 
 def _reads_in_romanian(db, task, number: str, ends_on: date) -> None:

@@ -167,3 +167,28 @@ def test_the_popup_reads_in_the_language_of_the_operator_whose_phone_rings(db, u
         cards.close()
     assert [t.title for t in card.open_tasks] == ["Перезвонить по номеру 0721234567"]
     assert card.interactions[0].subject.startswith("Звонок с номера 0721234567 (очередь sales)")
+
+
+def test_a_wording_that_fails_shows_the_stored_text_and_the_others_still_word(caplog):
+    """One part's bug must not cost a page, a reminder or the popup (it did: a card whose
+    task lacked a field the contract wording read lost the whole popup)."""
+    from types import SimpleNamespace
+
+    from crm_core import wording
+
+    def broken(db, rows, words):
+        raise AttributeError("client_id")
+
+    def loud(db, rows, words):
+        shown = wording.TaskWords("LOUD", "")
+        return [wording.Worded(wording.TaskWords(r.title, ""), shown) for r in rows]
+
+    wording.word_tasks_with("test-broken", broken)
+    wording.word_tasks_with("test-loud", loud)
+    rows = [
+        SimpleNamespace(id=1, source="test-broken", title="as stored", description=""),
+        SimpleNamespace(id=2, source="test-loud", title="quiet", description=""),
+    ]
+    shown = wording.shown_tasks(None, rows)
+    assert [t.title for t in shown] == ["as stored", "LOUD"]
+    assert "shown as stored" in caplog.text
