@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import FileResponse
 from sqlalchemy.orm import Session
 
-from crm_core.apitypes import ERROR_RESPONSES, RowId
+from crm_core.apitypes import ERROR_RESPONSES, ErrorOut, RowId
 from crm_core.audit.service import record
 from crm_core.auth.deps import admins
 from crm_core.auth.principal import Principal
@@ -59,7 +59,11 @@ def get_backup_run(
 
 
 @router.post(
-    "/runs", response_model=RunStarted, status_code=202, summary="Start a backup now (background)"
+    "/runs",
+    response_model=RunStarted,
+    status_code=202,
+    summary="Start a backup now (background)",
+    responses={409: {"model": ErrorOut, "description": "a backup is already running"}},
 )
 def start_backup(actor: Principal = Depends(admins), db: Session = request_session):
     if liveness.interrupt_stale(db):

@@ -30,6 +30,12 @@ EXAMPLES = {"admin": int(os.environ.get("CALLCARD_FUZZ_EXAMPLES", "8")), "operat
 SKIP = {
     ("POST", "/api/auth/logout"),
 }
+#: operations that start work in the background (a backup): a sequence holding one answers
+#: differently when hypothesis replays it (202, then 409 while the first still runs), so it
+#: cannot be replayed or shrunk; the per-operation test and their own tests still send them
+NOT_IN_SEQUENCES = {
+    ("POST", "/api/backups/runs"),
+}
 #: operations with a known server error whose fix is outside this test's change; their failures
 #: are shown as warnings. Pinned by tests/crm_core/test_input_errors.py (strict xfail): when that
 #: test passes, remove the entry here.
@@ -165,7 +171,8 @@ def test_call_sequences_produce_no_server_error(fuzz_app):
             return {"headers": headers}
 
         def before_call(self, case):
-            if not _sent(case.operation) or not spares(case):
+            background = (case.operation.method.upper(), case.operation.path) in NOT_IN_SEQUENCES
+            if not _sent(case.operation) or not spares(case) or background:
                 reject()
 
         def validate_response(self, response, case, additional_checks=None, **kwargs):
