@@ -383,7 +383,12 @@ def test_popup_is_announced_and_reached_by_keyboard_without_stealing_focus(brows
     assert page.evaluate("document.activeElement.name") == "body"
     announcer = page.locator("#call-announcer")
     assert announcer.get_attribute("aria-live") in ("polite", "assertive")
-    assert "+40731000333" in announcer.inner_text()
+    # the announcer is filled just after the popup is drawn (a fresh text is what a screen
+    # reader announces): wait for it rather than read it in the same instant
+    page.wait_for_function(
+        "document.querySelector('#call-announcer').innerText.includes('+40731000333')",
+        timeout=3000,
+    )
 
     # back to the top of the page: the skip links come first, one of them to the popup
     page.focus(".topbar .brand")
