@@ -11,7 +11,7 @@ from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from crm_core.auth.models import Team, User
@@ -100,11 +100,15 @@ def client_rows(
     teams = dict(db.execute(select(Team.id, Team.name)).tuples().all())
     users = dict(db.execute(select(User.id, User.username)).tuples().all())
     table = Client.__table__
+    connection = db.connection()
+    on_postgresql = connection.dialect.name == "postgresql"
     columns = query.with_only_columns(
-        *(table.c[name] for name in (*_HEAD, *_TAIL)), table.c.team_id, table.c.owner_id
+        *(_read(table.c[name], on_postgresql) for name in (*_HEAD, *_TAIL)),
+        table.c.team_id,
+        table.c.owner_id,
     )
-    cells_of = [_cells_of(table.c[name]) for name in (*_HEAD, *_TAIL)]
-    head, connection, last_id = len(_HEAD), db.connection(), 0
+    cells_of = [_cells_of(table.c[name], on_postgresql) for name in (*_HEAD, *_TAIL)]
+    head, last_id = len(_HEAD), 0
     while True:
         page = columns.where(Client.id > last_id).order_by(Client.id).limit(batch)
         rows = _driver_rows(connection, page)
@@ -158,6 +162,27 @@ def _moment_cells(column: Iterable[datetime | str | None]) -> list[str]:
     ]
 
 
+#: PostgreSQL writes a moment in UTC as text, always with six digits of microseconds
+_PG_MOMENT_TEXT = 'YYYY-MM-DD"T"HH24:MI:SS.US'
+
+
+def _read(column, on_postgresql: bool) -> ColumnElement:
+    """What the export selects of a client column: the column, except a moment on
+    PostgreSQL, which the server turns into UTC text (see ``_pg_moment_cells``)."""
+    if on_postgresql and isinstance(column.type, UTCDateTime):
+        return func.to_char(func.timezone("UTC", column), _PG_MOMENT_TEXT)
+    return column
+
+
+def _pg_moment_cells(column: Iterable[str | None]) -> list[str]:
+    """Moments read as ``_PG_MOMENT_TEXT`` into the ISO text of ``_moment_cells``: the
+    microseconds left out when they are zero, as ``datetime.isoformat`` does. Turning the
+    aware datetimes the driver would give into text was a fifth of the export's time."""
+    return [
+        "" if v is None else (v[:19] if v.endswith(".000000") else v) + _UTC_SUFFIX for v in column
+    ]
+
+
 def _calendar_cells(column: Iterable[date | str | None]) -> list[str]:
     """Dates as ISO text (never formula-looking); SQLite's driver gives them as ISO text."""
     return ["" if v is None else v if isinstance(v, str) else v.isoformat() for v in column]
@@ -167,15 +192,16 @@ def _amount_cells(column: Iterable[Decimal | float | str | None]) -> list[Any]:
     return ["" if v is None else float(v) for v in column]
 
 
-def _cells_of(column) -> Callable[[Iterable[Any]], list[Any]]:
-    """The cells function for a column of the clients table, by its Python type."""
+def _cells_of(column, on_postgresql: bool = False) -> Callable[[Iterable[Any]], list[Any]]:
+    """The cells function for a column of the clients table, by its Python type (and the
+    database, for the moments: see ``_read``)."""
     python_type = column.type.python_type
     if python_type is str:
         return _text_cells
     if python_type is int:
         return _number_cells
     if isinstance(column.type, UTCDateTime):
-        return _moment_cells
+        return _pg_moment_cells if on_postgresql else _moment_cells
     if python_type is date:
         return _calendar_cells
     if python_type is Decimal:
