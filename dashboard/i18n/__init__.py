@@ -76,8 +76,10 @@ def gettext(message: str, **params: object) -> str:
 
 
 def ngettext(singular: str, plural: str, n: int, **params: object) -> str:
+    """The plural form for ``n``; ``%(num)s`` is ``n`` as the reader writes numbers
+    ("11,151", "11 151")."""
     text = translations(_current.get()).ngettext(singular, plural, n)
-    params.setdefault("num", n)
+    params.setdefault("num", format_number(n))
     return text % params
 
 
@@ -89,7 +91,7 @@ def pgettext(context: str, message: str, **params: object) -> str:
 
 def npgettext(context: str, singular: str, plural: str, n: int, **params: object) -> str:
     text = translations(_current.get()).npgettext(context, singular, plural, n)
-    params.setdefault("num", n)
+    params.setdefault("num", format_number(n))
     return text % params
 
 

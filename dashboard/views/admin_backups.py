@@ -22,10 +22,15 @@ def human_size(size: int | None) -> str:
     """1 234 567 bytes -> "1.2 MB" (decimal units, the user's number format)."""
     if size is None:
         return "—"
-    for unit, scale in (("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
+    units = (
+        (i18n.pgettext("file size", "GB"), 10**9),
+        (i18n.pgettext("file size", "MB"), 10**6),
+        (i18n.pgettext("file size", "kB"), 10**3),
+    )
+    for unit, scale in units:
         if size >= scale:
             return f"{i18n.format_number(size / scale, 1)} {unit}"
-    return f"{i18n.format_number(size)} B"
+    return f"{i18n.format_number(size)} {i18n.pgettext('file size', 'B')}"
 
 
 def labels() -> dict[str, dict[str, str] | str]:
@@ -38,7 +43,7 @@ def labels() -> dict[str, dict[str, str] | str]:
         },
         "verification": {
             "pending": _("Not yet verified"),
-            "passed": _("Restores"),
+            "passed": _("Restore checked"),
             "failed": _("Does not restore"),
             "skipped": _("Not verified"),
         },

@@ -87,7 +87,7 @@ def test_the_page_shows_runs_the_last_good_one_and_refuses_others(backups, clien
     assert page.status_code == 200
     html = page.text
     assert "Ultima copie bună" in html and 'class="backup-last-good"' in html
-    assert "Se restaurează" in html and "Linie de comandă" in html
+    assert "Restaurare verificată" in html and "Linie de comandă" in html
     assert re.search(r'href="/api/backups/runs/\d+/download"', html)
     assert "Următoarea rulare programată" in html
     assert "<script>" not in html and "onclick" not in html and "style=" not in html

@@ -73,8 +73,14 @@ def test_language_choice_and_plurals():
         assert i18n.ngettext("%(num)s client", "%(num)s clients", 1) == "1 клиент"
         assert i18n.ngettext("%(num)s client", "%(num)s clients", 3) == "3 клиента"
         assert i18n.ngettext("%(num)s client", "%(num)s clients", 25) == "25 клиентов"
+        # the count is written as the reader writes numbers, the form chosen by its value
+        many = i18n.ngettext("%(num)s client", "%(num)s clients", 11151)
+        assert _spaces(many) == "11 151 клиент"
         i18n.set_language("ro")
         assert i18n.ngettext("%(num)s client", "%(num)s clients", 25) == "25 de clienți"
+        assert i18n.ngettext("%(num)s client", "%(num)s clients", 1500) == "1.500 de clienți"
+        i18n.set_language("en")
+        assert i18n.ngettext("%(num)s client", "%(num)s clients", 1500) == "1,500 clients"
     finally:
         i18n.set_language("en")
 
