@@ -7,6 +7,7 @@ import re
 import phonenumbers
 
 from crm_core.config import get_settings
+from crm_core.errors import said
 
 _INTL_PREFIX = re.compile(r"^\s*(?:00|\+\s*)")
 _WITHHELD = {"", "anonymous", "unknown", "<unknown>", "restricted", "private", "unavailable"}
@@ -22,22 +23,22 @@ def to_e164(number: str, region: str | None = None) -> str:
     Accepts ``+40 721 234 567``, ``0721234567``, ``0040721234567``, ``(0721) 234-567``.
     """
     if number is None:
-        raise InvalidPhone("no number given")
+        raise InvalidPhone(said("no number given"))
     text = str(number).strip()
     if not text:
-        raise InvalidPhone("no number given")
+        raise InvalidPhone(said("no number given"))
     if len(text) > 64:
-        raise InvalidPhone("too long to be a phone number")
+        raise InvalidPhone(said("too long to be a phone number"))
     region = (region or get_settings().default_region).upper()
     candidate = _INTL_PREFIX.sub("+", text, count=1)
     try:
         parsed = phonenumbers.parse(candidate, region)
     except phonenumbers.NumberParseException as exc:
-        raise InvalidPhone(_REASONS.get(exc.error_type, "not a phone number")) from None
+        raise InvalidPhone(_REASONS.get(exc.error_type, said("not a phone number"))) from None
     if not phonenumbers.is_possible_number(parsed):
-        raise InvalidPhone("wrong number of digits for the country")
+        raise InvalidPhone(said("wrong number of digits for the country"))
     if not phonenumbers.is_valid_number(parsed):
-        raise InvalidPhone("not a valid number for its country")
+        raise InvalidPhone(said("not a valid number for its country"))
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -56,9 +57,9 @@ def is_withheld(number: str | None) -> bool:
 
 
 _REASONS = {
-    phonenumbers.NumberParseException.INVALID_COUNTRY_CODE: "unknown country code",
-    phonenumbers.NumberParseException.NOT_A_NUMBER: "not a phone number",
-    phonenumbers.NumberParseException.TOO_SHORT_AFTER_IDD: "too short",
-    phonenumbers.NumberParseException.TOO_SHORT_NSN: "too short",
-    phonenumbers.NumberParseException.TOO_LONG: "too long",
+    phonenumbers.NumberParseException.INVALID_COUNTRY_CODE: said("unknown country code"),
+    phonenumbers.NumberParseException.NOT_A_NUMBER: said("not a phone number"),
+    phonenumbers.NumberParseException.TOO_SHORT_AFTER_IDD: said("too short"),
+    phonenumbers.NumberParseException.TOO_SHORT_NSN: said("too short"),
+    phonenumbers.NumberParseException.TOO_LONG: said("too long"),
 }

@@ -28,6 +28,7 @@ from crm_core.errors import Invalid, TooLarge
 from crm_core.exchange import export_formats as formats
 from crm_core.exchange import service
 from crm_core.exchange.export_lists import client_rows, task_rows
+from crm_core.exchange.job_routes import for_reader
 from crm_core.exchange.job_routes import router as job_router
 from crm_core.exchange.mapping import TARGETS
 from crm_core.exchange.vcard_export import vcard_stream
@@ -140,7 +141,7 @@ async def import_clients(
         skip_invalid=skip_invalid,
         duplicates=duplicates,
     )
-    body = ImportReportOut.model_validate(asdict(report))
+    body = ImportReportOut.model_validate(for_reader(asdict(report), actor))
     if report.rejected and not dry_run:
         db.rollback()
         return JSONResponse(body.model_dump(), status_code=422)

@@ -28,6 +28,8 @@ from crm_core.exchange import jobs, service
 from crm_core.exchange.formats import open_table
 from crm_core.exchange.mapping import TARGETS, check_mapping, guess_mapping
 from crm_core.exchange.models import ImportJob
+from crm_core.exchange.records import worded_errors
+from crm_core.wording import reader, reading_as
 
 router = APIRouter(prefix="/import/jobs")
 PREVIEW_ROWS = 5
@@ -76,8 +78,17 @@ def _table(job: ImportJob):
     return open_table(Path(job.path), job.filename)
 
 
-def job_out(job: ImportJob, table=None) -> JobOut:
-    """The job as the wizard shows it; ``table`` (open) adds the columns and first rows."""
+def for_reader(report: dict[str, Any], actor: Principal) -> dict[str, Any]:
+    """A report's row errors in the words of ``actor`` (their language): stored in English."""
+    if not report.get("errors"):
+        return report
+    with reading_as(actor):
+        return {**report, "errors": worded_errors(report["errors"], reader())}
+
+
+def job_out(job: ImportJob, actor: Principal, table=None) -> JobOut:
+    """The job as ``actor`` reads it in the wizard; ``table`` (open) adds the columns and
+    first rows."""
     headers, preview, preset = job.options.get("headers", []), [], False
     if table is not None:
         headers = table.headers
@@ -105,7 +116,7 @@ def job_out(job: ImportJob, table=None) -> JobOut:
         skipped=job.skipped,
         error_count=job.error_count,
         message=job.message,
-        report=dict(job.report or {}),
+        report=for_reader(dict(job.report or {}), actor),
         created_at=job.created_at,
         finished_at=job.finished_at,
     )
@@ -157,7 +168,7 @@ def upload_job(
         "mapping_saved": saved is not None,
     }
     db.flush()
-    out = job_out(job)
+    out = job_out(job, actor)
     out.preview, out.preset = [cells for _, cells in first], table.preset
     return out
 
@@ -172,7 +183,7 @@ def _analysing(db: Session, actor: Principal, job_id: int) -> ImportJob:
 @router.get("/{job_id}", response_model=JobOut, summary="An import job: its state and progress")
 def get_job(job_id: RowId, actor: Principal = Depends(managers), db: Session = request_session):
     job = jobs.get_job(db, actor, job_id)
-    return job_out(job, _table(job) if job.state == ANALYSING else None)
+    return job_out(job, actor, _table(job) if job.state == ANALYSING else None)
 
 
 @router.put(
@@ -196,7 +207,7 @@ def put_mapping(
     job.options = {**job.options, "duplicates": body.duplicates, "skip_invalid": body.skip_invalid}
     job.updated_at = utcnow()
     db.flush()
-    return job_out(job, table)
+    return job_out(job, actor, table)
 
 
 @router.post(
@@ -220,7 +231,7 @@ def dry_run(job_id: RowId, actor: Principal = Depends(managers), db: Session = r
     job.report, job.total_rows, job.error_count = data, report.total_rows, report.error_count
     job.updated_at = utcnow()
     db.flush()
-    return data
+    return for_reader(data, actor)
 
 
 @router.post(
@@ -234,4 +245,4 @@ def run(job_id: RowId, actor: Principal = Depends(managers), db: Session = reque
     job.state, job.done_rows, job.updated_at = "queued", 0, utcnow()
     db.commit()  # the worker thread reads the job in its own session
     jobs.start_in_background(job.id)
-    return job_out(job)
+    return job_out(job, actor)

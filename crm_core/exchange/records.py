@@ -21,9 +21,10 @@ from crm_core.clients.models import ENTITY
 from crm_core.clients.schemas import ClientIn
 from crm_core.config import get_settings
 from crm_core.customfields import service as customfields
-from crm_core.errors import Invalid
+from crm_core.errors import Invalid, said
 from crm_core.exchange.mapping import ADDRESS_TARGETS, PHONE_TARGETS, SCALAR_TARGETS
 from crm_core.exchange.values import fast_e164, fast_email, parse_date
+from crm_core.wording import Words
 
 #: ClientIn's length limits of the fields the fast path takes
 FAST_LIMITS = {
@@ -46,7 +47,48 @@ class RowError:
     row: int  # as the file numbers it: the spreadsheet row (header = 1) or the vCard's line
     column: str  # the file's column header ("" when the error is about the whole row)
     field: str  # the client field
-    message: str
+    message: str  # in English, as the CLI and the logs say it
+    template: str = ""  # the message before ``params`` fill it: worded for readers (msgid)
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def worded_errors(errors: list[dict[str, Any]], words: Words) -> list[dict[str, Any]]:
+    """Row errors (as :func:`dataclasses.asdict` gives them, also from a stored job report)
+    with their message in the reader's words; errors stored before templates, as they are."""
+    return [
+        {**e, "message": words.gettext(e["template"], **e.get("params", {}))}
+        if e.get("template")
+        else e
+        for e in errors
+    ]
+
+
+#: pydantic's error types of a client row -> (message, the ``ctx`` values it names)
+_PYDANTIC_MESSAGES = {
+    "string_too_long": (said("At most %(max_length)s characters."), ("max_length",)),
+    "too_long": (said("At most %(max_length)s items."), ("max_length",)),
+    "missing": (said("This field is required."), ()),
+    "enum": (said("Choose one of: %(expected)s."), ("expected",)),
+    "literal_error": (said("Choose one of: %(expected)s."), ("expected",)),
+    "date_parsing": (said("Enter a date (YYYY-MM-DD)."), ()),
+    "date_from_datetime_parsing": (said("Enter a date (YYYY-MM-DD)."), ()),
+    "decimal_parsing": (said("Enter a number."), ()),
+    "int_parsing": (said("Enter a whole number."), ()),
+}
+
+
+def _pydantic_message(error: Any) -> tuple[str, dict[str, Any]]:
+    """(template, params) of one pydantic error of a row: our validators' own messages (marked
+    with ``said``), the e-mail check's, or the message of its type."""
+    kind, message = error["type"], error["msg"].removeprefix("Value error, ")
+    if kind == "value_error" and message.startswith("value is not a valid email address"):
+        return said("not a valid e-mail address"), {}
+    if kind in _PYDANTIC_MESSAGES:
+        template, names = _PYDANTIC_MESSAGES[kind]
+        ctx = error.get("ctx") or {}
+        if all(name in ctx for name in names):
+            return template, {name: ctx[name] for name in names}
+    return message, {}
 
 
 @dataclass(slots=True)
@@ -74,6 +116,7 @@ class Record:
 
 
 NAME_PARTS = ("first_name", "middle_name", "last_name")
+NO_USER = said("no active user %(name)s")
 
 
 _LIST_SEPARATORS = re.compile(r"[;,|\n]")
@@ -110,15 +153,22 @@ class RecordMaker:
             (t, n) for t, n in (("team", self.teams), ("owner", self.users)) if t in mapped
         ]
 
-    def error(self, number: int, target: str, message: str) -> RowError:
-        return RowError(number, self.column_of.get(target, ""), target, message)
+    def error(
+        self, number: int, target: str, message: str, params: dict[str, Any] | None = None
+    ) -> RowError:
+        """The error of row ``number`` on field ``target``; ``message`` is English (a ``said``
+        text) filled by ``params``."""
+        filled = message % params if params else message
+        return RowError(
+            number, self.column_of.get(target, ""), target, filled, message, dict(params or {})
+        )
 
     def make(self, number: int, cells: list[str]) -> Record | list[RowError]:
         row = {t: (cells[i] if i < len(cells) else "") for i, t in self.columns}
         try:
             payload, where = self._payload(row)
         except Invalid as exc:
-            return [self.error(number, str(exc.loc[0]), exc.message.split(": ", 1)[-1])]
+            return [self.error(number, str(exc.loc[0]), exc.template, exc.params)]
         record = self._fast(number, payload, where)
         return record if record is not None else self._checked(number, payload, where)
 
@@ -166,8 +216,8 @@ class RecordMaker:
             if row.get(target):
                 name = row[target].strip().lower()
                 if name not in names:
-                    what = "team" if target == "team" else "active user"
-                    raise Invalid(target, f"no {what} {row[target]!r}")
+                    missing = said("no team %(name)s") if target == "team" else NO_USER
+                    raise Invalid(target, missing, params={"name": repr(row[target])})
                 data[f"{target}_id"] = names[name]
         return data, where
 
@@ -220,13 +270,11 @@ class RecordMaker:
             )
         except ValidationError as exc:
             return [
-                self.error(
-                    number, target_of(e["loc"], where), e["msg"].removeprefix("Value error, ")
-                )
+                self.error(number, target_of(e["loc"], where), *_pydantic_message(e))
                 for e in exc.errors()
             ]
         except Invalid as exc:
-            return [self.error(number, target_of(exc.loc, where), exc.message.split(": ", 1)[-1])]
+            return [self.error(number, target_of(exc.loc, where), exc.template, exc.params)]
         fields = client.model_dump(
             exclude={"phones", "emails", "addresses", "handles", "tags", "custom"},
             exclude_unset=False,
@@ -245,7 +293,7 @@ class RecordMaker:
         )
         if not record.display_name:
             field_name = "org_name" if fields["kind"] == "organization" else "last_name"
-            return [self.error(number, field_name, "a name is needed")]
+            return [self.error(number, field_name, said("a name is needed"))]
         _company(record)
         return record
 

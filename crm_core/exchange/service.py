@@ -23,12 +23,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from crm_core.auth.principal import Principal
 from crm_core.auth.rights import require
-from crm_core.errors import Invalid
+from crm_core.errors import Invalid, said
 from crm_core.exchange import dedupe
 from crm_core.exchange.formats import Rows, Source, Table, open_table
 from crm_core.exchange.mapping import resolve_mapping
@@ -182,7 +183,7 @@ class Importer:
         self._row_failed(errors)
         return True
 
-    def _error(self, r: Record, key: str, message: str) -> RowError:
+    def _error(self, r: Record, key: str, message: tuple[str, dict[str, Any]]) -> RowError:
         kind, value = key.split(":", 1)
         if kind == "p":
             i = [e for _, _, e in r.phones].index(value)
@@ -192,7 +193,7 @@ class Importer:
             target = r.where.get(f"emails.{i}", "email")
         else:
             target = "last_name" if r.fields.get("kind") != "organization" else "org_name"
-        return self.maker.error(r.number, target, message)
+        return self.maker.error(r.number, target, *message)
 
     def _note_likely(self, records: list[Record]) -> None:
         report = self.report
@@ -205,16 +206,17 @@ class Importer:
                     report.likely_duplicates.append(found)
 
 
-def _repeat_message(key: str, row: int) -> str:
+def _repeat_message(key: str, row: int) -> tuple[str, dict[str, Any]]:
     if key.startswith("n:"):
-        return f"the same name and city as row {row}"
-    return f"{key.split(':', 1)[1]} is also on row {row}"
+        return said("the same name and city as row %(row)s"), {"row": row}
+    return said("%(value)s is also on row %(row)s"), {"value": key.split(":", 1)[1], "row": row}
 
 
-def _held_message(key: str, client_id: int) -> str:
+def _held_message(key: str, client_id: int) -> tuple[str, dict[str, Any]]:
     if key.startswith("n:"):
-        return f"a client with the same name and city exists: client {client_id}"
-    return f"already belongs to client {client_id}"
+        message = said("a client with the same name and city exists: client %(client)s")
+        return message, {"client": client_id}
+    return said("already belongs to client %(client)s"), {"client": client_id}
 
 
 def import_clients(

@@ -77,6 +77,8 @@ def validation_message(error: dict[str, Any], language: str) -> str:
     if kind in ("value_error", "assertion_error"):
         for prefix in ("Value error, ", "Assertion failed, "):
             message = message.removeprefix(prefix)
+        if message.startswith("value is not a valid email address"):  # the e-mail check's own
+            return _("not a valid e-mail address")
         return _(message)
     template = VALIDATION_MESSAGES.get(kind)
     if template is None:

@@ -201,3 +201,51 @@ def test_the_settings_page_makes_and_revokes_the_calendar_address(manager, users
     assert "data-active" in manager.get("/settings").text
     assert manager.delete("/api/calendar-feed", headers=csrf).status_code == 200
     assert manager.get(secret_path).status_code == 404
+
+
+def _speaks(username: str, language: str) -> None:
+    from sqlalchemy import update
+
+    from crm_core.auth.models import User
+    from crm_core.database import session_scope
+
+    with session_scope() as db:
+        db.execute(update(User).where(User.username == username).values(language=language))
+
+
+def test_row_errors_are_told_in_the_uploaders_language(client, as_user):
+    """The report names row and column, and says the problem as its reader reads (stored in
+    English: the CLI and the logs say it so)."""
+    boss = as_user("boss", role="manager", team=None)
+    _speaks("boss", "ro")
+    rows = (
+        b"Prenume,Nume,Telefon,Email\n"
+        b"Ana,Popa,0722111222,ana@example.ro\n"
+        b"Ion,Rusu,0722111333,not-an-email\n"
+        b"Dan,Lungu,12,dan@example.ro\n"
+        b"Eva,Popa,0722111222,\n"
+    )
+    job = upload(client, boss, "clients.csv", rows).json()
+    report = client.post(f"/api/import/jobs/{job['id']}/dry-run", headers=boss).json()
+    said = {(e["row"], e["column"]): e["message"] for e in report["errors"]}
+    assert said == {
+        (3, "Email"): "nu este o adresă de e-mail validă",
+        (4, "Telefon"): "număr greșit de cifre pentru țară",
+    }  # row 5 repeats row 2's number: a job skips such rows unless told otherwise
+    assert (
+        client.get(f"/api/import/jobs/{job['id']}", headers=boss).json()["report"]["errors"]
+        == report["errors"]
+    )  # the stored report, worded again when read
+    _speaks("boss", "ru")
+    r = client.post(
+        "/api/import/clients",
+        files={"file": ("clients.csv", rows, "text/csv")},
+        params={"dry_run": "true"},
+        headers=boss,
+    )
+    messages = [e["message"] for e in r.json()["errors"]]
+    assert messages == [
+        "это не действительный адрес e-mail",
+        "неверное число цифр для страны",
+        "+40722111222 есть и в строке 2",
+    ]

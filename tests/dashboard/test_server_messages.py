@@ -54,3 +54,20 @@ def test_the_api_answers_in_the_language_asked_for(client, as_user):
     assert answer.status_code == 422
     messages = " ".join(e["msg"] for e in answer.json()["detail"])
     assert any("\u0400" <= ch <= "\u04ff" for ch in messages), messages
+
+
+@pytest.mark.parametrize(
+    ("message", "language", "expected"),
+    [
+        ("Value error, wrong number of digits for the country", "ro", "număr greșit de cifre"),
+        ("Value error, not a phone number", "ru", "это не номер телефона"),
+        (
+            "value is not a valid email address: An email address must have an @-sign.",
+            "ro",
+            "nu este o adresă de e-mail validă",
+        ),
+    ],
+)
+def test_a_refused_phone_or_e_mail_is_told_in_the_readers_language(message, language, expected):
+    error = {"type": "value_error", "msg": message}
+    assert validation_message(error, language).startswith(expected)
