@@ -78,6 +78,11 @@ def _table(job: ImportJob):
     return open_table(Path(job.path), job.filename)
 
 
+def _message(job: ImportJob, actor: Principal) -> str:
+    with reading_as(actor):
+        return jobs.told(job, reader())
+
+
 def for_reader(report: dict[str, Any], actor: Principal) -> dict[str, Any]:
     """A report's row errors in the words of ``actor`` (their language): stored in English."""
     if not report.get("errors"):
@@ -115,7 +120,7 @@ def job_out(job: ImportJob, actor: Principal, table=None) -> JobOut:
         imported=job.imported,
         skipped=job.skipped,
         error_count=job.error_count,
-        message=job.message,
+        message=_message(job, actor),
         report=for_reader(dict(job.report or {}), actor),
         created_at=job.created_at,
         finished_at=job.finished_at,

@@ -29,12 +29,13 @@ from crm_core.auth.principal import SYSTEM, Principal
 from crm_core.auth.rights import require
 from crm_core.config import get_settings
 from crm_core.database import session_factory, utcnow
-from crm_core.errors import Invalid, NotFound
+from crm_core.errors import Invalid, NotFound, said
 from crm_core.events import Audience, BusEvent, bus_message, user_audience
 from crm_core.exchange.formats import Rows, Table, open_table
 from crm_core.exchange.models import ImportJob, ImportMapping
 from crm_core.exchange.service import BATCH, Importer, ImportReport, batches, finish, new_report
 from crm_core.exchange.spool import RecordSpool, SpooledBatch
+from crm_core.wording import Words
 
 log = logging.getLogger("callcard.import")
 #: a job whose row was not touched for this long is no process's any more: it may be resumed
@@ -198,13 +199,28 @@ def _fail(db: Session, job_id: int, exc: Exception) -> None:
     if job is None:
         return
     if isinstance(exc, Invalid):
-        job.message = exc.message
+        tell(job, exc.template, **exc.params)
     else:
         log.exception("import job %s failed", job_id)
-        job.message = f"the import stopped: {exc.__class__.__name__}"
+        tell(job, said("The import stopped: %(reason)s."), reason=exc.__class__.__name__)
     job.state, job.finished_at, job.updated_at = "failed", utcnow(), utcnow()
     db.commit()
     spool_of(job).remove()
+
+
+def tell(job: ImportJob, template: str, **params: Any) -> None:
+    """The job's outcome message: stored in English, with its template and values kept for
+    :func:`told`, which words it for whoever reads the job."""
+    job.message = (template % params if params else template)[:500]
+    job.options = {**job.options, "told": {"template": template, "params": params}}
+
+
+def told(job: ImportJob, words: Words) -> str:
+    """The job's message in ``words`` (a job from before templates: as stored)."""
+    kept = (job.options or {}).get("told")
+    if not kept:
+        return job.message
+    return words.gettext(kept["template"], **kept["params"])
 
 
 def _options(job: ImportJob) -> dict[str, Any]:
@@ -235,7 +251,7 @@ def _check(run: _Run) -> None:
     job.error_count = report.error_count
     if report.rejected:
         job.state, job.finished_at = "failed", utcnow()
-        job.message = f"{report.error_count} errors: nothing was imported"
+        tell(job, said("Errors: %(errors)s. Nothing was imported."), errors=report.error_count)
         spool_of(job).remove()
     else:
         job.state, job.done_rows, job.imported, job.last_row = "importing", 0, 0, 0
@@ -294,7 +310,12 @@ def _write(run: _Run, stop_after_batches: int | None) -> None:
         if stop_after_batches is not None and written >= stop_after_batches:
             return
     job.state, job.finished_at, job.updated_at = "done", utcnow(), utcnow()
-    job.message = f"{job.imported} imported, {job.skipped} skipped"
+    tell(
+        job,
+        said("Imported: %(imported)s, skipped: %(skipped)s."),
+        imported=job.imported,
+        skipped=job.skipped,
+    )
     db.commit()
     spool.remove()
     _publish(run)

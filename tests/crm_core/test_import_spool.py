@@ -88,7 +88,7 @@ def test_a_number_added_during_the_job_is_skipped_not_doubled(database, tmp_path
     assert jobs.run_job(job_id) == "done"
     job = job_row(job_id)
     assert (job.imported, job.skipped) == (4999, 1)
-    assert job.message == "4999 imported, 1 skipped"
+    assert job.message == "Imported: 4999, skipped: 1."
     assert phones_held() == (5000, 5000)
 
 
@@ -108,7 +108,7 @@ def test_a_tampered_spool_runs_nothing(database, tmp_path):
     assert jobs.run_job(job_id) == "failed"
     assert not marker.exists()
     job = job_row(job_id)
-    assert job.message == "the import stopped: UnpicklingError"
+    assert job.message == "The import stopped: UnpicklingError."
     assert phones_held() == (2000, 2000)  # the first batch stays; nothing else was written
     assert not spool_path(job_id).exists()
 
