@@ -21,7 +21,7 @@ from crm_core.clients.models import ENTITY
 from crm_core.clients.schemas import ClientIn
 from crm_core.config import get_settings
 from crm_core.customfields import service as customfields
-from crm_core.errors import Invalid, said
+from crm_core.errors import Invalid, said, validation_template
 from crm_core.exchange.mapping import ADDRESS_TARGETS, PHONE_TARGETS, SCALAR_TARGETS
 from crm_core.exchange.values import fast_e164, fast_email, parse_date
 from crm_core.wording import Words
@@ -61,34 +61,6 @@ def worded_errors(errors: list[dict[str, Any]], words: Words) -> list[dict[str, 
         else e
         for e in errors
     ]
-
-
-#: pydantic's error types of a client row -> (message, the ``ctx`` values it names)
-_PYDANTIC_MESSAGES = {
-    "string_too_long": (said("At most %(max_length)s characters."), ("max_length",)),
-    "too_long": (said("At most %(max_length)s items."), ("max_length",)),
-    "missing": (said("This field is required."), ()),
-    "enum": (said("Choose one of: %(expected)s."), ("expected",)),
-    "literal_error": (said("Choose one of: %(expected)s."), ("expected",)),
-    "date_parsing": (said("Enter a date (YYYY-MM-DD)."), ()),
-    "date_from_datetime_parsing": (said("Enter a date (YYYY-MM-DD)."), ()),
-    "decimal_parsing": (said("Enter a number."), ()),
-    "int_parsing": (said("Enter a whole number."), ()),
-}
-
-
-def _pydantic_message(error: Any) -> tuple[str, dict[str, Any]]:
-    """(template, params) of one pydantic error of a row: our validators' own messages (marked
-    with ``said``), the e-mail check's, or the message of its type."""
-    kind, message = error["type"], error["msg"].removeprefix("Value error, ")
-    if kind == "value_error" and message.startswith("value is not a valid email address"):
-        return said("not a valid e-mail address"), {}
-    if kind in _PYDANTIC_MESSAGES:
-        template, names = _PYDANTIC_MESSAGES[kind]
-        ctx = error.get("ctx") or {}
-        if all(name in ctx for name in names):
-            return template, {name: ctx[name] for name in names}
-    return message, {}
 
 
 @dataclass(slots=True)
@@ -270,7 +242,7 @@ class RecordMaker:
             )
         except ValidationError as exc:
             return [
-                self.error(number, target_of(e["loc"], where), *_pydantic_message(e))
+                self.error(number, target_of(e["loc"], where), *validation_template(e))
                 for e in exc.errors()
             ]
         except Invalid as exc:
