@@ -115,7 +115,7 @@ def word_low_rating_tasks(
 ) -> list[Worded[TaskWords] | None]:
     """Low-rating tasks, from the survey that opened each (found through the client's surveys,
     ``ix_surveys_client_created``); the client's and operator's names as they are now."""
-    client_ids = sorted({row.client_id for row in rows if getattr(row, "client_id", None)})
+    client_ids = sorted({row.client_id for row in rows if row.client_id})
     if not client_ids:
         return [None] * len(rows)
     surveys = {
@@ -159,7 +159,7 @@ def word_contract_end_tasks(
 ) -> list[Worded[TaskWords] | None]:
     """Contract-end tasks: the contract is the client's whose number, end and renewal the title
     was made of (``ix_contracts_client``); a contract renewed since shows the stored text."""
-    client_ids = sorted({row.client_id for row in rows if getattr(row, "client_id", None)})
+    client_ids = sorted({row.client_id for row in rows if row.client_id})
     contracts: dict[int, list[tuple[str, date, bool]]] = {}
     if client_ids:
         for client_id, number, ends_on, renews in db.execute(
@@ -171,7 +171,7 @@ def word_contract_end_tasks(
     out: list[Worded[TaskWords] | None] = []
     for row in rows:
         found = None
-        for facts in contracts.get(getattr(row, "client_id", None), ()):
+        for facts in contracts.get(row.client_id, ()):
             stored = contract_end_title(*facts, wording.STORED)
             if stored == row.title:
                 shown = contract_end_title(*facts, words)

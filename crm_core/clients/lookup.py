@@ -218,7 +218,7 @@ def _fetch(db: Session | Connection, e164: str, actor: Principal) -> tuple | Non
     }
     connection = _connection(db)
     if connection.dialect.name == "postgresql":
-        return pg_card_row(connection, params, CARD_SQL, SALES_IN_CARD)
+        return pg_card_row(connection, params, CARD_SQL[SALES_IN_CARD]["postgresql"], SALES_IN_CARD)
     raw = connection.connection.driver_connection
     cur = raw.execute(CARD_SQL[SALES_IN_CARD]["sqlite"], params)
     try:

@@ -15,7 +15,7 @@ from sqlalchemy import Connection
 #: the card statement's parameters on PostgreSQL, as $1..$4, and their type oids
 _PG_PARAMS = ("e164", "all_clients", "team", "max_tasks")
 _PG_TYPES = (25, 16, 23, 23)  # text, bool, int4, int4
-_PG_SQL: dict[bool, bytes] = {}  # the statement with $n parameters, per "with sales"
+_PG_SQL: dict[str, bytes] = {}  # the card statement -> the same with $n parameters
 _PG_NAME = {True: b"callcard_card_sales", False: b"callcard_card"}
 _PG_PREPARED = {True: "callcard_card_sales_prepared", False: "callcard_card_prepared"}
 
@@ -81,11 +81,11 @@ def _exec_polling(pgconn, values: list, name: bytes) -> Any:
 
 
 def pg_card_row(
-    connection: Connection, params: dict[str, Any], card_sql: dict, sales: bool
+    connection: Connection, params: dict[str, Any], statement: str, sales: bool
 ) -> tuple | None:
-    """The card query (``card_sql[sales]["postgresql"]``) through libpq itself (``psycopg.Connection.pgconn``), as a statement
-    prepared once per connection (kept in the pool record's ``info``, which SQLAlchemy clears
-    when the connection is replaced).
+    """The card query ``statement`` (with or without the ``sales`` columns) through libpq
+    itself (``psycopg.Connection.pgconn``), as a statement prepared once per connection (kept
+    in the pool record's ``info``, which SQLAlchemy clears when the connection is replaced).
 
     Same statement, same plan, same round trip as a psycopg cursor, minus the cursor's Python
     work per call (query conversion, parameter dumpers, result loaders): measured on 1,000,000
@@ -102,16 +102,16 @@ def pg_card_row(
         None if params["team"] is None else str(params["team"]).encode(),
         str(params["max_tasks"]).encode(),
     ]
-    if sales not in _PG_SQL:
-        _PG_SQL[sales] = re.sub(
-            r":(\w+)", lambda m: f"${_PG_PARAMS.index(m[1]) + 1}", card_sql[sales]["postgresql"]
+    if statement not in _PG_SQL:
+        _PG_SQL[statement] = re.sub(
+            r":(\w+)", lambda m: f"${_PG_PARAMS.index(m[1]) + 1}", statement
         ).encode()
     name, marker = _PG_NAME[sales], _PG_PREPARED[sales]
     with raw.lock:
         pgconn = raw.pgconn
         for attempt in (1, 2):
             if not connection.info.get(marker):
-                prepared = pgconn.prepare(name, _PG_SQL[sales], _PG_TYPES)
+                prepared = pgconn.prepare(name, _PG_SQL[statement], _PG_TYPES)
                 if prepared.status != pq.ExecStatus.COMMAND_OK:
                     raise errors.error_from_result(prepared, encoding)
                 connection.info[marker] = True

@@ -102,12 +102,11 @@ def client_rows(
     table = Client.__table__
     connection = db.connection()
     on_postgresql = connection.dialect.name == "postgresql"
+    reads = [_read(table.c[name], on_postgresql) for name in (*_HEAD, *_TAIL)]
     columns = query.with_only_columns(
-        *(_read(table.c[name], on_postgresql) for name in (*_HEAD, *_TAIL)),
-        table.c.team_id,
-        table.c.owner_id,
+        *(selected for selected, _ in reads), table.c.team_id, table.c.owner_id
     )
-    cells_of = [_cells_of(table.c[name], on_postgresql) for name in (*_HEAD, *_TAIL)]
+    cells_of = [to_cells for _, to_cells in reads]
     head, last_id = len(_HEAD), 0
     while True:
         page = columns.where(Client.id > last_id).order_by(Client.id).limit(batch)
@@ -166,12 +165,15 @@ def _moment_cells(column: Iterable[datetime | str | None]) -> list[str]:
 _PG_MOMENT_TEXT = 'YYYY-MM-DD"T"HH24:MI:SS.US'
 
 
-def _read(column, on_postgresql: bool) -> ColumnElement:
-    """What the export selects of a client column: the column, except a moment on
+def _read(
+    column, on_postgresql: bool
+) -> tuple[ColumnElement, Callable[[Iterable[Any]], list[Any]]]:
+    """What the export selects of a client column, and the function that turns what the
+    driver gives of it into cells: the column and its type's cells, except a moment on
     PostgreSQL, which the server turns into UTC text (see ``_pg_moment_cells``)."""
     if on_postgresql and isinstance(column.type, UTCDateTime):
-        return func.to_char(func.timezone("UTC", column), _PG_MOMENT_TEXT)
-    return column
+        return func.to_char(func.timezone("UTC", column), _PG_MOMENT_TEXT), _pg_moment_cells
+    return column, _cells_of(column)
 
 
 def _pg_moment_cells(column: Iterable[str | None]) -> list[str]:
@@ -192,16 +194,15 @@ def _amount_cells(column: Iterable[Decimal | float | str | None]) -> list[Any]:
     return ["" if v is None else float(v) for v in column]
 
 
-def _cells_of(column, on_postgresql: bool = False) -> Callable[[Iterable[Any]], list[Any]]:
-    """The cells function for a column of the clients table, by its Python type (and the
-    database, for the moments: see ``_read``)."""
+def _cells_of(column) -> Callable[[Iterable[Any]], list[Any]]:
+    """The cells function for a column of the clients table, by its Python type."""
     python_type = column.type.python_type
     if python_type is str:
         return _text_cells
     if python_type is int:
         return _number_cells
     if isinstance(column.type, UTCDateTime):
-        return _pg_moment_cells if on_postgresql else _moment_cells
+        return _moment_cells
     if python_type is date:
         return _calendar_cells
     if python_type is Decimal:
