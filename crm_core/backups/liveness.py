@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from crm_core.backups.models import BackupRun
 from crm_core.config import CoreSettings
 from crm_core.database import session_scope, utcnow
+from crm_core.errors import said
 
 log = logging.getLogger("callcard.backups")
 HEARTBEAT_SECONDS = 20.0
@@ -82,7 +83,7 @@ def interrupt_stale(db: Session) -> int:
         .where(BackupRun.status == "running", stale)
         .values(
             status="interrupted",
-            error="the process making it stopped (a restart or a crash)",
+            error=said("the process making it stopped (a restart or a crash)"),
             stage="",
             finished_at=utcnow(),
         )
@@ -92,7 +93,7 @@ def interrupt_stale(db: Session) -> int:
         .where(BackupRun.status == "ok", BackupRun.verification == "pending", stale)
         .values(
             verification="skipped",
-            verification_detail="not verified: the process verifying it stopped",
+            verification_detail=said("not verified: the process verifying it stopped"),
             stage="",
         )
     ).rowcount

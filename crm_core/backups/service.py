@@ -29,7 +29,7 @@ from crm_core.backups.verify import Verification, backend_of, verify_archive
 from crm_core.bus import get_bus
 from crm_core.config import CoreSettings, get_settings
 from crm_core.database import session_scope, utcnow
-from crm_core.errors import NotFound
+from crm_core.errors import NotFound, said
 
 log = logging.getLogger("callcard.backups")
 #: a scheduled time missed by more than this (the server was off) waits for the next day
@@ -360,7 +360,7 @@ def mark_unfinished(db: Session, note: str, restored: Path | None = None) -> int
                 stage="",
                 finished_at=utcnow(),
                 verification="skipped",
-                verification_detail="restored from this archive",
+                verification_detail=said("restored from this archive"),
             )
         )
     result = db.execute(

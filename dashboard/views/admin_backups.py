@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from crm_core.auth.principal import Principal
 from crm_core.backups.api import overview
+from crm_core.backups.schemas import BackupRunOut
 from crm_core.database import request_session
 from dashboard import i18n
 from dashboard.i18n import _
@@ -31,6 +32,19 @@ def human_size(size: int | None) -> str:
         if size >= scale:
             return f"{i18n.format_number(size / scale, 1)} {unit}"
     return f"{i18n.format_number(size)} {i18n.pgettext('file size', 'B')}"
+
+
+def verification_shown(run: BackupRunOut) -> str:
+    """What the verification found, as the reader reads it: a passed one from its counts
+    (stored as English text with them), a known stored text translated, a tool's own error
+    as it said it."""
+    if run.verification == "passed" and run.rows is not None:
+        return _(
+            "Restored and matched: %(rows)s, %(files)s.",
+            rows=i18n.ngettext("%(num)s row", "%(num)s rows", run.rows),
+            files=i18n.ngettext("%(num)s file", "%(num)s files", run.files or 0),
+        )
+    return _(run.verification_detail) if run.verification_detail else ""
 
 
 def labels() -> dict[str, dict[str, str] | str]:
@@ -81,6 +95,8 @@ def backups_page(
             "o": data,
             "labels": texts,
             "size": human_size,
+            "verification_shown": verification_shown,
+            "translated": _,
             "page_i18n": Markup(payload),
         },
         user=user,

@@ -88,6 +88,9 @@ def test_the_page_shows_runs_the_last_good_one_and_refuses_others(backups, clien
     html = page.text
     assert "Ultima copie bună" in html and 'class="backup-last-good"' in html
     assert "Restaurare verificată" in html and "Linie de comandă" in html
+    # what the verification found, in Romanian, from the run's own counts
+    assert re.search(r"Restaurat și verificat: [\d.]+ (rânduri|de rânduri), \d+ fișier", html)
+    assert "restored and matched" not in html
     assert re.search(r'href="/api/backups/runs/\d+/download"', html)
     assert "Următoarea rulare programată" in html
     assert "<script>" not in html and "onclick" not in html and "style=" not in html

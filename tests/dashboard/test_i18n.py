@@ -111,3 +111,19 @@ def test_the_noun_and_the_verb_call_are_two_messages():
             assert (i18n.gettext("Call"), i18n.pgettext("verb", "Call")) == (noun, verb)
     finally:
         i18n.set_language("en")
+
+
+def test_pages_write_plural_counts_as_the_reader_writes_numbers():
+    from dashboard.views.common import templates
+
+    page = templates.from_string(
+        '{{ ngettext("%(num)s client", "%(num)s clients", n) }} / '
+        '{{ ngettext("%(num)s client", "%(num)s clients", 1) }}'
+    )
+    expected = {"en": "11,151 clients / 1 client", "ru": "11 151 клиент / 1 клиент"}
+    try:
+        for language, text in expected.items():
+            i18n.set_language(language)
+            assert _spaces(page.render(n=11151)) == text
+    finally:
+        i18n.set_language("en")
