@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from playwright.sync_api import expect
 
@@ -12,11 +13,18 @@ from tests.e2e.conftest import SCREENSHOTS, sign_in
 
 
 def _calls_today(n: int) -> None:
+    from crm_core.config import get_settings
     from crm_core.database import session_scope, utcnow
     from cti.calllog.finished import log_call
     from tests.factories import finished_call
 
-    start = utcnow().replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
+    # an hour ago, but never before midnight where the reader lives ("Today" is their day:
+    # run between 22:00 and 24:00 UTC, an hour ago was yesterday in Bucharest)
+    now = utcnow()
+    midnight = now.astimezone(ZoneInfo(get_settings().timezone)).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
+    start = max(now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=1), midnight)
     with session_scope() as s:
         for i in range(n):
             log_call(
